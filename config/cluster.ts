@@ -1,0 +1,232 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { ConfigReader } from "./reader";
+import { Ipv4Cidr, checkSourceCidr, cidrContains, cidrsOverlap, isWorldCidr, parseIpv4Cidr } from "./cidr";
+
+/** Hetzner Cloud locations and the network zone each belongs to. */
+export const HETZNER_LOCATIONS: Readonly<Record<string, string>> = Object.freeze({
+    fsn1: "eu-central",
+    nbg1: "eu-central",
+    hel1: "eu-central",
+    ash: "us-east",
+    hil: "us-west",
+    sin: "ap-southeast",
+});
+
+/** Hetzner Cloud server types this program knows, with their CPU architecture. */
+export const HETZNER_SERVER_TYPES: Readonly<Record<string, "x86" | "arm">> = Object.freeze({
+    ...Object.fromEntries(["cx22", "cx32", "cx42", "cx52", "cx23", "cx33", "cx43", "cx53"].map((t) => [t, "x86" as const])),
+    ...Object.fromEntries(["cpx11", "cpx21", "cpx31", "cpx41", "cpx51", "cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62"].map((t) => [t, "x86" as const])),
+    ...Object.fromEntries(["ccx13", "ccx23", "ccx33", "ccx43", "ccx53", "ccx63"].map((t) => [t, "x86" as const])),
+    ...Object.fromEntries(["cax11", "cax21", "cax31", "cax41"].map((t) => [t, "arm" as const])),
+});
+
+/** `v1.13.8`, optionally with a pre-release suffix (`v1.14.0-beta.1`). */
+const VERSION = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+/** A DNS label: what Hetzner, Talos and Kubernetes all accept as a cluster name prefix. */
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** A Hetzner label selector term list, e.g. `os=talos,version=v1.13.8`. */
+const LABEL_SELECTOR = /^[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?(,[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?)*$/;
+/** Talos Image Factory schematic IDs are SHA-256 hex digests. */
+const SCHEMATIC_ID = /^[0-9a-f]{64}$/;
+
+/** One group of identical servers. */
+export interface NodePoolConfig {
+    /** Hetzner server type, e.g. `cx33`. */
+    readonly serverType: string;
+    /** Number of servers. */
+    readonly count: number;
+    /** CPU architecture of the server type, which selects the Talos image. */
+    readonly architecture: "x86" | "arm";
+}
+
+/** How nodes get Talos onto their disk. */
+export type TalosBootConfig =
+    /** Boot a Talos snapshot found by label; the machine config arrives as user data. */
+    | { readonly mode: "snapshot"; readonly snapshotSelector: string }
+    /** Boot a Talos ISO into maintenance mode; the config is applied per node over the Talos API. */
+    | { readonly mode: "iso"; readonly isoId: string; readonly baseImage: string };
+
+/** The Talos cluster on Hetzner Cloud. */
+export interface ClusterConfig {
+    /** Cluster name; prefix of every Hetzner resource (`prod-network`, `prod-control-plane-1`). */
+    readonly name: string;
+    /** Talos Linux version, e.g. `v1.13.8`. */
+    readonly talosVersion: string;
+    /** Kubernetes version, e.g. `v1.36.3`. */
+    readonly kubernetesVersion: string;
+    /** Installer image written to disk (Image Factory image when a schematic is configured). */
+    readonly installerImage: string;
+    /** Hetzner location of servers and floating IP. */
+    readonly location: string;
+    /** Network zone of the subnet; follows from the location. */
+    readonly networkZone: string;
+    /** Control-plane servers (odd count, for etcd quorum). */
+    readonly controlPlane: NodePoolConfig;
+    /** Worker servers. */
+    readonly workers: NodePoolConfig;
+    /** The account's server limit; the static nodes must fit under it. */
+    readonly serverLimit: number;
+    /** Private network layout. */
+    readonly network: {
+        /** The Hetzner network. */
+        readonly cidr: string;
+        /** The node subnet, inside the network. */
+        readonly subnetCidr: string;
+        /** Pod addresses (Cilium, IPAM kubernetes); must not overlap the network. */
+        readonly podCidr: string;
+        /** Service addresses; must not overlap the network or the pods. */
+        readonly serviceCidr: string;
+    };
+    /** Who may reach the Kubernetes API (6443) and Talos apid (50000). */
+    readonly firewall: {
+        /** Allowed source CIDRs. */
+        readonly sources: readonly string[];
+        /** True only when config explicitly opens both ports to the whole internet. */
+        readonly openToWorld: boolean;
+    };
+    /** The stable Kubernetes API endpoint. */
+    readonly apiEndpoint: "floating-ip" | "load-balancer";
+    /** How Talos reaches the disks. */
+    readonly boot: TalosBootConfig;
+    /** The Talos secrets bundle (PKI); when unset it is generated once and protected. */
+    readonly talosSecrets?: pulumi.Output<string>;
+    /** Hetzner API token, for the cloud controller's Secret and the Talos floating-IP VIP. */
+    readonly hcloudToken: pulumi.Output<string>;
+    /** How long the etcd bootstrap retries until apid answers. */
+    readonly bootstrapTimeoutSeconds: number;
+    /** How long to wait for the Kubernetes API to answer. */
+    readonly apiReadyTimeoutSeconds: number;
+}
+
+function checkSecretsBundle(text: string): string | undefined {
+    let doc: unknown;
+    try {
+        doc = parseYaml(text);
+    } catch {
+        return "is not valid YAML; it must be the output of `talosctl gen secrets`";
+    }
+    const keys = doc && typeof doc === "object" ? Object.keys(doc) : [];
+    const missing = ["cluster", "secrets", "trustdinfo", "certs"].filter((k) => !keys.includes(k));
+    return missing.length ? `is not a Talos secrets bundle (missing ${missing.join(", ")}); use the output of \`talosctl gen secrets\`` : undefined;
+}
+
+function readPool(r: ConfigReader, role: "controlPlane" | "worker", defaults: { serverType: string; count: number }): NodePoolConfig {
+    const serverType = r.string(`${role}ServerType`, { default: defaults.serverType, oneOf: Object.keys(HETZNER_SERVER_TYPES) });
+    const count = r.integer(`${role}Count`, { default: defaults.count, min: role === "controlPlane" ? 1 : 0, max: 100 });
+    return { serverType, count, architecture: HETZNER_SERVER_TYPES[serverType] ?? "x86" };
+}
+
+function cidr(r: ConfigReader, key: string, fallback: string): Ipv4Cidr | undefined {
+    const text = r.string(key, { default: fallback });
+    const parsed = parseIpv4Cidr(text);
+    if (typeof parsed === "string") {
+        r.problem(key, text, parsed);
+        return undefined;
+    }
+    return parsed;
+}
+
+function checkNetworkLayout(r: ConfigReader, net: Record<string, Ipv4Cidr | undefined>, controlPlanes: number, workers: number): void {
+    const { networkCidr, nodeSubnetCidr } = net;
+    if (networkCidr && nodeSubnetCidr && !cidrContains(networkCidr, nodeSubnetCidr)) {
+        r.problem("nodeSubnetCidr", nodeSubnetCidr.text, `must lie inside networkCidr ${networkCidr.text}`);
+    }
+    const pairs: [string, string][] = [["podCidr", "networkCidr"], ["serviceCidr", "networkCidr"], ["serviceCidr", "podCidr"]];
+    for (const [a, b] of pairs) {
+        if (net[a] && net[b] && cidrsOverlap(net[a]!, net[b]!)) {
+            r.problem(a, net[a]!.text, `overlaps ${b} ${net[b]!.text}; pod, service and node addresses must be disjoint`);
+        }
+    }
+    // Node addresses are assigned at fixed offsets (see naming.ts); the subnet must hold them all.
+    if (nodeSubnetCidr && (controlPlanes > NODE_IP_LAYOUT.workerOffset - NODE_IP_LAYOUT.controlPlaneOffset || NODE_IP_LAYOUT.workerOffset + workers >= nodeSubnetCidr.size - 1)) {
+        r.problem("nodeSubnetCidr", nodeSubnetCidr.text, `is too small for ${controlPlanes} control planes and ${workers} workers at fixed offsets; use a /24 or larger`);
+    }
+}
+
+/** Fixed offsets of node private IPs inside the node subnet: a replaced node keeps its address. */
+export const NODE_IP_LAYOUT = Object.freeze({ loadBalancerOffset: 5, controlPlaneOffset: 10, workerOffset: 100 });
+
+/** Reads and validates the cluster keys. Problems go to the reader's collector. */
+export function readClusterConfig(r: ConfigReader): ClusterConfig {
+    const name = r.string("clusterName", { default: "prod", pattern: DNS_LABEL, expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters" });
+    const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });
+    const kubernetesVersion = r.string("kubernetesVersion", { pattern: VERSION, expected: "a Kubernetes release tag such as v1.36.3" });
+    const schematic = r.optionalString("talosSchematicId", { pattern: SCHEMATIC_ID, expected: "a Talos Image Factory schematic ID (64 hex characters)" });
+    const installerImage = schematic ? `factory.talos.dev/installer/${schematic}:${talosVersion}` : `ghcr.io/siderolabs/installer:${talosVersion}`;
+
+    const location = r.string("location", { default: "fsn1", oneOf: Object.keys(HETZNER_LOCATIONS) });
+    const networkZone = HETZNER_LOCATIONS[location] ?? "eu-central";
+
+    const controlPlane = readPool(r, "controlPlane", { serverType: "cx33", count: 3 });
+    if (controlPlane.count > 0 && controlPlane.count % 2 === 0) {
+        r.problem("controlPlaneCount", controlPlane.count, "must be odd (1, 3, 5): etcd needs a majority, and an even count tolerates no more failures than the odd count below it");
+    }
+    const workers = readPool(r, "worker", { serverType: "cx43", count: 3 });
+    if (controlPlane.architecture !== workers.architecture) {
+        r.problem("workerServerType", workers.serverType, `is ${workers.architecture} but controlPlaneServerType ${controlPlane.serverType} is ${controlPlane.architecture}; one Talos image serves both, so use one architecture`);
+    }
+    const serverLimit = r.integer("serverLimit", { default: 10, min: 1 });
+    if (controlPlane.count + workers.count > serverLimit) {
+        r.problem("workerCount", workers.count, `with ${controlPlane.count} control planes makes ${controlPlane.count + workers.count} servers, over serverLimit ${serverLimit}; Hetzner would refuse the rest half-way through`);
+    }
+
+    const net = {
+        networkCidr: cidr(r, "networkCidr", "10.0.0.0/16"),
+        nodeSubnetCidr: cidr(r, "nodeSubnetCidr", "10.0.1.0/24"),
+        podCidr: cidr(r, "podCidr", "10.244.0.0/16"),
+        serviceCidr: cidr(r, "serviceCidr", "10.96.0.0/12"),
+    };
+    checkNetworkLayout(r, net, controlPlane.count, workers.count);
+
+    const sources = r.stringList("firewallSources", { default: [], check: checkSourceCidr });
+    const openToWorld = r.boolean("firewallOpenToWorld", { default: false });
+    const worldSources = sources.filter(isWorldCidr);
+    if (worldSources.length && !openToWorld) {
+        r.problem("firewallSources", worldSources, "admits the whole internet; set firewallOpenToWorld: true if that is really intended");
+    }
+    if (!sources.length && !openToWorld) {
+        r.problem("firewallSources", sources, "is empty: nobody could reach ports 6443 and 50000, including talosctl on this machine; list the operator and CI CIDRs, or set firewallOpenToWorld: true");
+    }
+
+    const apiEndpoint = r.string("apiEndpoint", { default: "floating-ip", oneOf: ["floating-ip", "load-balancer"] }) as ClusterConfig["apiEndpoint"];
+    const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
+    const boot: TalosBootConfig =
+        bootMode === "iso"
+            ? {
+                  mode: "iso",
+                  isoId: r.string("talosIsoId", { pattern: /^\d+$|^[a-z0-9][a-z0-9._-]*\.iso$/, expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso" }),
+                  baseImage: r.string("talosIsoBaseImage", { default: "debian-12", pattern: /^[a-z0-9][a-z0-9.-]*$/, expected: "a Hetzner system image name such as debian-12" }),
+              }
+            : { mode: "snapshot", snapshotSelector: r.string("talosSnapshotSelector", { default: "os=talos", pattern: LABEL_SELECTOR, expected: "a Hetzner label selector such as os=talos,version=v1.13.8" }) };
+
+    const talosSecrets = r.secret("talosSecrets", { required: false, check: checkSecretsBundle });
+    const hcloudToken = r.secret("hcloud:token", {
+        required: true,
+        check: (t) => (/^[A-Za-z0-9]{64}$/.test(t) ? undefined : "must be a Hetzner Cloud API token (64 letters and digits)"),
+    });
+    return {
+        name,
+        talosVersion,
+        kubernetesVersion,
+        installerImage,
+        location,
+        networkZone,
+        controlPlane,
+        workers,
+        serverLimit,
+        network: {
+            cidr: net.networkCidr?.text ?? "",
+            subnetCidr: net.nodeSubnetCidr?.text ?? "",
+            podCidr: net.podCidr?.text ?? "",
+            serviceCidr: net.serviceCidr?.text ?? "",
+        },
+        firewall: { sources, openToWorld },
+        apiEndpoint,
+        boot,
+        talosSecrets,
+        hcloudToken: hcloudToken ?? pulumi.secret(""),
+        bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
+        apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
+    };
+}

@@ -1,0 +1,85 @@
+import { ClusterConfig, readClusterConfig } from "./cluster";
+import { ConfigProblem, ProblemCollector } from "./problems";
+import { ConfigReader, RawConfig } from "./reader";
+
+export { ConfigError, ConfigProblem, formatProblems } from "./problems";
+export { RawConfig } from "./reader";
+
+/** The whole program's configuration, validated and frozen. */
+export interface PlatformConfig {
+    /** The Talos cluster on Hetzner Cloud. */
+    readonly cluster: ClusterConfig;
+}
+
+/** The outcome of validation: a typed config, or every problem found. */
+export type ValidationResult =
+    | {
+          readonly ok: true;
+          readonly config: PlatformConfig;
+          /** Secrets a rehearsal replaced by placeholders (empty in a real run). */
+          readonly placeholders: readonly string[];
+      }
+    | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/**
+ * Turns raw config into a typed, frozen object, or into the list of every problem found.
+ * Pure: it registers no resources, so a bad stack file stops the program before anything changes.
+ */
+export function validateConfig(raw: RawConfig): ValidationResult {
+    const problems = new ProblemCollector();
+    const reader = new ConfigReader(raw, problems);
+    const config: PlatformConfig = {
+        cluster: readClusterConfig(reader),
+    };
+    reportUnknownKeys(raw, problems);
+    if (problems.problems.length) {
+        return { ok: false, problems: problems.problems };
+    }
+    return { ok: true, config: deepFreeze(config), placeholders: [...reader.placeholders] };
+}
+
+/** A typo in a key name would otherwise silently fall back to a default: report it. */
+function reportUnknownKeys(raw: RawConfig, problems: ProblemCollector): void {
+    const known = [...problems.knownKeys];
+    for (const key of Object.keys(raw.values)) {
+        if (key.includes(":") || problems.knownKeys.has(key)) {
+            continue; // other namespaces (providers) are not ours to police
+        }
+        const suggestion = closest(key, known.filter((k) => !k.includes(":")));
+        problems.add(key, raw.secretKeys.has(key) ? undefined : raw.values[key], `is not a known key${suggestion ? `; did you mean ${suggestion}?` : ""}`, raw.secretKeys.has(key));
+    }
+}
+
+function closest(key: string, candidates: string[]): string | undefined {
+    let best: { key: string; distance: number } | undefined;
+    for (const c of candidates) {
+        const d = editDistance(key.toLowerCase(), c.toLowerCase());
+        if (d <= Math.max(2, Math.floor(c.length / 4)) && (!best || d < best.distance)) {
+            best = { key: c, distance: d };
+        }
+    }
+    return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++) {
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+/** Freezes plain data recursively; Pulumi Outputs are left alone (they are not plain data). */
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) {
+        for (const v of Object.values(value)) {
+            deepFreeze(v);
+        }
+        Object.freeze(value);
+    }
+    return value;
+}

@@ -1,0 +1,234 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ProblemCollector } from "./problems";
+
+/**
+ * The stack's configuration as plain data, before validation. Keys of this project are bare
+ * (`controlPlaneCount`); keys of other namespaces keep their namespace (`hcloud:token`).
+ * Values are what Pulumi hands the program: scalars as strings, arrays and objects already parsed.
+ */
+export interface RawConfig {
+    /** Every configured value. */
+    readonly values: Readonly<Record<string, unknown>>;
+    /** Keys whose value was stored as a secret (`pulumi config set --secret`). */
+    readonly secretKeys: ReadonlySet<string>;
+    /**
+     * Rehearsal only: a required secret that is not set is replaced by a marked placeholder
+     * instead of being reported as a problem, so a plan can be shown without credentials.
+     */
+    readonly placeholderSecrets?: boolean;
+}
+
+/** Options shared by scalar readers. */
+interface ScalarOptions<T> {
+    /** Used when the key is unset. Without it, an unset key is a problem. */
+    readonly default?: T;
+}
+
+/** Options for string keys. */
+export interface StringOptions extends ScalarOptions<string> {
+    /** The value must match this pattern in full. */
+    readonly pattern?: RegExp;
+    /** What the pattern means, for the error message. */
+    readonly expected?: string;
+    /** The value must be one of these. */
+    readonly oneOf?: readonly string[];
+}
+
+/** Options for integer keys. */
+export interface IntegerOptions extends ScalarOptions<number> {
+    readonly min?: number;
+    readonly max?: number;
+}
+
+/** Options for secret keys. */
+export interface SecretOptions {
+    /** An unset required secret is a problem (or a placeholder in a rehearsal). */
+    readonly required: boolean;
+    /** Returns what is wrong with the value, or undefined. Never echo the value in the message. */
+    readonly check?: (value: string) => string | undefined;
+}
+
+/** Prefix of a rehearsal placeholder; a real run never sees one. */
+export const PLACEHOLDER_PREFIX = "rehearsal-placeholder:";
+
+/**
+ * Typed, validating access to raw config. Readers never throw: on a bad value they record a
+ * problem and return a harmless fallback, so one run reports every problem at once.
+ */
+export class ConfigReader {
+    /** Secrets that a rehearsal replaced by placeholders. */
+    readonly placeholders: string[] = [];
+
+    constructor(private readonly raw: RawConfig, readonly problems: ProblemCollector) {}
+
+    /** True when the key has a value. */
+    has(key: string): boolean {
+        this.problems.markRead(key);
+        return this.raw.values[key] !== undefined && this.raw.values[key] !== "";
+    }
+
+    /** Records a problem found by a cross-field check; `secret` hides the value. */
+    problem(key: string, value: unknown, message: string, secret = false): void {
+        this.problems.add(key, value, message, secret);
+    }
+
+    private value(key: string): unknown {
+        this.problems.markRead(key);
+        const v = this.raw.values[key];
+        return v === "" ? undefined : v;
+    }
+
+    /** A required or defaulted string. */
+    string(key: string, opts: StringOptions = {}): string {
+        const v = this.value(key);
+        if (v === undefined) {
+            if (opts.default !== undefined) {
+                return opts.default;
+            }
+            this.problems.add(key, v, `is required${opts.expected ? `: ${opts.expected}` : ""}`);
+            return "";
+        }
+        if (typeof v !== "string") {
+            this.problems.add(key, v, `must be a string${opts.expected ? ` (${opts.expected})` : ""}`);
+            return opts.default ?? "";
+        }
+        return this.checkString(key, v, opts) ? v : (opts.default ?? "");
+    }
+
+    /** A string that may be unset. */
+    optionalString(key: string, opts: Omit<StringOptions, "default"> = {}): string | undefined {
+        const v = this.value(key);
+        if (v === undefined) {
+            return undefined;
+        }
+        if (typeof v !== "string") {
+            this.problems.add(key, v, `must be a string${opts.expected ? ` (${opts.expected})` : ""}`);
+            return undefined;
+        }
+        return this.checkString(key, v, opts) ? v : undefined;
+    }
+
+    private checkString(key: string, v: string, opts: Omit<StringOptions, "default">): boolean {
+        if (opts.oneOf && !opts.oneOf.includes(v)) {
+            this.problems.add(key, v, `must be one of: ${opts.oneOf.join(", ")}`);
+            return false;
+        }
+        if (opts.pattern && !opts.pattern.test(v)) {
+            this.problems.add(key, v, `must be ${opts.expected ?? `a string matching ${opts.pattern}`}`);
+            return false;
+        }
+        return true;
+    }
+
+    /** An integer; Pulumi passes numbers as strings, so both forms are accepted. */
+    integer(key: string, opts: IntegerOptions = {}): number {
+        const v = this.value(key);
+        if (v === undefined) {
+            if (opts.default !== undefined) {
+                return opts.default;
+            }
+            this.problems.add(key, v, "is required: an integer");
+            return 0;
+        }
+        const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+        if (!Number.isInteger(n)) {
+            this.problems.add(key, v, "must be an integer");
+            return opts.default ?? 0;
+        }
+        if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+            const range = [opts.min !== undefined ? `>= ${opts.min}` : "", opts.max !== undefined ? `<= ${opts.max}` : ""]
+                .filter(Boolean)
+                .join(" and ");
+            this.problems.add(key, v, `must be an integer ${range}`);
+            return opts.default ?? n;
+        }
+        return n;
+    }
+
+    /** A boolean; `true`/`false` as strings or booleans. */
+    boolean(key: string, opts: ScalarOptions<boolean> = {}): boolean {
+        const v = this.value(key);
+        if (v === undefined) {
+            if (opts.default !== undefined) {
+                return opts.default;
+            }
+            this.problems.add(key, v, "is required: true or false");
+            return false;
+        }
+        if (v === true || v === "true") {
+            return true;
+        }
+        if (v === false || v === "false") {
+            return false;
+        }
+        this.problems.add(key, v, "must be true or false");
+        return opts.default ?? false;
+    }
+
+    /** A list of strings; each entry is passed to `check`, which returns a message when it is bad. */
+    stringList(key: string, opts: { default?: readonly string[]; check?: (entry: string) => string | undefined } = {}): string[] {
+        const v = this.value(key);
+        if (v === undefined) {
+            if (opts.default !== undefined) {
+                return [...opts.default];
+            }
+            this.problems.add(key, v, "is required: a list of strings");
+            return [];
+        }
+        if (!Array.isArray(v)) {
+            this.problems.add(key, v, "must be a list of strings (YAML sequence)");
+            return [];
+        }
+        const out: string[] = [];
+        v.forEach((entry, i) => {
+            const entryKey = `${key}[${i}]`;
+            if (typeof entry !== "string" && typeof entry !== "number") {
+                this.problems.add(entryKey, entry, "must be a string");
+                return;
+            }
+            const s = String(entry);
+            const why = opts.check?.(s);
+            if (why) {
+                this.problems.add(entryKey, s, why);
+                return;
+            }
+            out.push(s);
+        });
+        return out;
+    }
+
+    /**
+     * A secret. It must have been stored as a secret: a credential in plain text in
+     * `Pulumi.<stack>.yaml` is a leak, so that is reported as a problem, naming the fix.
+     */
+    secret(key: string, opts: SecretOptions): pulumi.Output<string> | undefined {
+        const v = this.value(key);
+        if (v === undefined) {
+            if (!opts.required) {
+                return undefined;
+            }
+            if (this.raw.placeholderSecrets) {
+                this.placeholders.push(key);
+                return pulumi.secret(`${PLACEHOLDER_PREFIX}${key}`);
+            }
+            this.problems.add(key, v, `is required: set it with \`pulumi config set --secret ${key}\``, true);
+            return undefined;
+        }
+        if (!this.raw.secretKeys.has(key)) {
+            // Say which key without echoing the leaked value.
+            this.problems.add(key, v, `is stored in plain text; remove it and set it with \`pulumi config set --secret ${key}\``, true);
+            return undefined;
+        }
+        if (typeof v !== "string") {
+            this.problems.add(key, v, "must be a string", true);
+            return undefined;
+        }
+        const why = opts.check?.(v);
+        if (why) {
+            this.problems.add(key, v, why, true);
+            return undefined;
+        }
+        return pulumi.secret(v);
+    }
+}
+
