@@ -198,6 +198,32 @@ export class ConfigReader {
     }
 
     /**
+     * A list of records written compactly, one string per record: `"<id> field=value field=value"`.
+     * Project config in Pulumi.yaml can only declare scalars and arrays of scalars, so records
+     * are strings; this keeps them one readable line each. Unknown or repeated fields are problems.
+     * `parse` returns the typed record, or a message saying what is wrong with the entry.
+     */
+    recordList<T>(key: string, opts: { default?: readonly string[]; fields: readonly string[]; parse: (entry: CompactRecord) => T | string }): T[] {
+        const out: T[] = [];
+        const entries = this.stringList(key, {
+            default: opts.default,
+            check: (text) => {
+                const entry = parseCompactRecord(text, opts.fields);
+                if (typeof entry === "string") {
+                    return entry;
+                }
+                const parsed = opts.parse(entry);
+                if (typeof parsed === "string") {
+                    return parsed;
+                }
+                out.push(parsed);
+                return undefined;
+            },
+        });
+        return entries.length === out.length ? out : [];
+    }
+
+    /**
      * A secret. It must have been stored as a secret: a credential in plain text in
      * `Pulumi.<stack>.yaml` is a leak, so that is reported as a problem, naming the fix.
      */
@@ -232,3 +258,35 @@ export class ConfigReader {
     }
 }
 
+
+/** One compact record: its leading id and its `field=value` pairs. */
+export interface CompactRecord {
+    /** The first token, e.g. `umami/umami-db`. */
+    readonly id: string;
+    /** The `field=value` pairs that follow. */
+    readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Parses `"<id> a=1 b=2"`; returns a message when the entry is malformed. */
+export function parseCompactRecord(text: string, allowed: readonly string[]): CompactRecord | string {
+    const [id, ...rest] = text.trim().split(/\s+/);
+    if (!id || id.includes("=")) {
+        return `must start with a name, then field=value pairs (fields: ${allowed.join(", ") || "none"})`;
+    }
+    const fields: Record<string, string> = {};
+    for (const token of rest) {
+        const eq = token.indexOf("=");
+        const field = eq > 0 ? token.slice(0, eq) : token;
+        if (eq <= 0 || eq === token.length - 1) {
+            return `has "${token}", which is not field=value`;
+        }
+        if (!allowed.includes(field)) {
+            return `has unknown field "${field}" (fields: ${allowed.join(", ") || "none"})`;
+        }
+        if (field in fields) {
+            return `sets "${field}" twice`;
+        }
+        fields[field] = token.slice(eq + 1);
+    }
+    return { id, fields };
+}
