@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import { scriptCommand } from "../shell";
+import { rewriteKubeconfigServer } from "./clientConfigs";
+import { BOOTSTRAP_SCRIPT, KUBECONFIG_SCRIPT, WAIT_FOR_API_SCRIPT } from "./talosScripts";
+
+/** Arguments of the one-time cluster bootstrap. */
+export interface TalosBootstrapArgs {
+    /** Cluster name, for the kubeconfig context `admin@<cluster>`. */
+    readonly clusterName: string;
+    /** The first control plane: etcd is bootstrapped there. */
+    readonly firstControlPlane: { readonly name: string; readonly ip: pulumi.Input<string> };
+    /** Admin talosconfig, secret. */
+    readonly talosconfig: pulumi.Input<string>;
+    /** The API URL by IP, to probe before DNS exists. */
+    readonly probeUrl: pulumi.Input<string>;
+    /** The API URL clients use (the DNS name when configured). */
+    readonly clientUrl: pulumi.Input<string>;
+    /** Every control plane's configured resources: bootstrap waits for all of them. */
+    readonly controlPlanesReady: pulumi.Resource[];
+    /** Retry budget of the bootstrap. */
+    readonly bootstrapTimeoutSeconds: number;
+    /** Wait budget for the API. */
+    readonly apiReadyTimeoutSeconds: number;
+}
+
+/**
+ * etcd bootstrap, the wait for the Kubernetes API, and the admin kubeconfig. The bootstrap has no
+ * trigger tied to a server, so replacing a lost control plane never bootstraps a second etcd.
+ */
+export class TalosBootstrap extends pulumi.ComponentResource {
+    /** After this the Kubernetes API answers on the stable endpoint. */
+    public readonly apiReady: pulumi.Resource;
+    /** Admin kubeconfig pointing at the stable endpoint, secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+
+    constructor(name: string, args: TalosBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:cluster:TalosBootstrap", name, {}, opts);
+        const bootstrap = scriptCommand(
+            `${name}-etcd`,
+            {
+                script: BOOTSTRAP_SCRIPT,
+                environment: {
+                    NODE_NAME: args.firstControlPlane.name,
+                    NODE_IP: args.firstControlPlane.ip,
+                    TALOSCONFIG: args.talosconfig,
+                    TIMEOUT_SECONDS: String(args.bootstrapTimeoutSeconds),
+                },
+            },
+            { parent: this, dependsOn: args.controlPlanesReady },
+        );
+        this.apiReady = scriptCommand(
+            `${name}-wait-api`,
+            { script: WAIT_FOR_API_SCRIPT, environment: { API_URL: args.probeUrl, TIMEOUT_SECONDS: String(args.apiReadyTimeoutSeconds) } },
+            { parent: this, dependsOn: [bootstrap] },
+        );
+        const fetched = scriptCommand(
+            `${name}-kubeconfig`,
+            {
+                script: KUBECONFIG_SCRIPT,
+                environment: {
+                    NODE_IP: args.firstControlPlane.ip,
+                    TALOSCONFIG: args.talosconfig,
+                    CONTEXT_NAME: `admin@${args.clusterName}`,
+                    TIMEOUT_SECONDS: String(args.apiReadyTimeoutSeconds),
+                },
+                secretStdout: true,
+            },
+            { parent: this, dependsOn: [bootstrap, this.apiReady] },
+        );
+        this.kubeconfig = pulumi.secret(pulumi.all([fetched.stdout, args.clientUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)));
+        this.registerOutputs({ kubeconfig: this.kubeconfig });
+    }
+}

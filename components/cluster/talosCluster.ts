@@ -1,0 +1,137 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as hcloud from "@pulumi/hcloud";
+import * as k8s from "@pulumi/kubernetes";
+import { ClusterConfig } from "../../config/cluster";
+import { apiUrl } from "./clientConfigs";
+import { HetznerInfrastructure } from "./hetzner";
+import { NodeSpec, planNodes } from "./naming";
+import { TalosBootstrap } from "./talosBootstrap";
+import { TalosNode } from "./talosNode";
+import { TalosSecrets } from "./talosSecrets";
+
+/** Arguments of the cluster layer. */
+export interface TalosClusterArgs {
+    /** Validated cluster config. */
+    readonly cluster: ClusterConfig;
+    /** Stable DNS name of the API (e.g. `api.<domain>`); the kubeconfig uses it when set. */
+    readonly apiHostname?: string;
+}
+
+/**
+ * The cluster layer: Hetzner infrastructure, Talos nodes, the etcd bootstrap, and what later
+ * layers need: a Kubernetes provider, the endpoint, the node IPs, kubeconfig and talosconfig.
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+    /** Kubernetes provider for everything that runs on the cluster; ready once the API answers. */
+    public readonly provider: k8s.Provider;
+    /** Admin kubeconfig (server on the stable endpoint), secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Admin talosconfig (endpoints = control-plane IPs), secret. */
+    public readonly talosconfig: pulumi.Output<string>;
+    /** The secrets bundle in use; save it into config to keep the PKI across rebuilds. */
+    public readonly talosSecrets: pulumi.Output<string>;
+    /** Public IPv4 of the stable API endpoint. */
+    public readonly apiEndpointIp: pulumi.Output<string>;
+    /** The URL clients use. */
+    public readonly apiUrl: pulumi.Output<string>;
+    /** Public IPv4 of the control planes. */
+    public readonly controlPlaneIps: pulumi.Output<string[]>;
+    /** Public IPv4 of the workers. */
+    public readonly workerIps: pulumi.Output<string[]>;
+    /** After this the Kubernetes API answers. */
+    public readonly apiReady: pulumi.Resource;
+    /** The private network's ID (the cloud controller needs it). */
+    public readonly networkId: pulumi.Output<number>;
+
+    constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:cluster:TalosCluster", name, {}, opts);
+        const { cluster } = args;
+        const nodes = planNodes(cluster);
+        const controlPlanes = nodes.filter((n) => n.role === "control-plane");
+
+        const infra = new HetznerInfrastructure(`${name}-hetzner`, { cluster, nodes }, { parent: this });
+        this.networkId = infra.networkId;
+        this.apiEndpointIp = infra.endpointIp;
+        const ipOf = (node: NodeSpec) => infra.primaryIps[node.name].ipAddress;
+        this.controlPlaneIps = pulumi.all(controlPlanes.map(ipOf));
+        this.workerIps = pulumi.all(nodes.filter((n) => n.role === "worker").map(ipOf));
+        // Machine configs use the endpoint IP: nodes must not depend on DNS to find their API.
+        const endpointUrl = infra.endpointIp.apply(apiUrl);
+        this.apiUrl = args.apiHostname ? pulumi.output(apiUrl(args.apiHostname)) : endpointUrl;
+        const certSans = infra.endpointIp.apply((ip) => (args.apiHostname ? [ip, args.apiHostname] : [ip]));
+
+        const secrets = new TalosSecrets(`${name}-talos-secrets`, { cluster, endpointUrl, controlPlaneIps: this.controlPlaneIps }, { parent: this });
+        this.talosSecrets = secrets.bundle;
+        this.talosconfig = secrets.talosconfig;
+
+        const snapshotImageId =
+            cluster.boot.mode === "snapshot"
+                ? hcloud
+                      .getImageOutput({ withSelector: cluster.boot.snapshotSelector, mostRecent: true, withArchitecture: cluster.controlPlane.architecture }, { parent: this })
+                      .apply((image) => String(image.id))
+                : undefined;
+
+        const talosNodes = nodes.map(
+            (node) =>
+                new TalosNode(
+                    `${name}-${node.name}`,
+                    {
+                        cluster,
+                        node,
+                        secretsBundle: secrets.bundle,
+                        endpointUrl,
+                        certSans,
+                        vipIp: cluster.apiEndpoint === "floating-ip" ? infra.endpointIp : undefined,
+                        snapshotImageId,
+                        subnetId: infra.subnet.id,
+                        firewallId: infra.firewallId,
+                        placementGroupId: infra.placementGroupId,
+                        primaryIp: infra.primaryIps[node.name],
+                        etcdPeers:
+                            node.role === "control-plane"
+                                ? { ips: pulumi.all(controlPlanes.filter((p) => p !== node).map(ipOf)), talosconfig: secrets.talosconfig }
+                                : undefined,
+                    },
+                    { parent: this },
+                ),
+        );
+
+        const bootstrap = new TalosBootstrap(
+            `${name}-bootstrap`,
+            {
+                clusterName: cluster.name,
+                firstControlPlane: { name: controlPlanes[0].name, ip: ipOf(controlPlanes[0]) },
+                talosconfig: secrets.talosconfig,
+                probeUrl: endpointUrl,
+                clientUrl: this.apiUrl,
+                controlPlanesReady: talosNodes.filter((_, i) => nodes[i].role === "control-plane").flatMap((n) => n.configured),
+                bootstrapTimeoutSeconds: cluster.bootstrapTimeoutSeconds,
+                apiReadyTimeoutSeconds: cluster.apiReadyTimeoutSeconds,
+            },
+            { parent: this },
+        );
+        this.apiReady = bootstrap.apiReady;
+        this.kubeconfig = bootstrap.kubeconfig;
+
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+
+        // The Hetzner cloud controller and CSI driver read this Secret.
+        new k8s.core.v1.Secret(
+            `${name}-hcloud-secret`,
+            {
+                metadata: { name: "hcloud", namespace: "kube-system" },
+                stringData: { token: cluster.hcloudToken, network: infra.networkId.apply(String) },
+            },
+            { parent: this, provider: this.provider },
+        );
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            talosconfig: this.talosconfig,
+            apiEndpointIp: this.apiEndpointIp,
+            apiUrl: this.apiUrl,
+            controlPlaneIps: this.controlPlaneIps,
+            workerIps: this.workerIps,
+        });
+    }
+}

@@ -1,0 +1,131 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as hcloud from "@pulumi/hcloud";
+import { ClusterConfig } from "../../config/cluster";
+import { scriptCommand } from "../shell";
+import { NodeSpec } from "./naming";
+import { machineConfigPatch } from "./talosPatches";
+import { generateConfigEnvironment } from "./talosSecrets";
+import { APPLY_CONFIG_SCRIPT, ETCD_MEMBER_CLEANUP_SCRIPT, GENERATE_CONFIG_SCRIPT } from "./talosScripts";
+
+/** How long a node in maintenance mode may take to accept its config. */
+const APPLY_TIMEOUT_SECONDS = "900";
+
+/** Arguments of one Talos node. */
+export interface TalosNodeArgs {
+    /** Validated cluster config. */
+    readonly cluster: ClusterConfig;
+    /** The node's fixed identity. */
+    readonly node: NodeSpec;
+    /** Talos secrets bundle, secret. */
+    readonly secretsBundle: pulumi.Input<string>;
+    /** The Kubernetes API URL baked into the machine config. */
+    readonly endpointUrl: pulumi.Input<string>;
+    /** Names and IPs the API certificate covers. */
+    readonly certSans: pulumi.Input<pulumi.Input<string>[]>;
+    /** Floating-IP endpoint: the VIP address; the Hetzner token comes from the cluster config. */
+    readonly vipIp?: pulumi.Input<string>;
+    /** Snapshot boot: the Talos snapshot's image ID. */
+    readonly snapshotImageId?: pulumi.Input<string>;
+    /** The node subnet (the server joins it, and so depends on it). */
+    readonly subnetId: pulumi.Input<string>;
+    /** Firewall ID. */
+    readonly firewallId: pulumi.Input<number>;
+    /** Spread placement group ID. */
+    readonly placementGroupId: pulumi.Input<number>;
+    /** The node's primary IPv4 (kept across replacements). */
+    readonly primaryIp: hcloud.PrimaryIp;
+    /** Control planes only: the other control planes' IPs and the admin talosconfig, for etcd cleanup. */
+    readonly etcdPeers?: { readonly ips: pulumi.Input<pulumi.Input<string>[]>; readonly talosconfig: pulumi.Input<string> };
+}
+
+/**
+ * One Hetzner server running Talos with its machine config. Snapshot boot delivers the config as
+ * user data; ISO boot applies it over the Talos API in maintenance mode. User data, image and ISO
+ * are ignored after creation, so a drift check never wants to replace a node; a server that is
+ * gone is recreated with the same name, address and config, and joins the cluster (Scenario 1).
+ */
+export class TalosNode extends pulumi.ComponentResource {
+    /** The server. */
+    public readonly server: hcloud.Server;
+    /** The node's public IPv4 (its primary IP). */
+    public readonly publicIp: pulumi.Output<string>;
+    /** Resources after which the node has its config; the etcd bootstrap waits for them. */
+    public readonly configured: pulumi.Resource[];
+
+    constructor(name: string, args: TalosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:cluster:TalosNode", name, {}, opts);
+        const { cluster, node } = args;
+        const patch = pulumi
+            .all([args.certSans, args.vipIp, cluster.hcloudToken])
+            .apply(([certSans, vipIp, token]) =>
+                JSON.stringify(machineConfigPatch({ cluster, node, certSans, vip: vipIp ? { ip: vipIp, hcloudToken: token } : undefined })),
+            );
+        const machineConfig = scriptCommand(
+            `${name}-config`,
+            {
+                script: GENERATE_CONFIG_SCRIPT,
+                environment: {
+                    ...generateConfigEnvironment(cluster, args.secretsBundle, args.endpointUrl),
+                    OUTPUT_TYPE: node.role === "control-plane" ? "controlplane" : "worker",
+                    CONFIG_PATCH: pulumi.secret(patch),
+                },
+                secretStdout: true,
+            },
+            { parent: this },
+        );
+
+        const boot = cluster.boot;
+        const iso = boot.mode === "iso";
+        this.server = new hcloud.Server(
+            name,
+            {
+                name: node.name,
+                serverType: node.serverType,
+                location: cluster.location,
+                image: boot.mode === "iso" ? boot.baseImage : args.snapshotImageId,
+                iso: boot.mode === "iso" ? boot.isoId : undefined,
+                userData: iso ? undefined : machineConfig.stdout,
+                labels: { ...node.labels },
+                firewallIds: [args.firewallId],
+                placementGroupId: args.placementGroupId,
+                publicNets: [{ ipv4Enabled: true, ipv4: args.primaryIp.id.apply(Number), ipv6Enabled: false }],
+                // No aliasIps: Talos adds its own, and an explicit empty list would be a permanent diff.
+                networks: [{ subnetId: args.subnetId, ip: node.privateIp }],
+            },
+            { parent: this, ignoreChanges: ["userData", "image", "iso"] },
+        );
+        this.publicIp = args.primaryIp.ipAddress;
+
+        const cleanup = args.etcdPeers
+            ? scriptCommand(
+                  `${name}-etcd-cleanup`,
+                  {
+                      script: ETCD_MEMBER_CLEANUP_SCRIPT,
+                      environment: {
+                          NODE_NAME: node.name,
+                          NODE_IP: this.publicIp,
+                          PEER_IPS: pulumi.output(args.etcdPeers.ips).apply((ips) => ips.join(" ")),
+                          TALOSCONFIG: args.etcdPeers.talosconfig,
+                      },
+                      // Runs again only when the server is replaced.
+                      triggers: [this.server.id],
+                  },
+                  { parent: this },
+              )
+            : undefined;
+
+        const applied = iso
+            ? scriptCommand(
+                  `${name}-apply-config`,
+                  {
+                      script: APPLY_CONFIG_SCRIPT,
+                      environment: { NODE_NAME: node.name, NODE_IP: this.publicIp, MACHINE_CONFIG: machineConfig.stdout, TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS },
+                      triggers: [this.server.id],
+                  },
+                  { parent: this, dependsOn: cleanup ? [cleanup] : [] },
+              )
+            : undefined;
+        this.configured = [this.server, ...(cleanup ? [cleanup] : []), ...(applied ? [applied] : [])];
+        this.registerOutputs({ publicIp: this.publicIp });
+    }
+}

@@ -1,0 +1,37 @@
+import { RawConfig } from "../../config";
+
+/** A Hetzner token-shaped value; the tests only check that it never leaks. */
+export const FAKE_HCLOUD_TOKEN = "h".repeat(32) + "T0k3n".repeat(6) + "zz";
+
+/**
+ * A complete, valid RawConfig matching the production stack. Tests override single keys
+ * (`{ ...validProdRaw().values, controlPlaneCount: "2" }`) to exercise one problem at a time.
+ */
+export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecretKeys: string[] = []): RawConfig {
+    const values: Record<string, unknown> = {
+        clusterName: "prod",
+        talosVersion: "v1.13.8",
+        kubernetesVersion: "v1.36.3",
+        location: "fsn1",
+        controlPlaneServerType: "cx33",
+        controlPlaneCount: "3",
+        workerServerType: "cx43",
+        workerCount: "3",
+        serverLimit: "10",
+        networkCidr: "10.0.0.0/16",
+        nodeSubnetCidr: "10.0.1.0/24",
+        podCidr: "10.244.0.0/16",
+        firewallOpenToWorld: "true",
+        apiEndpoint: "floating-ip",
+        talosBoot: "iso",
+        talosIsoId: "125127",
+        "hcloud:token": FAKE_HCLOUD_TOKEN,
+        ...overrides,
+    };
+    for (const [k, v] of Object.entries(values)) {
+        if (v === undefined) {
+            delete values[k];
+        }
+    }
+    return { values, secretKeys: new Set(["hcloud:token", ...extraSecretKeys]) };
+}
