@@ -191,6 +191,7 @@ export function readClusterConfig(r: ConfigReader): ClusterConfig {
 
     const apiEndpoint = r.string("apiEndpoint", { default: "floating-ip", oneOf: ["floating-ip", "load-balancer"] }) as ClusterConfig["apiEndpoint"];
     const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
+    r.declare("talosIsoId", "talosIsoBaseImage", "talosSnapshotSelector");
     const boot: TalosBootConfig =
         bootMode === "iso"
             ? {

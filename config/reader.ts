@@ -61,6 +61,14 @@ export class ConfigReader {
 
     constructor(private readonly raw: RawConfig, readonly problems: ProblemCollector) {}
 
+    /**
+     * Marks keys as known without reading them: keys that only apply in another mode (Pulumi
+     * passes every declared default, so they are present, and must not be reported as unknown).
+     */
+    declare(...keys: string[]): void {
+        keys.forEach((k) => this.problems.markRead(k));
+    }
+
     /** True when the key has a value. */
     has(key: string): boolean {
         this.problems.markRead(key);
@@ -239,6 +247,11 @@ export class ConfigReader {
             }
             this.problems.add(key, v, `is required: set it with \`pulumi config set --secret ${key}\``, true);
             return undefined;
+        }
+        if (this.raw.placeholderSecrets && typeof v === "string" && v.startsWith(PLACEHOLDER_PREFIX)) {
+            // A rehearsal cannot decrypt the stack's secrets: the value is set but unknown.
+            this.placeholders.push(key);
+            return pulumi.secret(v);
         }
         if (!this.raw.secretKeys.has(key)) {
             // Say which key without echoing the leaked value.

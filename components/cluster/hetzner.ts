@@ -83,7 +83,7 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
             args.nodes.map((node) => [
                 node.name,
                 new hcloud.PrimaryIp(
-                    `${name}-${node.name}-ipv4`,
+                    `${name}-${node.role}-${node.index}-ipv4`,
                     { name: `${node.name}-ipv4`, type: "ipv4", assigneeType: "server", location: cluster.location, autoDelete: false, labels: { ...node.labels } },
                     { parent: this },
                 ),

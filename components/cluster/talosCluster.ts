@@ -74,7 +74,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         const talosNodes = nodes.map(
             (node) =>
                 new TalosNode(
-                    `${name}-${node.name}`,
+                    `${name}-${node.role}-${node.index}`,
                     {
                         cluster,
                         node,

@@ -1,0 +1,130 @@
+/**
+ * `npm run rehearse`: runs the real program against the simulated cloud and prints what a rebuild
+ * would do, phase by phase. No credentials, no Pulumi CLI. Exit codes: 0 plan shown, 2 bad input
+ * (config problems, bad flags, unreadable stack file), 1 the program failed.
+ */
+import { Command, CommanderError } from "commander";
+import { planPhases, renderPlan } from "./plan";
+import { REDACTED, RecordedResource, SimulationResult, simulate } from "./simulate";
+import { ConfigOverride, StackConfigError, parseOverride } from "./stackConfig";
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+    readonly stdout: (text: string) => void;
+    readonly stderr: (text: string) => void;
+}
+
+/** The JSON document of `--json`. */
+export function toJson(result: SimulationResult): Record<string, unknown> {
+    const resource = (r: RecordedResource) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        dependencies: r.dependencies,
+        inputs: r.inputs,
+        import: r.import,
+        protect: r.protect,
+        retainOnDelete: r.retainOnDelete,
+    });
+    return { stack: result.stack, resources: result.resources.map(resource), errors: result.errors };
+}
+
+/**
+ * Last line of defence: no secret value may appear in what is printed. Any secret string of
+ * six characters or more found in the text is a bug in the program, so the CLI refuses to print.
+ */
+export function assertNoSecrets(text: string, secrets: ReadonlySet<string>): void {
+    for (const s of secrets) {
+        if (s.length >= 6 && s !== REDACTED && text.includes(s)) {
+            throw new Error("refusing to print the plan: it would contain a secret value (a bug in platform-dr; please report it)");
+        }
+    }
+}
+
+function renderText(result: SimulationResult): string {
+    const phases = planPhases(result.resources);
+    const count = phases.reduce((n, p) => n + p.steps.length, 0);
+    const out = [
+        `Rebuild plan for stack '${result.stack}': ${count} resources in ${phases.length} phases (simulated cloud; nothing was changed).`,
+        "",
+        renderPlan(phases),
+    ];
+    if (result.placeholders.length) {
+        out.push("Secrets replaced by placeholders (a real run needs them; set with `pulumi config set --secret KEY`):");
+        out.push(...result.placeholders.map((k) => `  ! ${k}`), "");
+    }
+    if (result.messages.length) {
+        out.push("Messages from the program:", ...result.messages.map((m) => `  ${m}`), "");
+    }
+    out.push("Stack outputs:");
+    for (const [k, v] of Object.entries(result.outputs)) {
+        out.push(`  ${k}: ${v === REDACTED ? REDACTED : JSON.stringify(v)}`);
+    }
+    return out.join("\n") + "\n";
+}
+
+/** Runs the CLI; returns the exit code. Never throws for user errors. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+    const overrides: ConfigOverride[] = [];
+    const program = new Command()
+        .name("rehearse")
+        .description("Show what `pulumi up` on an empty stack would do, against a simulated cloud.")
+        .option("--stack <name>", "stack whose Pulumi.<stack>.yaml to read", "prod")
+        .option("--set <path=value>", "override a config value (pulumi config set --path syntax)", (v: string) => {
+            overrides.push(parseOverride(v, false));
+        })
+        .option("--set-secret <path=value>", "override a secret config value", (v: string) => {
+            overrides.push(parseOverride(v, true));
+        })
+        .option("--json", "print one JSON object instead of the plan")
+        .exitOverride()
+        .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    let opts: { stack: string; json?: boolean };
+    try {
+        program.parse(argv, { from: "user" });
+        opts = program.opts();
+    } catch (e) {
+        if (e instanceof CommanderError) {
+            return e.exitCode === 0 ? 0 : 2;
+        }
+        if (e instanceof StackConfigError) {
+            io.stderr(`rehearse: ${e.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    let result: SimulationResult;
+    try {
+        result = await simulate({ stack: opts.stack, overrides });
+    } catch (e) {
+        if (e instanceof StackConfigError) {
+            io.stderr(`rehearse: ${e.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    const text = opts.json ? JSON.stringify(toJson(result), null, 2) + "\n" : result.errors.length ? "" : renderText(result);
+    assertNoSecrets(text + result.errors.join("\n") + result.messages.join("\n"), result.secretValues);
+    io.stdout(text);
+    if (result.errors.length) {
+        if (!opts.json) {
+            io.stderr(result.errors.join("\n") + "\n");
+        }
+        return result.configInvalid ? 2 : 1;
+    }
+    if (opts.json && result.messages.length) {
+        io.stderr(result.messages.join("\n") + "\n");
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            process.stderr.write(`rehearse failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}

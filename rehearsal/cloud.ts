@@ -1,0 +1,189 @@
+/**
+ * The simulated cloud: Pulumi mocks that answer like Hetzner, Cloudflare, GitHub, Kubernetes and
+ * the operator's shell would, with realistic and deterministic values (the same inputs always get
+ * the same IDs and IPs, so two runs can be compared). It also holds what already exists before a
+ * rebuild (the surviving bucket, stale DNS records, backups), which tests can change.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    BOOTSTRAP_SCRIPT,
+    GENERATE_CONFIG_SCRIPT,
+    GENERATE_SECRETS_SCRIPT,
+    KUBECONFIG_SCRIPT,
+} from "../components/cluster/talosScripts";
+
+/** What exists in the cloud before the rebuild starts. Areas add their own fields. */
+export interface CloudState {
+    /** DNS records that survived at Cloudflare (they point at the dead cluster). */
+    readonly dnsRecords: SimulatedDnsRecord[];
+    /** Velero backups in the bucket, newest last. */
+    readonly veleroBackups: { readonly name: string; readonly phase: string; readonly completionTimestamp: string }[];
+}
+
+/** A Cloudflare DNS record as the API lists it. */
+export interface SimulatedDnsRecord {
+    readonly id: string;
+    readonly zoneId: string;
+    readonly name: string;
+    readonly type: string;
+    readonly content: string;
+    readonly ttl: number;
+    readonly proxied: boolean;
+}
+
+/** The production state after a disaster: old DNS records pointing at dead IPs, daily backups. */
+export function defaultCloudState(): CloudState {
+    return {
+        dnsRecords: [],
+        veleroBackups: [
+            { name: "daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
+            { name: "daily-full-20261123021700", phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z" },
+            { name: "daily-full-20261124021700", phase: "PartiallyFailed", completionTimestamp: "2026-11-24T02:33:05Z" },
+        ],
+    };
+}
+
+/** A stable hash of a string, for IDs and addresses that never change between runs. */
+export function stableHash(text: string): number {
+    return createHash("sha256").update(text).digest().readUInt32BE(0);
+}
+
+/** A deterministic Hetzner-style numeric ID. */
+export function numericId(type: string, name: string): string {
+    return String(10_000_000 + (stableHash(`${type}/${name}`) % 89_999_999));
+}
+
+/** Public ranges reserved for documentation (RFC 5737): a simulated address is never a real host. */
+type DocumentationRange = "203.0.113" | "198.51.100";
+
+/** Models the outputs of one resource type from its inputs. */
+export type ResourceModel = (args: pulumi.runtime.MockResourceArgs, cloud: SimulatedCloud) => Record<string, unknown>;
+/** Models the result of one invoke. */
+export type InvokeModel = (inputs: Record<string, any>, cloud: SimulatedCloud) => Record<string, unknown>;
+/** Models the stdout of a script run by command.local.Command. */
+export interface CommandModel {
+    /** The script text the model answers for. */
+    readonly script: string;
+    /** stdout the script would print, from its environment. */
+    readonly stdout: (env: Record<string, string>, cloud: SimulatedCloud) => string;
+}
+
+const SIMULATED_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnNpbXVsYXRlZAotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
+
+/** Resource outputs by type token. Extend with the types your area creates. */
+export const RESOURCE_MODELS: Record<string, ResourceModel> = {
+    "hcloud:index/primaryIp:PrimaryIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "203.0.113") }),
+    "hcloud:index/floatingIp:FloatingIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100") }),
+    "hcloud:index/loadBalancer:LoadBalancer": (a, cloud) => ({ ipv4: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100"), ipv6: "2001:db8::1" }),
+    "hcloud:index/server:Server": (a) => ({ ipv4Address: "", status: "running", datacenter: `${a.inputs.location}-dc14` }),
+    "hcloud:index/networkSubnet:NetworkSubnet": (a) => ({ gateway: "10.0.0.1", ipRange: a.inputs.ipRange }),
+    "command:local:Command": (a, cloud) => ({ stdout: cloud.commandStdout(a.inputs.create, a.inputs.environment ?? {}), stderr: "" }),
+};
+
+/** Invoke results by token. Extend with the invokes your area calls. */
+export const INVOKE_MODELS: Record<string, InvokeModel> = {
+    "hcloud:index/getImage:getImage": (inputs) => ({
+        id: 251_234_567,
+        name: "",
+        description: "talos-v1.13.8",
+        type: "snapshot",
+        architecture: inputs.withArchitecture ?? "x86",
+        labels: { os: "talos" },
+        selector: inputs.withSelector,
+    }),
+};
+
+/** Simulated stdout of the cluster layer's scripts. Extend with the scripts your area runs. */
+export const COMMAND_MODELS: CommandModel[] = [
+    {
+        script: GENERATE_SECRETS_SCRIPT,
+        stdout: () =>
+            "cluster:\n  id: simulated-cluster-id\n  secret: simulated-cluster-secret\nsecrets:\n  bootstraptoken: simula.tedtoken00000\n  secretboxencryptionsecret: simulated\ntrustdinfo:\n  token: simula.tedtrustd0000\ncerts:\n  os:\n    crt: simulated\n    key: simulated\n",
+    },
+    {
+        script: GENERATE_CONFIG_SCRIPT,
+        stdout: (env) =>
+            env.OUTPUT_TYPE === "talosconfig"
+                ? `context: ${env.CLUSTER_NAME}\ncontexts:\n  ${env.CLUSTER_NAME}:\n    endpoints:\n      - ${new URL(env.CLUSTER_ENDPOINT).hostname}\n    ca: ${SIMULATED_CA}\n    crt: ${SIMULATED_CA}\n    key: simulated-admin-key\n`
+                : `version: v1alpha1\nmachine:\n  type: ${env.OUTPUT_TYPE}\n  token: simulated-machine-token\ncluster:\n  controlPlane:\n    endpoint: ${env.CLUSTER_ENDPOINT}\n  clusterName: ${env.CLUSTER_NAME}\n`,
+    },
+    { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
+    {
+        script: KUBECONFIG_SCRIPT,
+        stdout: (env) => {
+            const cluster = env.CONTEXT_NAME.split("@")[1];
+            return `apiVersion: v1\nkind: Config\nclusters:\n  - name: ${cluster}\n    cluster:\n      server: https://${env.NODE_IP}:6443\n      certificate-authority-data: ${SIMULATED_CA}\ncontexts:\n  - name: ${env.CONTEXT_NAME}\n    context:\n      cluster: ${cluster}\n      namespace: default\n      user: ${env.CONTEXT_NAME}\ncurrent-context: ${env.CONTEXT_NAME}\nusers:\n  - name: ${env.CONTEXT_NAME}\n    user:\n      client-certificate-data: ${SIMULATED_CA}\n      client-key-data: c2ltdWxhdGVkLWFkbWluLWtleQ==\n`;
+        },
+    },
+];
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Mocks receive secret inputs still wrapped (`{ <sig>: <secret>, value }`); models want plain values. */
+export function unwrapSecrets(value: unknown): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (SECRET_SIG_KEY in obj) {
+            return unwrapSecrets(obj.value);
+        }
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** Pulumi mocks backed by the models above and the pre-existing state. */
+export class SimulatedCloud implements pulumi.runtime.Mocks {
+    readonly state: CloudState;
+
+    private readonly allocated = new Map<string, string>();
+
+    constructor(state: Partial<CloudState> = {}) {
+        this.state = { ...defaultCloudState(), ...state };
+    }
+
+    /**
+     * A public address for a named resource: derived from the name (so it is the same on every
+     * run) and distinct from every other address handed out, as a real cloud's would be.
+     */
+    allocateIp(name: string, range: DocumentationRange): string {
+        const key = `${range}/${name}`;
+        const known = this.allocated.get(key);
+        if (known) {
+            return known;
+        }
+        const taken = new Set(this.allocated.values());
+        let host = 10 + (stableHash(name) % 240);
+        while (taken.has(`${range}.${host}`)) {
+            host = host >= 249 ? 10 : host + 1;
+        }
+        const ip = `${range}.${host}`;
+        this.allocated.set(key, ip);
+        return ip;
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const model = RESOURCE_MODELS[args.type];
+        const outputs = model ? model({ ...args, inputs: unwrapSecrets(args.inputs) }, this) : {};
+        // An imported resource keeps its import ID, as the engine would report it.
+        const id = args.id || (args.custom === false ? undefined : numericId(args.type, args.name));
+        return { id, state: { ...args.inputs, ...outputs } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        const model = INVOKE_MODELS[args.token];
+        if (!model) {
+            throw new Error(`the simulated cloud has no model for invoke ${args.token}`);
+        }
+        return model(unwrapSecrets(args.inputs ?? {}), this);
+    }
+
+    /** stdout of a script: its model's answer, or a neutral line for scripts that only wait. */
+    commandStdout(script: string, env: Record<string, string>): string {
+        const model = COMMAND_MODELS.find((m) => m.script === script);
+        return model ? model.stdout(env, this) : "done (simulated)";
+    }
+}

@@ -1,0 +1,264 @@
+/**
+ * Runs the real program (index.ts) against the simulated cloud and records every resource
+ * registration as the engine would see it: type, name, parent, dependencies (explicit and
+ * implicit), inputs with secrets redacted, import ID, protect and retainOnDelete. The rehearsal
+ * and the wiring tests both use it. It reaches into the SDK's internal monitor and RPC helpers;
+ * that access is kept in this one module.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { validateConfig } from "../config";
+import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
+import { ConfigError } from "../config/problems";
+import { SimulatedCloud, CloudState } from "./cloud";
+import { ConfigOverride, loadStackConfig } from "./stackConfig";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    specialSigKey: string;
+    specialSecretSig: string;
+    specialResourceSig: string;
+    unknownValue: string;
+    deserializeProperties(struct: unknown): Record<string, unknown>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** What a secret value is replaced with everywhere a person or a file could see it. */
+export const REDACTED = "[secret]";
+
+/** One resource registration, as the engine would see it. */
+export interface RecordedResource {
+    /** The resource's URN. */
+    readonly urn: string;
+    /** Type token, e.g. `hcloud:index/server:Server`. */
+    readonly type: string;
+    /** Logical name. */
+    readonly name: string;
+    /** Parent URN, or null for top-level resources. */
+    readonly parent: string | null;
+    /** URNs this resource depends on: explicit `dependsOn` and implicit (through outputs). */
+    readonly dependencies: string[];
+    /** Inputs, with every secret value replaced by "[secret]". */
+    readonly inputs: Record<string, unknown>;
+    /** Inputs in plain text; for assertions in tests only, never printed. */
+    readonly rawInputs: Record<string, unknown>;
+    /** Outputs the simulated cloud returned (plain; never printed). */
+    readonly outputs: Record<string, unknown>;
+    /** Import ID (adoption of an existing resource), or null. */
+    readonly import: string | null;
+    /** The `protect` option. */
+    readonly protect: boolean;
+    /** The `retainOnDelete` option. */
+    readonly retainOnDelete: boolean;
+    /** True for custom (provider) resources, false for components. */
+    readonly custom: boolean;
+    /** Provider reference (`urn::id`), if any. */
+    readonly provider: string | null;
+    /** Properties whose changes are ignored. */
+    readonly ignoreChanges: string[];
+    /** Outputs marked secret by the program. */
+    readonly additionalSecretOutputs: string[];
+    /** The `deleteBeforeReplace` option. */
+    readonly deleteBeforeReplace: boolean;
+}
+
+/** Options of a simulated run. */
+export interface SimulateOptions {
+    /** Stack name (default `prod`): reads `Pulumi.<stack>.yaml`. */
+    readonly stack?: string;
+    /** Project directory (default: the repository root). */
+    readonly projectDir?: string;
+    /** `--set` / `--set-secret` overrides. */
+    readonly overrides?: readonly ConfigOverride[];
+    /** Replaces the stack files entirely: `namespace:key` -> text, plus secret keys. */
+    readonly config?: { readonly values: Record<string, string>; readonly secretKeys: readonly string[] };
+    /** What already exists in the cloud. */
+    readonly cloud?: Partial<CloudState>;
+    /** Simulate a preview (unknown outputs) instead of an update. */
+    readonly preview?: boolean;
+}
+
+/** The outcome of a simulated run. */
+export interface SimulationResult {
+    /** Stack name. */
+    readonly stack: string;
+    /** Every registration, in registration order. */
+    readonly resources: RecordedResource[];
+    /** Stack outputs, secrets redacted. */
+    readonly outputs: Record<string, unknown>;
+    /** Names of stack outputs that are secret. */
+    readonly secretOutputs: string[];
+    /** Configuration problems or program failures; empty on success. */
+    readonly errors: string[];
+    /** True when `errors` holds configuration problems (the program registered nothing). */
+    readonly configInvalid: boolean;
+    /** Messages the program logged (warnings, notices). */
+    readonly messages: string[];
+    /** Config keys that got a placeholder because their secret could not be read or was unset. */
+    readonly placeholders: string[];
+    /** Every secret string seen during the run, to prove none is printed. Never print this. */
+    readonly secretValues: ReadonlySet<string>;
+}
+
+/** The repository root (where Pulumi.yaml lives). */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+    return !!v && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+/** Replaces secrets in a serialized property value; collects their plain strings. */
+export function redact(value: unknown, secrets: Set<string>): unknown {
+    if (isSecretValue(value)) {
+        collectStrings(value.value, secrets);
+        return REDACTED;
+    }
+    if (value === rpc.unknownValue) {
+        return "[unknown]";
+    }
+    if (Array.isArray(value)) {
+        return value.map((v) => redact(v, secrets));
+    }
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[rpc.specialSigKey] === rpc.specialResourceSig) {
+            return { resource: obj.urn };
+        }
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, redact(v, secrets)]));
+    }
+    return value;
+}
+
+function collectStrings(value: unknown, into: Set<string>): void {
+    if (typeof value === "string") {
+        into.add(value);
+    } else if (Array.isArray(value)) {
+        value.forEach((v) => collectStrings(v, into));
+    } else if (value && typeof value === "object") {
+        Object.values(value).forEach((v) => collectStrings(v, into));
+    }
+}
+
+/** Forgets the program's modules so the next run executes index.ts afresh. */
+function unloadProgram(projectDir: string): void {
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(projectDir) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}rehearsal${path.sep}`) && !file.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+}
+
+async function settle<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
+    const value = await new Promise<T>((resolve) => output.apply((v) => resolve(v)));
+    return { value, secret: await pulumi.isSecret(output) };
+}
+
+/**
+ * Runs index.ts under the simulated cloud. Never throws for user errors: configuration problems
+ * and program failures come back in `errors`.
+ */
+export async function simulate(options: SimulateOptions = {}): Promise<SimulationResult> {
+    const stack = options.stack ?? "prod";
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const stackConfig = options.config
+        ? { values: options.config.values, secretKeys: [...options.config.secretKeys], encryptedPlaceholders: [] as string[] }
+        : loadStackConfig(projectDir, stack, options.overrides);
+
+    const cloud = new SimulatedCloud(options.cloud);
+    await pulumi.runtime.setMocks(cloud, "platform-dr", stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
+
+    const secretValues = new Set<string>();
+    const resources: RecordedResource[] = [];
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: (err: unknown, resp: any) => void): void };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const serialized = req.getObject()?.toJavaScript?.() ?? {};
+        register(req, (err, resp) => {
+            if (resp) {
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || null,
+                    dependencies: [...req.getDependenciesList()],
+                    inputs: redact(serialized, secretValues) as Record<string, unknown>,
+                    rawInputs: rpc.deserializeProperties(req.getObject()),
+                    outputs: rpc.deserializeProperties(resp.getObject()),
+                    import: req.getImportid() || null,
+                    protect: !!req.getProtect(),
+                    retainOnDelete: !!req.getRetainondelete(),
+                    custom: !!req.getCustom(),
+                    provider: req.getProvider() || null,
+                    ignoreChanges: [...req.getIgnorechangesList()],
+                    additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+                    deleteBeforeReplace: !!req.getDeletebeforereplace(),
+                });
+            }
+            callback(err, resp);
+        });
+    };
+
+    // The simulated run must not pick up the operator's real credentials, nor print to stdout.
+    const savedEnv = Object.fromEntries([REHEARSAL_ENV, ...Object.values(CREDENTIAL_ENVIRONMENT)].map((k) => [k, process.env[k]]));
+    for (const variable of Object.values(CREDENTIAL_ENVIRONMENT)) {
+        delete process.env[variable];
+    }
+    process.env[REHEARSAL_ENV] = "1";
+    const messages: string[] = [];
+    const errors: string[] = [];
+    const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
+    const capture = (...parts: unknown[]) => messages.push(parts.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+    Object.assign(console, { log: capture, info: capture, warn: capture, error: capture });
+    const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));
+    process.on("unhandledRejection", onRejection);
+
+    let configInvalid = false;
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    try {
+        unloadProgram(projectDir);
+        let program: Record<string, unknown> = {};
+        try {
+            program = require(path.join(projectDir, "index.ts"));
+        } catch (e) {
+            // The program's modules were loaded afresh, so compare by name, not by class identity.
+            configInvalid = e instanceof Error && e.name === ConfigError.name;
+            errors.push(configInvalid ? (e as Error).message : `the program failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        for (const [key, value] of Object.entries(program)) {
+            if (pulumi.Output.isInstance(value)) {
+                const { value: v, secret } = await settle(value);
+                if (secret) {
+                    collectStrings(v, secretValues);
+                    secretOutputs.push(key);
+                }
+                outputs[key] = secret ? REDACTED : v;
+            } else {
+                outputs[key] = value;
+            }
+        }
+        await settings.waitForRPCs();
+        await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        Object.assign(console, saved);
+        for (const [k, v] of Object.entries(savedEnv)) {
+            if (v === undefined) {
+                delete process.env[k];
+            } else {
+                process.env[k] = v;
+            }
+        }
+    }
+    for (const key of stackConfig.secretKeys) {
+        collectStrings(stackConfig.values[key], secretValues);
+    }
+    // The same validation the program ran, to list which secrets were placeholders.
+    const secretSet = new Set(stackConfig.secretKeys);
+    const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
+    const validation = validateConfig({ ...raw, placeholderSecrets: true });
+    const placeholders = validation.ok ? [...validation.placeholders].sort() : [];
+    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders, secretValues };
+}
