@@ -31,12 +31,12 @@ export function toJson(result: SimulationResult): Record<string, unknown> {
 }
 
 /**
- * Last line of defence: no secret value may appear in what is printed. Any secret string of
- * six characters or more found in the text is a bug in the program, so the CLI refuses to print.
+ * Last line of defence: no secret value may appear in what is printed. Any secret string found
+ * in the text is a bug in the program, so the CLI refuses to print.
  */
 export function assertNoSecrets(text: string, secrets: ReadonlySet<string>): void {
     for (const s of secrets) {
-        if (s.length >= 6 && s !== REDACTED && text.includes(s)) {
+        if (s !== REDACTED && text.includes(s)) {
             throw new Error("refusing to print the plan: it would contain a secret value (a bug in platform-dr; please report it)");
         }
     }

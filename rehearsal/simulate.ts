@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateConfig } from "../config";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
-import { SimulatedCloud, CloudState } from "./cloud";
+import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
 import { ConfigOverride, loadStackConfig } from "./stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -31,6 +31,8 @@ export const REDACTED = "[secret]";
 export interface RecordedResource {
     /** The resource's URN. */
     readonly urn: string;
+    /** The ID the simulated cloud assigned (null for components). */
+    readonly id: string | null;
     /** Type token, e.g. `hcloud:index/server:Server`. */
     readonly type: string;
     /** Logical name. */
@@ -108,31 +110,43 @@ function isSecretValue(v: unknown): v is { value: unknown } {
     return !!v && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 }
 
-/** Replaces secrets in a serialized property value; collects their plain strings. */
-export function redact(value: unknown, secrets: Set<string>): unknown {
+/** Replaces secrets in a serialized property value. */
+export function redact(value: unknown): unknown {
     if (isSecretValue(value)) {
-        collectStrings(value.value, secrets);
         return REDACTED;
     }
     if (value === rpc.unknownValue) {
         return "[unknown]";
     }
     if (Array.isArray(value)) {
-        return value.map((v) => redact(v, secrets));
+        return value.map((v) => redact(v));
     }
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         if (obj[rpc.specialSigKey] === rpc.specialResourceSig) {
             return { resource: obj.urn };
         }
-        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, redact(v, secrets)]));
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, redact(v)]));
     }
     return value;
 }
 
+/**
+ * Collects what must never be printed: secret strings of 12 characters or more, and inside
+ * multi-line secrets (kubeconfigs, bundles) every token that looks like key material. Short
+ * values (an ID, a region) and names or URLs inside a secret document are not secret on their
+ * own, and matching them would only raise false alarms.
+ */
 function collectStrings(value: unknown, into: Set<string>): void {
     if (typeof value === "string") {
-        into.add(value);
+        if (value.length >= 12) {
+            into.add(value);
+        }
+        for (const token of value.split(/\s+/)) {
+            if (/^[A-Za-z0-9+/=_.-]{16,}$/.test(token)) {
+                into.add(token);
+            }
+        }
     } else if (Array.isArray(value)) {
         value.forEach((v) => collectStrings(v, into));
     } else if (value && typeof value === "object") {
@@ -179,13 +193,14 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             if (resp) {
                 resources.push({
                     urn: resp.getUrn(),
+                    id: resp.getId() || null,
                     type: req.getType(),
                     name: req.getName(),
                     parent: req.getParent() || null,
                     dependencies: [...req.getDependenciesList()],
-                    inputs: redact(serialized, secretValues) as Record<string, unknown>,
-                    rawInputs: rpc.deserializeProperties(req.getObject()),
-                    outputs: rpc.deserializeProperties(resp.getObject()),
+                    inputs: redact(serialized) as Record<string, unknown>,
+                    rawInputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
+                    outputs: unwrapSecrets(rpc.deserializeProperties(resp.getObject())),
                     import: req.getImportid() || null,
                     protect: !!req.getProtect(),
                     retainOnDelete: !!req.getRetainondelete(),
@@ -254,6 +269,11 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     }
     for (const key of stackConfig.secretKeys) {
         collectStrings(stackConfig.values[key], secretValues);
+    }
+    for (const r of resources) {
+        for (const output of r.additionalSecretOutputs) {
+            collectStrings(r.outputs[output], secretValues);
+        }
     }
     // The same validation the program ran, to list which secrets were placeholders.
     const secretSet = new Set(stackConfig.secretKeys);

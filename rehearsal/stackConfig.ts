@@ -54,6 +54,9 @@ export function parseConfigPath(expr: string): (string | number)[] {
     let m: RegExpExecArray | null;
     let consumed = 0;
     while ((m = re.exec(expr)) !== null) {
+        if (m[4] !== undefined && expectKey) {
+            break;
+        }
         consumed = re.lastIndex;
         if (m[1] !== undefined) {
             if (!expectKey) {

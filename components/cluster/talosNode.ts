@@ -74,6 +74,9 @@ export class TalosNode extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Marked secret here as well: additionalSecretOutputs is applied by the engine, and the
+        // config must stay secret in every input it flows into (user data, apply-config).
+        const configText = pulumi.secret(machineConfig.stdout);
         const boot = cluster.boot;
         const iso = boot.mode === "iso";
         this.server = new hcloud.Server(
@@ -84,7 +87,7 @@ export class TalosNode extends pulumi.ComponentResource {
                 location: cluster.location,
                 image: boot.mode === "iso" ? boot.baseImage : args.snapshotImageId,
                 iso: boot.mode === "iso" ? boot.isoId : undefined,
-                userData: iso ? undefined : machineConfig.stdout,
+                userData: iso ? undefined : configText,
                 labels: { ...node.labels },
                 firewallIds: [args.firewallId],
                 placementGroupId: args.placementGroupId,
@@ -119,7 +122,7 @@ export class TalosNode extends pulumi.ComponentResource {
                   `${name}-apply-config`,
                   {
                       script: APPLY_CONFIG_SCRIPT,
-                      environment: { NODE_NAME: node.name, NODE_IP: this.publicIp, MACHINE_CONFIG: machineConfig.stdout, TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS },
+                      environment: { NODE_NAME: node.name, NODE_IP: this.publicIp, MACHINE_CONFIG: configText, TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS },
                       triggers: [this.server.id],
                   },
                   { parent: this, dependsOn: cleanup ? [cleanup] : [] },

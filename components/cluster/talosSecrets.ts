@@ -42,7 +42,7 @@ export class TalosSecrets extends pulumi.ComponentResource {
         const { cluster } = args;
         this.bundle = cluster.talosSecrets
             ? cluster.talosSecrets
-            : scriptCommand(`${name}-bundle`, { script: GENERATE_SECRETS_SCRIPT, secretStdout: true }, { parent: this, protect: true }).stdout;
+            : pulumi.secret(scriptCommand(`${name}-bundle`, { script: GENERATE_SECRETS_SCRIPT, secretStdout: true }, { parent: this, protect: true }).stdout);
 
         const generated = scriptCommand(
             `${name}-talosconfig`,

@@ -1,0 +1,60 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { APPLY_CONFIG_SCRIPT, BOOTSTRAP_SCRIPT, KUBECONFIG_SCRIPT } from "../../components/cluster/talosScripts";
+
+/**
+ * Runs a script with a fake `talosctl` on PATH whose behaviour the test chooses, so the scripts'
+ * real control flow (idempotence, deadlines, error messages) is exercised without a cluster.
+ */
+function run(script: string, fakeTalosctl: string, env: Record<string, string>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-test-"));
+    try {
+        fs.writeFileSync(path.join(dir, "talosctl"), `#!/bin/sh\n${fakeTalosctl}\n`, { mode: 0o755 });
+        return spawnSync("/bin/sh", ["-c", script], { env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, encoding: "utf8", timeout: 10_000 });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+const bootstrapEnv = { NODE_NAME: "prod-control-plane-1", NODE_IP: "203.0.113.1", TALOSCONFIG: "context: prod", TIMEOUT_SECONDS: "0" };
+
+describe("cluster: Talos scripts", () => {
+    it("bootstrap succeeds on a fresh cluster", () => {
+        const r = run(BOOTSTRAP_SCRIPT, "exit 0", bootstrapEnv);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /etcd bootstrapped on prod-control-plane-1/);
+    });
+
+    it("bootstrap is idempotent: AlreadyExists counts as success", () => {
+        const r = run(BOOTSTRAP_SCRIPT, 'echo "rpc error: code = AlreadyExists desc = etcd data directory is not empty" >&2; exit 1', bootstrapEnv);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /already bootstrapped/);
+    });
+
+    it("bootstrap fails with a clear message when apid never answers", () => {
+        const r = run(BOOTSTRAP_SCRIPT, 'echo "connection refused" >&2; exit 1', bootstrapEnv);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /etcd bootstrap on prod-control-plane-1 \(203\.0\.113\.1\) failed: Talos apid did not accept it within 0s.*connection refused/s);
+    });
+
+    it("passes the talosconfig as a file, never on the command line", () => {
+        const r = run(BOOTSTRAP_SCRIPT, 'for a in "$@"; do case "$a" in *"context: prod"*) echo LEAK; exit 3;; esac; done; cat "$2"', bootstrapEnv);
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(!r.stdout.includes("LEAK"));
+    });
+
+    it("apply-config treats an already configured node as done", () => {
+        const r = run(APPLY_CONFIG_SCRIPT, 'echo "tls: certificate required" >&2; exit 1', { NODE_NAME: "prod-worker-1", NODE_IP: "203.0.113.9", MACHINE_CONFIG: "version: v1alpha1", TIMEOUT_SECONDS: "0" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /already configured/);
+    });
+
+    it("says when talosctl is missing", () => {
+        const r = spawnSync("/bin/sh", ["-c", KUBECONFIG_SCRIPT], { env: { PATH: "/nonexistent" }, encoding: "utf8" });
+        assert.equal(r.status, 127);
+        assert.match(r.stderr, /talosctl is not on PATH/);
+    });
+});

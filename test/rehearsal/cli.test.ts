@@ -1,0 +1,98 @@
+import { strict as assert } from "assert";
+import { assertNoSecrets, main } from "../../rehearsal/cli";
+import { planPhases } from "../../rehearsal/plan";
+import { RecordedResource } from "../../rehearsal/simulate";
+
+async function rehearse(...args: string[]) {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+}
+
+const SECRET_TOKEN = "Zz9".repeat(21) + "x";
+
+describe("rehearsal: CLI", () => {
+    it("prints the plan phase by phase, with placeholders marked", async () => {
+        const r = await rehearse();
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^Rebuild plan for stack 'prod': \d+ resources in \d+ phases/);
+        assert.match(r.stdout, /Phase 1 \(/);
+        assert.match(r.stdout, /hcloud:Server\s+prod-control-plane-1/);
+        assert.match(r.stdout, /waits for: .*prod-hetzner-subnet/);
+        assert.match(r.stdout, /placeholders[^\n]*\n\s+! hcloud:token/);
+    });
+
+    it("--json prints exactly one JSON object with the documented fields", async () => {
+        const r = await rehearse("--json", "--set-secret", `hcloud:token=${SECRET_TOKEN}`);
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout);
+        assert.deepEqual(Object.keys(doc).sort(), ["errors", "resources", "stack"]);
+        assert.equal(doc.stack, "prod");
+        const server = doc.resources.find((x: any) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server");
+        assert.deepEqual(Object.keys(server).sort(), ["dependencies", "import", "inputs", "name", "parent", "protect", "retainOnDelete", "type", "urn"]);
+        assert.match(server.parent, /TalosNode::prod-worker-1$/);
+        const secret = doc.resources.find((x: any) => x.name === "prod-hcloud-secret");
+        assert.equal(secret.inputs.stringData, "[secret]");
+    });
+
+    it("never prints a secret value, in either mode", async () => {
+        for (const mode of [[], ["--json"]]) {
+            const r = await rehearse(...mode, "--set-secret", `hcloud:token=${SECRET_TOKEN}`);
+            assert.equal(r.code, 0, r.stderr);
+            assert.ok(!r.stdout.includes(SECRET_TOKEN) && !r.stderr.includes(SECRET_TOKEN), `token leaked in mode ${mode.join(" ") || "text"}`);
+            assert.ok(!r.stdout.includes("simulated-admin-key"), "talosconfig content leaked");
+        }
+    });
+
+    it("exits 2 with the problem list on bad config, naming the keys", async () => {
+        const r = await rehearse("--set", "controlPlaneCount=2", "--set", "location=mars");
+        assert.equal(r.code, 2);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, /controlPlaneCount.*must be odd/);
+        assert.match(r.stderr, /location = "mars"/);
+        assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace for a user error");
+    });
+
+    it("--json on bad config still prints one object, with the errors", async () => {
+        const r = await rehearse("--json", "--set", "workerCount=x");
+        assert.equal(r.code, 2);
+        const doc = JSON.parse(r.stdout);
+        assert.deepEqual(doc.resources, []);
+        assert.match(doc.errors[0], /workerCount = "x": must be an integer/);
+    });
+
+    it("exits 2 on bad flags and unknown stacks", async () => {
+        assert.equal((await rehearse("--bogus")).code, 2);
+        const missing = await rehearse("--stack", "nope");
+        assert.equal(missing.code, 2);
+        assert.match(missing.stderr, /no stack file .*Pulumi\.nope\.yaml/);
+        assert.equal((await rehearse("--set", "novalue")).code, 2);
+    });
+});
+
+describe("rehearsal: secret guard", () => {
+    it("refuses to print text that contains a secret", () => {
+        assert.throws(() => assertNoSecrets("token: abcdefghijklmnop", new Set(["abcdefghijklmnop"])), /refusing to print/);
+        assert.doesNotThrow(() => assertNoSecrets("token: [secret]", new Set(["abcdefghijklmnop"])));
+    });
+});
+
+describe("rehearsal: phases", () => {
+    const res = (name: string, deps: string[], extra: Partial<RecordedResource> = {}): RecordedResource => ({
+        urn: `urn:${name}`, id: name, type: "t:index:T", name, parent: null, dependencies: deps.map((d) => `urn:${d}`), inputs: {}, rawInputs: {}, outputs: {},
+        import: null, protect: false, retainOnDelete: false, custom: true, provider: null, ignoreChanges: [], additionalSecretOutputs: [], deleteBeforeReplace: false, ...extra,
+    });
+
+    it("groups by dependency depth and folds components into their children", () => {
+        const phases = planPhases([
+            res("a", []),
+            res("comp", [], { custom: false }),
+            res("b", ["a"], { parent: "urn:comp" }),
+            res("c", ["comp"]),
+            res("d", [], { provider: "urn:b::id" }),
+        ]);
+        assert.deepEqual(phases.map((p) => p.steps.map((s) => s.resource.name)), [["a"], ["b"], ["c", "d"]]);
+        assert.deepEqual(phases[2].steps[0].waitsFor, ["b"]);
+    });
+});

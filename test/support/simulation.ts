@@ -1,0 +1,61 @@
+import { RecordedResource, SimulateOptions, SimulationResult, simulate } from "../../rehearsal/simulate";
+
+/** Runs the program in the simulated cloud and fails the test on any error. */
+export async function simulateOk(options: SimulateOptions = {}): Promise<SimulationResult> {
+    const result = await simulate(options);
+    if (result.errors.length) {
+        throw new Error(`simulation failed:\n${result.errors.join("\n")}`);
+    }
+    return result;
+}
+
+/** Finds one resource by type token and logical name; fails loudly when absent. */
+export function find(result: SimulationResult, type: string, name: string): RecordedResource {
+    const r = result.resources.find((x) => x.type === type && x.name === name);
+    if (!r) {
+        throw new Error(`no ${type} named ${name}; have: ${result.resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+    }
+    return r;
+}
+
+/** All resources of a type. */
+export function ofType(result: SimulationResult, type: string): RecordedResource[] {
+    return result.resources.filter((x) => x.type === type);
+}
+
+/** Every URN `r` depends on, directly or through any chain (components expanded to their children). */
+export function transitiveDependencies(result: SimulationResult, r: RecordedResource): Set<string> {
+    const byUrn = new Map(result.resources.map((x) => [x.urn, x]));
+    const within = (urn: string): string[] => [urn, ...result.resources.filter((x) => x.parent === urn).flatMap((c) => within(c.urn))];
+    const seen = new Set<string>();
+    const stack = [...r.dependencies];
+    while (stack.length) {
+        const urn = stack.pop()!;
+        for (const u of within(urn)) {
+            if (!seen.has(u)) {
+                seen.add(u);
+                stack.push(...(byUrn.get(u)?.dependencies ?? []));
+                const provider = byUrn.get(u)?.provider;
+                if (provider) {
+                    stack.push(provider.slice(0, provider.lastIndexOf("::")));
+                }
+            }
+        }
+    }
+    const provider = r.provider;
+    if (provider) {
+        const urn = provider.slice(0, provider.lastIndexOf("::"));
+        if (!seen.has(urn)) {
+            seen.add(urn);
+            for (const d of transitiveDependencies(result, byUrn.get(urn)!)) {
+                seen.add(d);
+            }
+        }
+    }
+    return seen;
+}
+
+/** True when `a` waits (transitively) for `b`. */
+export function waitsFor(result: SimulationResult, a: RecordedResource, b: RecordedResource): boolean {
+    return transitiveDependencies(result, a).has(b.urn);
+}
