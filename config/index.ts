@@ -28,14 +28,26 @@ export type ValidationResult =
 export function validateConfig(raw: RawConfig): ValidationResult {
     const problems = new ProblemCollector();
     const reader = new ConfigReader(raw, problems);
-    const config: PlatformConfig = {
-        cluster: readClusterConfig(reader),
-    };
+    const config = readAll(reader);
     reportUnknownKeys(raw, problems);
     if (problems.problems.length) {
         return { ok: false, problems: problems.problems };
     }
     return { ok: true, config: deepFreeze(config), placeholders: [...reader.placeholders] };
+}
+
+/** Every key the program reads (bare for this project, `namespace:key` for providers). */
+export function knownConfigKeys(): string[] {
+    const problems = new ProblemCollector();
+    readAll(new ConfigReader({ values: {}, secretKeys: new Set() }, problems));
+    return [...problems.knownKeys].sort();
+}
+
+/** Reads every area; the single list of areas, used by validation and by knownConfigKeys. */
+function readAll(reader: ConfigReader): PlatformConfig {
+    return {
+        cluster: readClusterConfig(reader),
+    };
 }
 
 /** A typo in a key name would otherwise silently fall back to a default: report it. */
