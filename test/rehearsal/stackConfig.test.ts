@@ -4,8 +4,11 @@ import * as os from "os";
 import * as path from "path";
 import { StackConfigError, loadStackConfig, parseConfigPath, parseOverride } from "../../rehearsal/stackConfig";
 
+const made: string[] = [];
+
 function project(files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-stack-"));
+    made.push(dir);
     for (const [name, text] of Object.entries(files)) {
         fs.writeFileSync(path.join(dir, name), text);
     }
@@ -15,6 +18,8 @@ function project(files: Record<string, string>): string {
 const PROJECT = "name: platform-dr\nruntime: nodejs\nconfig:\n  workerCount:\n    type: integer\n    default: 3\n  firewallSources:\n    type: array\n    items: {type: string}\n    default: []\n";
 
 describe("rehearsal: stack config", () => {
+    after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
     it("parses pulumi config --path syntax", () => {
         assert.deepEqual(parseConfigPath("a"), ["a"]);
         assert.deepEqual(parseConfigPath("hcloud:token"), ["hcloud:token"]);
