@@ -123,6 +123,12 @@ describe("wiring: cluster layer variants", () => {
         assert.ok(!JSON.stringify(r.resources.map((x) => x.inputs)).includes("trustdinfo"));
     });
 
+    it("a preview (unknown outputs everywhere) registers the same resources without failing", async () => {
+        const preview = await simulateOk({ preview: true });
+        const update = await simulateOk();
+        assert.deepEqual(preview.resources.map((r) => r.urn), update.resources.map((r) => r.urn));
+    });
+
     it("bad config registers nothing and reports every problem", async () => {
         const direct = await simulate({ overrides: [{ path: "controlPlaneCount", value: "2", secret: false }, { path: "location", value: "mars", secret: false }] });
         assert.equal(direct.configInvalid, true);
