@@ -229,6 +229,10 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));
     process.on("unhandledRejection", onRejection);
 
+    // The SDK captures a stack trace per resource for source positions; under ts-node's source
+    // maps that dominates a simulated run, and a rehearsal reports messages, not stacks.
+    const savedStackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     let configInvalid = false;
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
@@ -257,6 +261,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         await settings.waitForRPCs();
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
+        Error.stackTraceLimit = savedStackTraceLimit;
         process.off("unhandledRejection", onRejection);
         Object.assign(console, saved);
         for (const [k, v] of Object.entries(savedEnv)) {
