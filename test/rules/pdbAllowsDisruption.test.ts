@@ -1,0 +1,107 @@
+import { strict as assert } from "assert";
+import { deployment, findingsOf, hpa, objectsOf, pdb, pdbFor, statefulSet } from "./fixtures";
+
+const RULE = "pdb-allows-disruption";
+
+/** Findings for a `web` Deployment at `replicas` under one PDB with `budget`. */
+function judge(replicas: number | undefined, budget: Record<string, unknown>, extra: unknown[] = []) {
+    return findingsOf(RULE, [deployment("web", { replicas }), pdbFor("web", budget), ...extra]);
+}
+
+describe("rules: pdb-allows-disruption", () => {
+    it("maxUnavailable 0 and \"0%\" block every eviction", () => {
+        for (const maxUnavailable of [0, "0%"]) {
+            const [finding, ...rest] = judge(3, { maxUnavailable });
+            assert.equal(rest.length, 0);
+            assert.deepEqual(finding.object, { kind: "Deployment", namespace: "default", name: "web" });
+            assert.deepEqual(finding.related, [{ kind: "PodDisruptionBudget", namespace: "default", name: "web-pdb" }]);
+            assert.match(finding.message, /PodDisruptionBudget default\/web-pdb allows no voluntary disruption of Deployment default\/web at 3 replicas/);
+            assert.match(finding.message, /Fix: set maxUnavailable: 1/);
+        }
+    });
+
+    it("a positive maxUnavailable passes, percentages rounding up", () => {
+        assert.deepEqual(judge(3, { maxUnavailable: 1 }), []);
+        assert.deepEqual(judge(1, { maxUnavailable: "10%" }), [], "10% of 1 rounds up to 1");
+    });
+
+    it("an integer minAvailable equal to or above the replica count blocks", () => {
+        assert.match(judge(2, { minAvailable: 2 })[0].message, /minAvailable: 2 equals the replica count.*lower minAvailable to 1 or less/);
+        assert.match(judge(2, { minAvailable: 5 })[0].message, /minAvailable: 5 exceeds the 2 replicas/);
+        assert.deepEqual(judge(3, { minAvailable: 2 }), []);
+    });
+
+    it("minAvailable percentages round up", () => {
+        assert.equal(judge(3, { minAvailable: "100%" }).length, 1);
+        assert.deepEqual(judge(2, { minAvailable: "50%" }), []);
+        assert.match(judge(2, { minAvailable: "60%" })[0].message, /"60%" of 2 replicas rounds up to 2/);
+        assert.deepEqual(judge(3, { minAvailable: "66%" }), [], "66% of 3 is 1.98, rounds up to 2, one eviction left");
+        assert.equal(judge(3, { minAvailable: "67%" }).length, 1, "67% of 3 is 2.01, rounds up to 3");
+    });
+
+    it("single-replica workloads are judged too: minAvailable 1 is a drain blocker", () => {
+        const [finding] = judge(1, { minAvailable: 1 });
+        assert.match(finding.message, /at 1 replica \(replicas: 1\)/);
+        assert.match(finding.message, /run at least 2 replicas/);
+        assert.equal(judge(undefined, { minAvailable: "50%" }).length, 1, "unset replicas is 1; 50% of 1 rounds up to 1");
+    });
+
+    it("a scaled-to-zero workload has nothing to evict", () => {
+        assert.deepEqual(judge(0, { maxUnavailable: 0 }), []);
+    });
+
+    it("judges at the HPA floor", () => {
+        const scaler = hpa("web", { kind: "Deployment", name: "web" }, 2);
+        const [finding] = judge(undefined, { minAvailable: 2 }, [scaler]);
+        assert.match(finding.message, /at 2 replicas \(HPA-driven/);
+        assert.deepEqual(finding.related.map((r) => r.kind), ["PodDisruptionBudget", "HorizontalPodAutoscaler"]);
+        assert.deepEqual(judge(undefined, { minAvailable: 2 }, [hpa("web", { kind: "Deployment", name: "web" }, 3)]), []);
+    });
+
+    it("with several PDBs over one workload, every one must allow a disruption", () => {
+        const web = deployment("web", { replicas: 3, labels: { app: "web", tier: "frontend" } });
+        const lenient = pdb("lenient", { selector: { matchLabels: { app: "web" } }, maxUnavailable: 1 });
+        const strict = pdb("strict", { selector: { matchLabels: { tier: "frontend" } }, minAvailable: "100%" });
+        const blocking = pdb("blocking", { selector: {}, maxUnavailable: 0 });
+        assert.deepEqual(findingsOf(RULE, [web, lenient]), []);
+        const findings = findingsOf(RULE, [web, lenient, strict, blocking]);
+        assert.deepEqual(
+            findings.map((f) => f.related[0].name),
+            ["blocking", "strict"],
+        );
+    });
+
+    it("a PDB that selects nothing, or another namespace, is not judged against the workload", () => {
+        assert.deepEqual(findingsOf(RULE, [deployment("web", { replicas: 3 }), pdbFor("api", { maxUnavailable: 0 })]), []);
+        assert.deepEqual(findingsOf(RULE, [deployment("web", { replicas: 3 }), pdbFor("web", { maxUnavailable: 0 }, "other")]), []);
+    });
+
+    it("applies to StatefulSets", () => {
+        assert.deepEqual(objectsOf(findingsOf(RULE, [statefulSet("db", { replicas: 3 }), pdbFor("db", { minAvailable: 3 })])), ["StatefulSet default/db"]);
+    });
+
+    describe("malformed budgets", () => {
+        it("are reported on the PDB, naming the workloads it selects", () => {
+            for (const [budget, expected] of [
+                [{ maxUnavailable: "abc%" }, /spec.maxUnavailable "abc%" is neither a non-negative integer nor a percentage/],
+                [{ minAvailable: -1 }, /spec.minAvailable -1 is not a non-negative integer/],
+                [{ minAvailable: "150%" }, /spec.minAvailable "150%" is more than 100%/],
+                [{ minAvailable: 1, maxUnavailable: 1 }, /sets both minAvailable and maxUnavailable/],
+            ] as const) {
+                const findings = judge(3, budget);
+                assert.deepEqual(objectsOf(findings), ["PodDisruptionBudget default/web-pdb"], JSON.stringify(budget));
+                assert.deepEqual(findings[0].related, [{ kind: "Deployment", namespace: "default", name: "web" }]);
+                assert.match(findings[0].message, expected);
+                assert.match(findings[0].message, /Fix: set exactly one of minAvailable or maxUnavailable/);
+            }
+        });
+
+        it("are reported even when the PDB selects nothing", () => {
+            assert.deepEqual(objectsOf(findingsOf(RULE, [pdbFor("nothing", { maxUnavailable: "x" })])), ["PodDisruptionBudget default/nothing-pdb"]);
+        });
+    });
+
+    it("a PDB with neither field protects nothing and so never blocks", () => {
+        assert.deepEqual(judge(3, {}), []);
+    });
+});
