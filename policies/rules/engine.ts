@@ -4,7 +4,7 @@
  */
 import { DraftFinding } from "./draft";
 import { Namespace, buildInventory, hpasTargeting, pdbsSelecting } from "./inventory";
-import { KubeObject, Pdb, Workload, readObject } from "./objects";
+import { Hpa, KubeObject, Pdb, Workload, readObject } from "./objects";
 import { ResolvedOptions, isExempt, resolveOptions } from "./options";
 import { budgetOf, checkDisruption, malformedBudget } from "./pdbAllowsDisruption";
 import { effectiveReplicas } from "./replicas";
@@ -17,20 +17,27 @@ function enabled(options: ResolvedOptions, rule: RuleId): boolean {
     return options.rules[rule] !== "off";
 }
 
-function workloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, options: ResolvedOptions): DraftFinding<S>[] {
-    const findings = [...malformedReplicas(workload), ...malformedStrategy(workload)];
+/** Adds a rule's result to `into` unless the rule found nothing; keeps the hot path free of temporary arrays. */
+function add<S>(into: DraftFinding<S>[], finding: DraftFinding<S> | undefined): void {
+    if (finding !== undefined) {
+        into.push(finding);
+    }
+}
+
+function addWorkloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, options: ResolvedOptions, into: DraftFinding<S>[]): void {
+    add(into, malformedReplicas(workload));
+    add(into, malformedStrategy(workload));
     const replicas = effectiveReplicas(workload, hpasTargeting(namespace, workload));
-    if (!replicas.ok) {
-        return findings;
+    if (replicas === undefined) {
+        return;
     }
     const needsPdbs = enabled(options, "workload-has-pdb") || enabled(options, "pdb-allows-disruption");
     const selecting = needsPdbs ? pdbsSelecting(namespace, workload.podLabels) : [];
-    return [
-        ...findings,
-        ...checkCoverage(workload, replicas, selecting, options.replicaThreshold),
-        ...checkDisruption(workload, replicas, selecting),
-        ...checkRollout(workload, replicas, options.replicaThreshold),
-    ];
+    add(into, checkCoverage(workload, replicas, selecting, options.replicaThreshold));
+    if (selecting.length > 0) {
+        into.push(...checkDisruption(workload, replicas, selecting));
+    }
+    add(into, checkRollout(workload, replicas, options.replicaThreshold));
 }
 
 /** Workloads of `namespace` a PDB selects; only needed to name them on a malformed PDB, so a scan is fine. */
@@ -38,19 +45,26 @@ function workloadsSelectedBy<S>(namespace: Namespace<S>, pdb: Pdb<S>): ObjectRef
     return namespace.workloads.filter((w) => matches(pdb.selector.selector, w.podLabels)).map((w) => w.ref);
 }
 
-function namespaceFindings<S>(namespace: Namespace<S>, options: ResolvedOptions): DraftFinding<S>[] {
-    const findings = namespace.workloads.flatMap((w) => workloadFindings(namespace, w, options));
+/** Workloads an HPA targets; only needed to name them on a malformed HPA, so a scan is fine. */
+function workloadsScaledBy<S>(namespace: Namespace<S>, hpa: Hpa<S>): ObjectRef[] {
+    return namespace.workloads.filter((w) => w.kind === hpa.targetKind && w.ref.name === hpa.targetName).map((w) => w.ref);
+}
+
+function addNamespaceFindings<S>(namespace: Namespace<S>, options: ResolvedOptions, into: DraftFinding<S>[]): void {
+    for (const workload of namespace.workloads) {
+        addWorkloadFindings(namespace, workload, options, into);
+    }
     for (const pdb of namespace.pdbs) {
-        findings.push(...malformedSelector(pdb));
+        add(into, malformedSelector(pdb));
         if (budgetOf(pdb) === undefined) {
-            findings.push(...malformedBudget(pdb, workloadsSelectedBy(namespace, pdb)));
+            add(into, malformedBudget(pdb, workloadsSelectedBy(namespace, pdb)));
         }
     }
     for (const hpa of namespace.hpas) {
-        const targets = namespace.workloads.filter((w) => w.kind === hpa.targetKind && w.ref.name === hpa.targetName).map((w) => w.ref);
-        findings.push(...malformedHpa(hpa, targets));
+        if (!hpa.minReplicas.ok) {
+            add(into, malformedHpa(hpa, workloadsScaledBy(namespace, hpa)));
+        }
     }
-    return findings;
 }
 
 function compareText(a: string, b: string): number {
@@ -97,13 +111,15 @@ export function readObjects<S>(inputs: Iterable<SourcedObject<S>>, defaultNamesp
 export function evaluate<S>(inputs: Iterable<SourcedObject<S>>, engineOptions: RuleEngineOptions = {}): EvaluationResult<S> {
     const options = resolveOptions(engineOptions);
     const objects = readObjects(inputs, options.defaultNamespace);
-    const findings: Finding<S>[] = [];
+    const drafts: DraftFinding<S>[] = [];
     for (const namespace of buildInventory(objects).values()) {
-        for (const draft of namespaceFindings(namespace, options)) {
-            const enforcement = options.rules[draft.rule];
-            if (enforcement !== "off" && !isExempt(draft.object, options)) {
-                findings.push({ ...draft, severity: enforcement });
-            }
+        addNamespaceFindings(namespace, options, drafts);
+    }
+    const findings: Finding<S>[] = [];
+    for (const draft of drafts) {
+        const enforcement = options.rules[draft.rule];
+        if (enforcement !== "off" && !isExempt(draft.object, options)) {
+            findings.push({ rule: draft.rule, severity: enforcement, object: draft.object, related: draft.related, message: draft.message, source: draft.source });
         }
     }
     return { findings: findings.sort(compareFindings), checked: countKinds(objects) };

@@ -6,11 +6,14 @@
 import { Hpa, KubeObject, Pdb, Workload, isPdb, isWorkload } from "./objects";
 import { Labels, Requirement, matches } from "./selector";
 
+/** Two-level lookup without building composite string keys on every probe. */
+type NestedIndex<T> = Map<string, Map<string, T[]>>;
+
 /** PDBs of one namespace, bucketed by the selector requirement that every match must satisfy. */
 interface PdbIndex<S> {
-    /** Selectors requiring `key=value` (matchLabels, or an `In` value), keyed by `key\0value`. */
-    readonly byLabel: Map<string, Pdb<S>[]>;
-    /** Selectors requiring only that a key exists, keyed by the key. */
+    /** Selectors requiring `key=value` (matchLabels, or an `In` value), by key, then value. */
+    readonly byLabel: NestedIndex<Pdb<S>>;
+    /** Selectors requiring only that a key exists, by key. */
     readonly byKey: Map<string, Pdb<S>[]>;
     /** Selectors with no positive requirement (empty, or only NotIn/DoesNotExist): checked against every workload. */
     readonly unanchored: Pdb<S>[];
@@ -22,8 +25,8 @@ export interface Namespace<S> {
     readonly workloads: Workload<S>[];
     /** PDBs, in input order. */
     readonly pdbs: Pdb<S>[];
-    /** HPAs by `kind\0name` of their scale target. */
-    readonly hpasByTarget: Map<string, Hpa<S>[]>;
+    /** HPAs by the kind, then the name, of their scale target. */
+    readonly hpasByTarget: NestedIndex<Hpa<S>>;
     /** HPAs, in input order. */
     readonly hpas: Hpa<S>[];
     /** PDB lookup by label. */
@@ -42,12 +45,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
     }
 }
 
-function labelKey(key: string, value: string): string {
-    return `${key}\0${value}`;
-}
-
-function targetKey(kind: string, name: string): string {
-    return `${kind}\0${name}`;
+function pushNested<V>(index: NestedIndex<V>, outer: string, inner: string, value: V): void {
+    let map = index.get(outer);
+    if (!map) {
+        map = new Map();
+        index.set(outer, map);
+    }
+    push(map, inner, value);
 }
 
 function positive(requirement: Requirement): boolean {
@@ -65,7 +69,7 @@ function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>): void {
     }
     const [firstLabel] = Object.entries(selector.matchLabels);
     if (firstLabel) {
-        push(index.byLabel, labelKey(firstLabel[0], firstLabel[1]), pdb);
+        pushNested(index.byLabel, firstLabel[0], firstLabel[1], pdb);
         return;
     }
     const anchor = selector.expressions.find(positive);
@@ -74,7 +78,7 @@ function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>): void {
     } else if (anchor.operator === "In") {
         // A pod has one value per key, so a PDB filed under several values is still found at most once.
         for (const value of anchor.values) {
-            push(index.byLabel, labelKey(anchor.key, value), pdb);
+            pushNested(index.byLabel, anchor.key, value, pdb);
         }
     } else {
         push(index.byKey, anchor.key, pdb);
@@ -102,24 +106,38 @@ export function buildInventory<S>(objects: Iterable<KubeObject<S>>): Inventory<S
         } else {
             namespace.hpas.push(object);
             if (object.targetKind && object.targetName) {
-                push(namespace.hpasByTarget, targetKey(object.targetKind, object.targetName), object);
+                pushNested(namespace.hpasByTarget, object.targetKind, object.targetName, object);
             }
         }
     }
     return inventory;
 }
 
+function collectMatching<S>(candidates: readonly Pdb<S>[] | undefined, labels: Labels, into: Pdb<S>[]): void {
+    for (const pdb of candidates ?? []) {
+        if (matches(pdb.selector.selector, labels)) {
+            into.push(pdb);
+        }
+    }
+}
+
 /** The PDBs of `namespace` whose selector selects pods labelled `labels`, in input order. */
 export function pdbsSelecting<S>(namespace: Namespace<S>, labels: Labels): Pdb<S>[] {
     const { byLabel, byKey, unanchored } = namespace.pdbIndex;
-    const candidates: Pdb<S>[] = [...unanchored];
-    for (const [key, value] of Object.entries(labels)) {
-        candidates.push(...(byLabel.get(labelKey(key, value)) ?? []), ...(byKey.get(key) ?? []));
+    const selecting: Pdb<S>[] = [];
+    collectMatching(unanchored, labels, selecting);
+    for (const key in labels) {
+        if (Object.prototype.hasOwnProperty.call(labels, key)) {
+            collectMatching(byLabel.get(key)?.get(labels[key]), labels, selecting);
+            collectMatching(byKey.get(key), labels, selecting);
+        }
     }
-    return candidates.filter((pdb) => matches(pdb.selector.selector, labels)).sort((a, b) => a.order - b.order);
+    return selecting.length > 1 ? selecting.sort((a, b) => a.order - b.order) : selecting;
 }
 
+const NO_HPAS: readonly Hpa<never>[] = [];
+
 /** The HPAs of `namespace` scaling `workload` (same kind and name; a same-named object of another kind does not count). */
-export function hpasTargeting<S>(namespace: Namespace<S>, workload: Workload<S>): Hpa<S>[] {
-    return namespace.hpasByTarget.get(targetKey(workload.kind, workload.ref.name)) ?? [];
+export function hpasTargeting<S>(namespace: Namespace<S>, workload: Workload<S>): readonly Hpa<S>[] {
+    return namespace.hpasByTarget.get(workload.kind)?.get(workload.ref.name) ?? NO_HPAS;
 }

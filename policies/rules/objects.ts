@@ -66,12 +66,12 @@ export interface Hpa<S> extends ReadObject<S> {
 /** Any object the engine reads. */
 export type KubeObject<S> = Workload<S> | Pdb<S> | Hpa<S>;
 
-/** API groups a kind must come from, so a CRD that reuses a kind name is not mistaken for it. */
-const API_GROUPS: Record<CheckedKind, readonly string[]> = {
-    Deployment: ["apps", "extensions"],
-    StatefulSet: ["apps"],
-    PodDisruptionBudget: ["policy"],
-    HorizontalPodAutoscaler: ["autoscaling"],
+/** API group prefixes a kind must come from, so a CRD that reuses a kind name is not mistaken for it. */
+const API_GROUP_PREFIXES: Record<CheckedKind, readonly string[]> = {
+    Deployment: ["apps/", "extensions/"],
+    StatefulSet: ["apps/"],
+    PodDisruptionBudget: ["policy/"],
+    HorizontalPodAutoscaler: ["autoscaling/"],
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -88,15 +88,15 @@ function nonEmptyString(value: unknown): string | undefined {
 
 /** The checked kind of `raw`, or undefined when the engine ignores it. A missing apiVersion is accepted (Pulumi inputs may omit it). */
 export function checkedKindOf(raw: unknown): CheckedKind | undefined {
-    if (!isRecord(raw) || typeof raw.kind !== "string" || !Object.prototype.hasOwnProperty.call(API_GROUPS, raw.kind)) {
+    if (!isRecord(raw) || typeof raw.kind !== "string" || !Object.prototype.hasOwnProperty.call(API_GROUP_PREFIXES, raw.kind)) {
         return undefined;
     }
     const kind = raw.kind as CheckedKind;
-    if (raw.apiVersion === undefined) {
+    const apiVersion = raw.apiVersion;
+    if (apiVersion === undefined) {
         return kind;
     }
-    const group = typeof raw.apiVersion === "string" ? raw.apiVersion.split("/")[0] : "";
-    return API_GROUPS[kind].includes(group) ? kind : undefined;
+    return typeof apiVersion === "string" && API_GROUP_PREFIXES[kind].some((prefix) => apiVersion.startsWith(prefix)) ? kind : undefined;
 }
 
 function refOf(kind: CheckedKind, metadata: Record<string, unknown>, defaultNamespace: string): ObjectRef {
@@ -141,12 +141,14 @@ export function readObject<S>(raw: unknown, source: S | undefined, order: number
     const object = raw as Record<string, unknown>;
     const ref = refOf(kind, record(object.metadata), defaultNamespace);
     const spec = record(object.spec);
-    const base = { ref, source, order };
+    // Literal objects rather than a spread of shared fields: this runs once per input object.
     switch (kind) {
         case "Deployment":
         case "StatefulSet":
             return {
-                ...base,
+                ref,
+                source,
+                order,
                 kind,
                 podLabels: readLabels(record(record(spec.template).metadata).labels),
                 selectorLabels: readLabels(record(spec.selector).matchLabels),
@@ -155,7 +157,9 @@ export function readObject<S>(raw: unknown, source: S | undefined, order: number
             };
         case "PodDisruptionBudget":
             return {
-                ...base,
+                ref,
+                source,
+                order,
                 selector: parseSelector(spec.selector, object.apiVersion !== "policy/v1beta1"),
                 // The API server rejects PDB percentages above 100%.
                 minAvailable: readIntOrPercent(spec.minAvailable, 100),
@@ -164,7 +168,9 @@ export function readObject<S>(raw: unknown, source: S | undefined, order: number
         case "HorizontalPodAutoscaler": {
             const target = record(spec.scaleTargetRef);
             return {
-                ...base,
+                ref,
+                source,
+                order,
                 targetKind: nonEmptyString(target.kind),
                 targetName: nonEmptyString(target.name),
                 minReplicas: readCount(spec.minReplicas),

@@ -7,7 +7,7 @@
 import { DraftFinding } from "./draft";
 import { IntOrPercent, formatIntOrPercent, isExplicitZero, scale } from "./intOrPercent";
 import { Pdb, Workload } from "./objects";
-import { EffectiveReplicas, describe, pluralReplicas } from "./replicas";
+import { KnownReplicas, describe, hpaRefs, pluralReplicas, replicaBasis } from "./replicas";
 import { ObjectRef } from "./types";
 
 const RULE = "pdb-allows-disruption";
@@ -69,7 +69,7 @@ function fix(budget: Budget, replicas: number): string {
 }
 
 /** The check proper, for one workload and the PDBs selecting it. */
-export function checkDisruption<S>(workload: Workload<S>, replicas: Extract<EffectiveReplicas, { ok: true }>, selecting: readonly Pdb<S>[]): DraftFinding<S>[] {
+export function checkDisruption<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[]): DraftFinding<S>[] {
     // No pods, nothing to evict: a scaled-to-zero workload never blocks a drain.
     if (replicas.count === 0) {
         return [];
@@ -83,9 +83,9 @@ export function checkDisruption<S>(workload: Workload<S>, replicas: Extract<Effe
         findings.push({
             rule: RULE,
             object: workload.ref,
-            related: [pdb.ref, ...replicas.hpas],
+            related: [pdb.ref, ...hpaRefs(replicas)],
             message:
-                `${describe(pdb.ref)} allows no voluntary disruption of ${describe(workload.ref)} at ${pluralReplicas(replicas.count)} (${replicas.basis}): ` +
+                `${describe(pdb.ref)} allows no voluntary disruption of ${describe(workload.ref)} at ${pluralReplicas(replicas.count)} (${replicaBasis(replicas)}): ` +
                 `${reason(budget, replicas.count)}; node drains and node upgrades hang on it. ${fix(budget, replicas.count)}`,
             source: workload.source,
         });
@@ -94,7 +94,7 @@ export function checkDisruption<S>(workload: Workload<S>, replicas: Extract<Effe
 }
 
 /** A PDB whose minAvailable/maxUnavailable the API server would reject. `selected` are the workloads it selects. */
-export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]): DraftFinding<S>[] {
+export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]): DraftFinding<S> | undefined {
     const problems: string[] = [];
     if (!pdb.minAvailable.ok) {
         problems.push(`spec.minAvailable ${pdb.minAvailable.problem}`);
@@ -106,10 +106,9 @@ export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]):
         problems.push("it sets both minAvailable and maxUnavailable, which are mutually exclusive");
     }
     if (problems.length === 0) {
-        return [];
+        return undefined;
     }
-    return [
-        {
+    return {
             rule: RULE,
             object: pdb.ref,
             related: [...selected],
@@ -117,6 +116,5 @@ export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]):
                 `${describe(pdb.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ` +
                 'Fix: set exactly one of minAvailable or maxUnavailable, as an integer (e.g. 1) or a percentage of at most 100% (e.g. "50%"); maxUnavailable: 1 suits most workloads.',
             source: pdb.source,
-        },
-    ];
+    };
 }

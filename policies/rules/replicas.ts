@@ -7,20 +7,17 @@
 import { Hpa, Workload } from "./objects";
 import { ObjectRef } from "./types";
 
-/** The count and, for messages, how it was arrived at. */
-export type EffectiveReplicas =
-    | {
-          readonly ok: true;
-          /** Replicas the rules assume. */
-          readonly count: number;
-          /** Why, e.g. `replicas: 3` or `HPA-driven: HorizontalPodAutoscaler shop/web has minReplicas 2`. */
-          readonly basis: string;
-          /** HPAs that took part. */
-          readonly hpas: readonly ObjectRef[];
-      }
-    | {
-          readonly ok: false;
-      };
+/** A workload's effective count and what it was derived from. */
+export interface KnownReplicas {
+    /** Replicas the rules assume. */
+    readonly count: number;
+    /** `spec.replicas` as declared (undefined when unset). */
+    readonly declared: number | undefined;
+    /** HPAs scaling the workload. */
+    readonly hpas: readonly Hpa<unknown>[];
+    /** The HPA with the highest floor and that floor, when there is an HPA. */
+    readonly floor: { readonly hpa: ObjectRef; readonly minReplicas: number } | undefined;
+}
 
 /** `Kind namespace/name`, the way messages name objects. */
 export function describe(ref: ObjectRef): string {
@@ -33,26 +30,46 @@ export function pluralReplicas(count: number): string {
 }
 
 /**
- * Computes the effective count. Not ok when `replicas` or a matching HPA's `minReplicas` is
- * malformed; those are reported on the object that carries them.
+ * Computes the effective count; undefined when `replicas` or a matching HPA's `minReplicas` is
+ * malformed (those are reported on the object that carries them).
  */
-export function effectiveReplicas<S>(workload: Workload<S>, hpas: readonly Hpa<S>[]): EffectiveReplicas {
-    if (!workload.replicas.ok || hpas.some((h) => !h.minReplicas.ok)) {
-        return { ok: false };
+export function effectiveReplicas<S>(workload: Workload<S>, hpas: readonly Hpa<S>[]): KnownReplicas | undefined {
+    if (!workload.replicas.ok) {
+        return undefined;
     }
     const declared = workload.replicas.value;
     if (hpas.length === 0) {
-        return declared === undefined ? { ok: true, count: 1, basis: "replicas unset, so 1", hpas: [] } : { ok: true, count: declared, basis: `replicas: ${declared}`, hpas: [] };
+        return { count: declared ?? 1, declared, hpas, floor: undefined };
     }
-    // Several HPAs on one target is itself a misconfiguration; the highest floor is what the controllers converge on.
-    const floors = hpas.map((h) => ({ ref: h.ref, min: h.minReplicas.ok ? (h.minReplicas.value ?? 1) : 1 }));
-    const highest = floors.reduce((a, b) => (b.min > a.min ? b : a));
-    const hpaRefs = hpas.map((h) => h.ref);
-    const floorText = `${describe(highest.ref)} has minReplicas ${highest.min}`;
+    let floor: KnownReplicas["floor"];
+    for (const hpa of hpas) {
+        if (!hpa.minReplicas.ok) {
+            return undefined;
+        }
+        const minReplicas = hpa.minReplicas.value ?? 1;
+        // Several HPAs on one target is itself a misconfiguration; the highest floor is what the controllers converge on.
+        if (floor === undefined || minReplicas > floor.minReplicas) {
+            floor = { hpa: hpa.ref, minReplicas };
+        }
+    }
+    const minimum = (floor as NonNullable<KnownReplicas["floor"]>).minReplicas;
+    return { count: declared === undefined ? minimum : Math.max(declared, minimum), declared, hpas, floor };
+}
+
+/** How the count came about, for messages: `replicas: 3`, `HPA-driven: HorizontalPodAutoscaler shop/web has minReplicas 2`, ... */
+export function replicaBasis(replicas: KnownReplicas): string {
+    const { declared, floor } = replicas;
+    if (floor === undefined) {
+        return declared === undefined ? "replicas unset, so 1" : `replicas: ${declared}`;
+    }
+    const floorText = `${describe(floor.hpa)} has minReplicas ${floor.minReplicas}`;
     if (declared === undefined) {
-        return { ok: true, count: highest.min, basis: `HPA-driven: ${floorText}`, hpas: hpaRefs };
+        return `HPA-driven: ${floorText}`;
     }
-    return declared >= highest.min
-        ? { ok: true, count: declared, basis: `replicas: ${declared}; ${floorText}`, hpas: hpaRefs }
-        : { ok: true, count: highest.min, basis: `replicas: ${declared}, raised to the floor set by ${floorText}`, hpas: hpaRefs };
+    return declared >= floor.minReplicas ? `replicas: ${declared}; ${floorText}` : `replicas: ${declared}, raised to the floor set by ${floorText}`;
+}
+
+/** References to the HPAs scaling the workload, for a finding's `related`. */
+export function hpaRefs(replicas: KnownReplicas): ObjectRef[] {
+    return replicas.hpas.map((h) => h.ref);
 }

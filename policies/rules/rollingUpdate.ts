@@ -9,7 +9,7 @@
 import { DraftFinding } from "./draft";
 import { IntOrPercent, formatIntOrPercent, isExplicitZero, scale } from "./intOrPercent";
 import { RolloutStrategy, Workload } from "./objects";
-import { EffectiveReplicas, describe, pluralReplicas } from "./replicas";
+import { KnownReplicas, describe, hpaRefs, pluralReplicas, replicaBasis } from "./replicas";
 
 const RULE = "rolling-update-max-unavailable-zero";
 
@@ -48,13 +48,13 @@ function surgeIssue(maxUnavailable: IntOrPercent | undefined, maxSurge: IntOrPer
 }
 
 /** The check proper, for a Deployment whose count and strategy are known. */
-export function checkRollout<S>(workload: Workload<S>, replicas: Extract<EffectiveReplicas, { ok: true }>, threshold: number): DraftFinding<S>[] {
+export function checkRollout<S>(workload: Workload<S>, replicas: KnownReplicas, threshold: number): DraftFinding<S> | undefined {
     const strategy = workload.strategy;
     if (workload.kind !== "Deployment" || typeof strategy !== "object" || replicas.count < threshold) {
-        return [];
+        return undefined;
     }
-    const head = `${describe(workload.ref)} runs ${pluralReplicas(replicas.count)} (${replicas.basis})`;
-    const finding = (message: string): DraftFinding<S>[] => [{ rule: RULE, object: workload.ref, related: [...replicas.hpas], message, source: workload.source }];
+    const head = `${describe(workload.ref)} runs ${pluralReplicas(replicas.count)} (${replicaBasis(replicas)})`;
+    const finding = (message: string): DraftFinding<S> => ({ rule: RULE, object: workload.ref, related: hpaRefs(replicas), message, source: workload.source });
     if (strategy.type === "Recreate") {
         return finding(
             `${head} with strategy Recreate, which stops every pod before starting new ones, so every rollout is an outage. ${FIX} ` +
@@ -62,18 +62,18 @@ export function checkRollout<S>(workload: Workload<S>, replicas: Extract<Effecti
         );
     }
     if (!strategy.maxUnavailable.ok || !strategy.maxSurge.ok) {
-        return [];
+        return undefined;
     }
     const maxUnavailable = strategy.maxUnavailable.value;
     const issues = [
         isExplicitZero(maxUnavailable) ? undefined : unavailableIssue(strategy, maxUnavailable, replicas.count),
         surgeIssue(maxUnavailable, strategy.maxSurge.value, replicas.count),
     ].filter((issue): issue is string => issue !== undefined);
-    return issues.length === 0 ? [] : finding(`${head} but ${issues.join("; and ")}. ${FIX}`);
+    return issues.length === 0 ? undefined : finding(`${head} but ${issues.join("; and ")}. ${FIX}`);
 }
 
 /** A Deployment whose strategy block the API server would reject; reported at any replica count. */
-export function malformedStrategy<S>(workload: Workload<S>): DraftFinding<S>[] {
+export function malformedStrategy<S>(workload: Workload<S>): DraftFinding<S> | undefined {
     const strategy = workload.strategy;
     const problems =
         typeof strategy === "string"
@@ -85,15 +85,13 @@ export function malformedStrategy<S>(workload: Workload<S>): DraftFinding<S>[] {
                     strategy.maxSurge.ok ? undefined : `rollingUpdate.maxSurge ${strategy.maxSurge.problem}`,
                 ].filter((p): p is string => p !== undefined);
     if (problems.length === 0) {
-        return [];
+        return undefined;
     }
-    return [
-        {
+    return {
             rule: RULE,
             object: workload.ref,
             related: [],
             message: `${describe(workload.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ${FIX}`,
             source: workload.source,
-        },
-    ];
+    };
 }

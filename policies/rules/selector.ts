@@ -44,10 +44,27 @@ function scalarText(value: unknown): string | undefined {
     return typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
 }
 
-/** Reads a `labels`/`matchLabels` map; non-scalar values are dropped (they cannot match anything). */
+const NO_LABELS: Labels = {};
+
+function allStrings(raw: Record<string, unknown>): boolean {
+    for (const key in raw) {
+        if (Object.prototype.hasOwnProperty.call(raw, key) && typeof raw[key] !== "string") {
+            return false;
+        }
+    }
+    return true;
+}
+
+/**
+ * Reads a `labels`/`matchLabels` map; non-scalar values are dropped (they cannot match anything).
+ * A map that is already all strings, the usual case, is used as it is rather than copied.
+ */
 export function readLabels(raw: unknown): Labels {
     if (!isRecord(raw)) {
-        return {};
+        return NO_LABELS;
+    }
+    if (allStrings(raw)) {
+        return raw as Labels;
     }
     const labels: Record<string, string> = {};
     for (const [key, value] of Object.entries(raw)) {

@@ -5,7 +5,7 @@
  */
 import { DraftFinding } from "./draft";
 import { Hpa, Pdb, Workload } from "./objects";
-import { EffectiveReplicas, describe, pluralReplicas } from "./replicas";
+import { KnownReplicas, describe, hpaRefs, pluralReplicas, replicaBasis } from "./replicas";
 import { Labels, formatLabels } from "./selector";
 import { ObjectRef } from "./types";
 
@@ -25,31 +25,28 @@ function suggestedPdb(workload: Workload<unknown>): string {
 }
 
 /** The coverage check proper, for a workload whose effective count is known. */
-export function checkCoverage<S>(workload: Workload<S>, replicas: Extract<EffectiveReplicas, { ok: true }>, selecting: readonly Pdb<S>[], threshold: number): DraftFinding<S>[] {
+export function checkCoverage<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[], threshold: number): DraftFinding<S> | undefined {
     if (replicas.count < threshold || selecting.length > 0) {
-        return [];
+        return undefined;
     }
-    return [
-        {
-            rule: RULE,
-            object: workload.ref,
-            related: [...replicas.hpas],
-            message:
-                `${describe(workload.ref)} runs ${pluralReplicas(replicas.count)} (${replicas.basis}) but no PodDisruptionBudget in namespace ` +
-                `"${workload.ref.namespace}" selects its pod labels ${formatLabels(workload.podLabels)}, so a node drain may evict every replica at once. ` +
-                `Fix: ${suggestedPdb(workload)}.`,
-            source: workload.source,
-        },
-    ];
+    return {
+        rule: RULE,
+        object: workload.ref,
+        related: hpaRefs(replicas),
+        message:
+            `${describe(workload.ref)} runs ${pluralReplicas(replicas.count)} (${replicaBasis(replicas)}) but no PodDisruptionBudget in namespace ` +
+            `"${workload.ref.namespace}" selects its pod labels ${formatLabels(workload.podLabels)}, so a node drain may evict every replica at once. ` +
+            `Fix: ${suggestedPdb(workload)}.`,
+        source: workload.source,
+    };
 }
 
 /** A workload whose `spec.replicas` cannot be read. */
-export function malformedReplicas<S>(workload: Workload<S>): DraftFinding<S>[] {
+export function malformedReplicas<S>(workload: Workload<S>): DraftFinding<S> | undefined {
     if (workload.replicas.ok) {
-        return [];
+        return undefined;
     }
-    return [
-        {
+    return {
             rule: RULE,
             object: workload.ref,
             related: [],
@@ -57,34 +54,30 @@ export function malformedReplicas<S>(workload: Workload<S>): DraftFinding<S>[] {
                 `${describe(workload.ref)} has spec.replicas ${workload.replicas.problem}, so its replica count cannot be determined and no availability rule can judge it. ` +
                 "Fix: set spec.replicas to a non-negative integer, or leave it unset when an HPA scales the workload.",
             source: workload.source,
-        },
-    ];
+    };
 }
 
 /** An HPA whose `minReplicas` cannot be read. */
-export function malformedHpa<S>(hpa: Hpa<S>, targets: readonly ObjectRef[]): DraftFinding<S>[] {
+export function malformedHpa<S>(hpa: Hpa<S>, targets: readonly ObjectRef[]): DraftFinding<S> | undefined {
     if (hpa.minReplicas.ok) {
-        return [];
+        return undefined;
     }
     const what = targets.length > 0 ? `the replica floor of ${targets.map(describe).join(", ")}` : "the replica floor of its target";
-    return [
-        {
+    return {
             rule: RULE,
             object: hpa.ref,
             related: [...targets],
             message: `${describe(hpa.ref)} has spec.minReplicas ${hpa.minReplicas.problem}, so ${what} cannot be determined. Fix: set spec.minReplicas to an integer of at least 1.`,
             source: hpa.source,
-        },
-    ];
+    };
 }
 
 /** A PDB whose selector the API server would reject; it protects nothing. */
-export function malformedSelector<S>(pdb: Pdb<S>): DraftFinding<S>[] {
+export function malformedSelector<S>(pdb: Pdb<S>): DraftFinding<S> | undefined {
     if (pdb.selector.problem === undefined) {
-        return [];
+        return undefined;
     }
-    return [
-        {
+    return {
             rule: RULE,
             object: pdb.ref,
             related: [],
@@ -92,6 +85,5 @@ export function malformedSelector<S>(pdb: Pdb<S>): DraftFinding<S>[] {
                 `${describe(pdb.ref)} selects no pods: its ${pdb.selector.problem}, which Kubernetes rejects. ` +
                 "Fix: write the selector as matchLabels (label: value) and/or matchExpressions with key, operator In/NotIn (with values) or Exists/DoesNotExist (without).",
             source: pdb.source,
-        },
-    ];
+    };
 }
