@@ -109,12 +109,12 @@ export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]):
         return undefined;
     }
     return {
-            rule: RULE,
-            object: pdb.ref,
-            related: [...selected],
-            message:
-                `${describe(pdb.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ` +
-                'Fix: set exactly one of minAvailable or maxUnavailable, as an integer (e.g. 1) or a percentage of at most 100% (e.g. "50%"); maxUnavailable: 1 suits most workloads.',
-            source: pdb.source,
+        rule: RULE,
+        object: pdb.ref,
+        related: [...selected],
+        message:
+            `${describe(pdb.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ` +
+            'Fix: set exactly one of minAvailable or maxUnavailable, as an integer (e.g. 1) or a percentage of at most 100% (e.g. "50%"); maxUnavailable: 1 suits most workloads.',
+        source: pdb.source,
     };
 }

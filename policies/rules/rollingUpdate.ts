@@ -88,10 +88,10 @@ export function malformedStrategy<S>(workload: Workload<S>): DraftFinding<S> | u
         return undefined;
     }
     return {
-            rule: RULE,
-            object: workload.ref,
-            related: [],
-            message: `${describe(workload.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ${FIX}`,
-            source: workload.source,
+        rule: RULE,
+        object: workload.ref,
+        related: [],
+        message: `${describe(workload.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ${FIX}`,
+        source: workload.source,
     };
 }

@@ -47,13 +47,13 @@ export function malformedReplicas<S>(workload: Workload<S>): DraftFinding<S> | u
         return undefined;
     }
     return {
-            rule: RULE,
-            object: workload.ref,
-            related: [],
-            message:
-                `${describe(workload.ref)} has spec.replicas ${workload.replicas.problem}, so its replica count cannot be determined and no availability rule can judge it. ` +
-                "Fix: set spec.replicas to a non-negative integer, or leave it unset when an HPA scales the workload.",
-            source: workload.source,
+        rule: RULE,
+        object: workload.ref,
+        related: [],
+        message:
+            `${describe(workload.ref)} has spec.replicas ${workload.replicas.problem}, so its replica count cannot be determined and no availability rule can judge it. ` +
+            "Fix: set spec.replicas to a non-negative integer, or leave it unset when an HPA scales the workload.",
+        source: workload.source,
     };
 }
 
@@ -64,11 +64,11 @@ export function malformedHpa<S>(hpa: Hpa<S>, targets: readonly ObjectRef[]): Dra
     }
     const what = targets.length > 0 ? `the replica floor of ${targets.map(describe).join(", ")}` : "the replica floor of its target";
     return {
-            rule: RULE,
-            object: hpa.ref,
-            related: [...targets],
-            message: `${describe(hpa.ref)} has spec.minReplicas ${hpa.minReplicas.problem}, so ${what} cannot be determined. Fix: set spec.minReplicas to an integer of at least 1.`,
-            source: hpa.source,
+        rule: RULE,
+        object: hpa.ref,
+        related: [...targets],
+        message: `${describe(hpa.ref)} has spec.minReplicas ${hpa.minReplicas.problem}, so ${what} cannot be determined. Fix: set spec.minReplicas to an integer of at least 1.`,
+        source: hpa.source,
     };
 }
 
@@ -78,12 +78,12 @@ export function malformedSelector<S>(pdb: Pdb<S>): DraftFinding<S> | undefined {
         return undefined;
     }
     return {
-            rule: RULE,
-            object: pdb.ref,
-            related: [],
-            message:
-                `${describe(pdb.ref)} selects no pods: its ${pdb.selector.problem}, which Kubernetes rejects. ` +
-                "Fix: write the selector as matchLabels (label: value) and/or matchExpressions with key, operator In/NotIn (with values) or Exists/DoesNotExist (without).",
-            source: pdb.source,
+        rule: RULE,
+        object: pdb.ref,
+        related: [],
+        message:
+            `${describe(pdb.ref)} selects no pods: its ${pdb.selector.problem}, which Kubernetes rejects. ` +
+            "Fix: write the selector as matchLabels (label: value) and/or matchExpressions with key, operator In/NotIn (with values) or Exists/DoesNotExist (without).",
+        source: pdb.source,
     };
 }
