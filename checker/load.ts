@@ -1,0 +1,225 @@
+/**
+ * Reads Kubernetes manifests from files, directories and stdin into objects with their file and
+ * line. Everything a user can get wrong (a missing file, invalid YAML, a document that is not a
+ * Kubernetes object) comes back as a message naming the file and line, never as an exception.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Document, LineCounter, Node, isMap, isSeq, parseAllDocuments } from "yaml";
+import { SourcedObject } from "../policies/rules";
+
+/** Where an object was read from. */
+export interface ManifestSource {
+    /** The file as the user named it (or as found under a named directory); `<stdin>` for `-`. */
+    readonly file: string;
+    /** 1-based line where the object starts. */
+    readonly line: number;
+}
+
+/** What loading produced: objects, or the reasons the input is unusable. Filled in place while reading. */
+export interface LoadResult {
+    /** Every Kubernetes object, `kind: List` items expanded, in input order. */
+    objects: SourcedObject<ManifestSource>[];
+    /** Problems with the input; any problem makes the run a usage error (exit 2). */
+    errors: string[];
+    /** Non-empty YAML documents read, to tell an empty input from one without checked kinds. */
+    documents: number;
+}
+
+/** The name stdin is reported under. */
+export const STDIN_NAME = "<stdin>";
+
+/** Extensions searched for inside directories; a file named explicitly is read whatever its name. */
+const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function lineAt(offset: number | undefined, lines: LineCounter, fallback: number): number {
+    return offset === undefined ? fallback : lines.linePos(offset).line;
+}
+
+function lineOf(node: Node | null | undefined, lines: LineCounter, fallback: number): number {
+    return lineAt(node?.range?.[0], lines, fallback);
+}
+
+/** The first line of a yaml error message, without the position the message repeats. */
+function yamlReason(message: string): string {
+    return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/** Why `value` is not a Kubernetes object, or undefined when it is one. */
+function notAnObject(value: unknown): string | undefined {
+    if (!isRecord(value)) {
+        return `is ${Array.isArray(value) ? "a list" : `the scalar ${JSON.stringify(value)}`}, not a Kubernetes object (a mapping with apiVersion and kind)`;
+    }
+    const missing = ["apiVersion", "kind"].filter((field) => typeof value[field] !== "string" || value[field] === "");
+    return missing.length === 0 ? undefined : `is not a Kubernetes object: it has no ${missing.join(" and no ")}`;
+}
+
+/**
+ * The item kind of a typed list such as `DeploymentList`, whose items (as the API returns them)
+ * carry no apiVersion or kind of their own; undefined for `List` and non-lists.
+ */
+function typedListItemKind(kind: string): string | undefined {
+    return kind !== "List" && kind.endsWith("List") ? kind.slice(0, -"List".length) : undefined;
+}
+
+function expandList(list: Record<string, unknown>, node: Node | null, file: string, lines: LineCounter, into: LoadResult): void {
+    const listLine = lineOf(node, lines, 1);
+    const items = list.items ?? [];
+    const itemNodes = isMap(node) ? node.get("items", true) : undefined;
+    if (!Array.isArray(items)) {
+        into.errors.push(`${file}:${listLine}: ${list.kind} has "items" that is not a list`);
+        return;
+    }
+    const itemKind = typedListItemKind(list.kind as string);
+    items.forEach((raw, index) => {
+        const line = lineOf(isSeq(itemNodes) ? (itemNodes.items[index] as Node) : undefined, lines, listLine);
+        // Items of a typed list inherit the list's apiVersion and item kind, as the API server implies them.
+        const item = itemKind && isRecord(raw) ? { apiVersion: list.apiVersion, kind: itemKind, ...raw } : raw;
+        const problem = notAnObject(item);
+        if (problem) {
+            into.errors.push(`${file}:${line}: item ${index} of the ${list.kind} ${problem}`);
+        } else {
+            into.objects.push({ object: item, source: { file, line } });
+        }
+    });
+}
+
+function readDocument(document: Document.Parsed, file: string, lines: LineCounter, into: LoadResult): void {
+    const line = lineOf(document.contents, lines, lineAt(document.range?.[0], lines, 1));
+    if (document.errors.length > 0) {
+        for (const error of document.errors) {
+            const position = error.linePos?.[0];
+            into.errors.push(`${file}:${position?.line ?? line}:${position?.col ?? 1}: invalid YAML: ${yamlReason(error.message)}`);
+        }
+        return;
+    }
+    // A document holding only comments, or `---` with nothing after it, is no object at all.
+    if (document.contents === null) {
+        return;
+    }
+    into.documents += 1;
+    let value: unknown;
+    try {
+        value = document.toJS();
+    } catch (e) {
+        // toJS rejects, for example, alias bombs beyond the alias limit.
+        into.errors.push(`${file}:${line}: cannot read YAML: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+    }
+    const problem = notAnObject(value);
+    if (problem) {
+        into.errors.push(`${file}:${line}: document ${problem}`);
+    } else if (isRecord(value) && Object.prototype.hasOwnProperty.call(value, "items") && (value.kind as string).endsWith("List")) {
+        expandList(value, document.contents, file, lines, into);
+    } else {
+        into.objects.push({ object: value, source: { file, line } });
+    }
+}
+
+/** Parses one multi-document YAML text; `file` names it in sources and messages. */
+export function parseManifests(text: string, file: string): LoadResult {
+    const result: LoadResult = { objects: [], errors: [], documents: 0 };
+    const lines = new LineCounter();
+    // Merge keys (`<<: *anchor`) are accepted, as kubectl's YAML reader accepts them.
+    for (const document of parseAllDocuments(text, { lineCounter: lines, merge: true })) {
+        readDocument(document, file, lines, result);
+    }
+    return result;
+}
+
+function systemReason(e: unknown): string {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+        ENOENT: "no such file or directory",
+        EACCES: "permission denied",
+        EISDIR: "is a directory",
+        ENOTDIR: "a part of the path is not a directory",
+    };
+    return (code && reasons[code]) ?? (e instanceof Error ? e.message : String(e));
+}
+
+/** Manifest files under `directory`, recursively, sorted by path so results never depend on the file system's order. */
+export function manifestFilesUnder(directory: string): string[] {
+    const files: string[] = [];
+    const entries = fs.readdirSync(directory, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+        const full = path.join(directory, entry.name);
+        if (entry.isDirectory()) {
+            files.push(...manifestFilesUnder(full));
+        } else if (MANIFEST_EXTENSIONS.has(path.extname(entry.name).toLowerCase()) && (entry.isFile() || fs.statSync(full).isFile())) {
+            files.push(full);
+        }
+    }
+    return files;
+}
+
+/** The files a PATH argument stands for, or an error message. `-` is handled by the caller. */
+export function expandPath(argument: string): { files: string[] } | { error: string } {
+    let stats: fs.Stats;
+    try {
+        stats = fs.statSync(argument);
+    } catch (e) {
+        return { error: `cannot read ${argument}: ${systemReason(e)}` };
+    }
+    if (!stats.isDirectory()) {
+        return { files: [argument] };
+    }
+    try {
+        const files = manifestFilesUnder(argument);
+        return files.length > 0 ? { files } : { error: `no .yaml or .yml files under ${argument}` };
+    } catch (e) {
+        return { error: `cannot read ${argument}: ${systemReason(e)}` };
+    }
+}
+
+function merge(into: LoadResult, from: LoadResult): void {
+    // A loop, not push(...spread): a rendered cluster can hold more objects than a call may take arguments.
+    for (const object of from.objects) {
+        into.objects.push(object);
+    }
+    into.errors.push(...from.errors);
+    into.documents += from.documents;
+}
+
+/**
+ * Loads every PATH (`-` is stdin, read once by `readStdin`). Input that yields no YAML document
+ * at all is an error: an empty pipe usually means the command before it failed, and a pre-flight
+ * check must not pass on nothing.
+ */
+export async function loadPaths(paths: readonly string[], readStdin: () => Promise<string>): Promise<LoadResult> {
+    const result: LoadResult = { objects: [], errors: [], documents: 0 };
+    if (paths.filter((p) => p === "-").length > 1) {
+        return { ...result, errors: ["stdin (-) can be read only once"] };
+    }
+    for (const argument of paths) {
+        if (argument === "-") {
+            const text = await readStdin();
+            if (text.trim() === "") {
+                result.errors.push(`${STDIN_NAME}: no input; did the command before the pipe fail?`);
+                continue;
+            }
+            merge(result, parseManifests(text, STDIN_NAME));
+            continue;
+        }
+        const expanded = expandPath(argument);
+        if ("error" in expanded) {
+            result.errors.push(expanded.error);
+            continue;
+        }
+        for (const file of expanded.files) {
+            try {
+                merge(result, parseManifests(fs.readFileSync(file, "utf8"), file));
+            } catch (e) {
+                result.errors.push(`cannot read ${file}: ${systemReason(e)}`);
+            }
+        }
+    }
+    if (result.errors.length === 0 && result.documents === 0) {
+        result.errors.push(`no YAML documents in ${paths.join(", ")}`);
+    }
+    return result;
+}
