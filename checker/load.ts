@@ -97,11 +97,6 @@ function readDocument(document: Document.Parsed, file: string, lines: LineCounte
         }
         return;
     }
-    // A document holding only comments, or `---` with nothing after it, is no object at all.
-    if (document.contents === null) {
-        return;
-    }
-    into.documents += 1;
     let value: unknown;
     try {
         value = document.toJS();
@@ -110,6 +105,11 @@ function readDocument(document: Document.Parsed, file: string, lines: LineCounte
         into.errors.push(`${file}:${line}: cannot read YAML: ${e instanceof Error ? e.message : String(e)}`);
         return;
     }
+    // A document holding only comments, `---` with nothing after it, or an explicit null is no object at all (kubectl skips it too).
+    if (value === null || value === undefined) {
+        return;
+    }
+    into.documents += 1;
     const problem = notAnObject(value);
     if (problem) {
         into.errors.push(`${file}:${line}: document ${problem}`);

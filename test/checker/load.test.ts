@@ -1,0 +1,130 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { expandPath, loadPaths, parseManifests } from "../../checker/load";
+import { deploymentYaml, tempTree } from "./support";
+
+const noStdin = async () => {
+    throw new Error("stdin must not be read");
+};
+
+describe("checker: loading manifests", () => {
+    it("reads multi-document YAML with the line each object starts on", () => {
+        const text = `# leading comment\n${deploymentYaml("a", 1)}---\n# only a comment\n---\n${deploymentYaml("b", 2)}`;
+        const result = parseManifests(text, "m.yaml");
+        assert.deepEqual(result.errors, []);
+        assert.deepEqual(
+            result.objects.map((o) => o.source),
+            [
+                { file: "m.yaml", line: 2 },
+                { file: "m.yaml", line: 20 },
+            ],
+        );
+        assert.equal(result.documents, 2, "the comment-only document is not counted");
+    });
+
+    it("expands kind: List items, each with its own line", () => {
+        const text = `apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: a}
+- apiVersion: policy/v1
+  kind: PodDisruptionBudget
+  metadata: {name: b}
+`;
+        const result = parseManifests(text, "live.yaml");
+        assert.deepEqual(result.errors, []);
+        assert.deepEqual(
+            result.objects.map((o) => [(o.object as { kind: string }).kind, o.source?.line]),
+            [
+                ["Deployment", 4],
+                ["PodDisruptionBudget", 7],
+            ],
+        );
+    });
+
+    it("items of a typed list such as DeploymentList inherit apiVersion and kind", () => {
+        const result = parseManifests("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: a}\n", "raw.yaml");
+        assert.deepEqual(result.errors, []);
+        assert.deepEqual(result.objects[0].object, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "a" } });
+    });
+
+    it("an empty List is fine", () => {
+        const result = parseManifests("apiVersion: v1\nkind: List\nitems: []\n", "x.yaml");
+        assert.deepEqual(result, { objects: [], errors: [], documents: 1 });
+    });
+
+    it("invalid YAML is reported with file, line and column", () => {
+        const result = parseManifests(`${deploymentYaml("a", 1)}---\nkind: Deployment\nmetadata:\n  name: a: b\n`, "bad.yaml");
+        assert.deepEqual(result.errors, ["bad.yaml:19:9: invalid YAML: Nested mappings are not allowed in compact mappings"]);
+        assert.equal(result.objects.length, 1, "the valid document before it is still read");
+        const duplicate = parseManifests("apiVersion: v1\nkind: A\nkind: B\n", "dup.yaml");
+        assert.match(duplicate.errors[0], /^dup\.yaml:3:1: invalid YAML: Map keys must be unique$/);
+    });
+
+    it("documents that are not Kubernetes objects are reported with their line", () => {
+        const text = "apiVersion: v1\nkind: ConfigMap\n---\nkey: value\n---\n- a\n- b\n---\njust text\n---\nkind: Deployment\n";
+        assert.deepEqual(parseManifests(text, "x.yaml").errors, [
+            "x.yaml:4: document is not a Kubernetes object: it has no apiVersion and no kind",
+            "x.yaml:6: document is a list, not a Kubernetes object (a mapping with apiVersion and kind)",
+            'x.yaml:9: document is the scalar "just text", not a Kubernetes object (a mapping with apiVersion and kind)',
+            "x.yaml:11: document is not a Kubernetes object: it has no apiVersion",
+        ]);
+    });
+
+    it("List items that are not objects are reported with the item's line", () => {
+        const text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n- name: stray\n";
+        assert.deepEqual(parseManifests(text, "l.yaml").errors, ["l.yaml:6: item 1 of the List is not a Kubernetes object: it has no apiVersion and no kind"]);
+        assert.deepEqual(parseManifests("apiVersion: v1\nkind: List\nitems: 5\n", "l.yaml").errors, ['l.yaml:1: List has "items" that is not a list']);
+    });
+
+    it("directories are searched recursively for .yaml and .yml, in sorted order", () => {
+        const tree = tempTree({
+            "b.yaml": deploymentYaml("b", 1),
+            "a/z.yml": deploymentYaml("z", 1),
+            "a/y.YAML": deploymentYaml("y", 1),
+            "a/notes.txt": "not yaml: [",
+            "c/kustomization.json": "{}",
+        });
+        try {
+            const expanded = expandPath(tree.root);
+            assert.ok("files" in expanded);
+            assert.deepEqual(
+                expanded.files.map((f) => path.relative(tree.root, f)),
+                [path.join("a", "y.YAML"), path.join("a", "z.yml"), "b.yaml"],
+            );
+        } finally {
+            tree.cleanup();
+        }
+    });
+
+    it("a named file is read whatever its extension", async () => {
+        const tree = tempTree({ "rendered.txt": deploymentYaml("a", 1) });
+        try {
+            const result = await loadPaths([path.join(tree.root, "rendered.txt")], noStdin);
+            assert.deepEqual(result.errors, []);
+            assert.equal(result.objects.length, 1);
+        } finally {
+            tree.cleanup();
+        }
+    });
+
+    it("missing paths, empty directories and empty input are errors", async () => {
+        const tree = tempTree({ "empty/README.md": "nothing here", "blank.yaml": "# nothing\n" });
+        try {
+            assert.deepEqual((await loadPaths([path.join(tree.root, "missing.yaml")], noStdin)).errors, [`cannot read ${path.join(tree.root, "missing.yaml")}: no such file or directory`]);
+            assert.deepEqual((await loadPaths([path.join(tree.root, "empty")], noStdin)).errors, [`no .yaml or .yml files under ${path.join(tree.root, "empty")}`]);
+            assert.deepEqual((await loadPaths([path.join(tree.root, "blank.yaml")], noStdin)).errors, [`no YAML documents in ${path.join(tree.root, "blank.yaml")}`]);
+        } finally {
+            tree.cleanup();
+        }
+    });
+
+    it("reads stdin for -, once, and treats an empty pipe as an error", async () => {
+        const result = await loadPaths(["-"], async () => deploymentYaml("a", 1));
+        assert.deepEqual(result.objects[0].source, { file: "<stdin>", line: 1 });
+        assert.deepEqual((await loadPaths(["-"], async () => "  \n")).errors, ["<stdin>: no input; did the command before the pipe fail?"]);
+        assert.deepEqual((await loadPaths(["-", "-"], async () => "")).errors, ["stdin (-) can be read only once"]);
+    });
+});

@@ -1,0 +1,133 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { deploymentYaml, pdbYaml, runChecker, tempTree } from "./support";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+describe("checker: command line", () => {
+    let tree: ReturnType<typeof tempTree>;
+    let clean: string;
+    let broken: string;
+
+    before(() => {
+        tree = tempTree({
+            "clean/web.yaml": `${deploymentYaml("web", 3)}---\n${pdbYaml("web", "maxUnavailable: 1")}`,
+            "broken/web.yaml": deploymentYaml("web", 3),
+            "broken/pdb.yaml": pdbYaml("web", "minAvailable: 3"),
+            "broken/api.yaml": deploymentYaml("api", 2),
+            "config/warn.yaml": "rules:\n  workload-has-pdb: warning\n  pdb-allows-disruption: warning\n",
+            "config/bad.yaml": "rules:\n  workload-has-pdb: loud\n",
+            "bad/doc.yaml": `${deploymentYaml("web", 3)}---\nmetadata: {name: orphan}\n`,
+            "bad/yaml.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a: b\n",
+        });
+        clean = path.join(tree.root, "clean");
+        broken = path.join(tree.root, "broken");
+    });
+    after(() => tree.cleanup());
+
+    it("exit 0 and a one-line summary when nothing is wrong", async () => {
+        const r = await runChecker([clean]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, "Checked 1 Deployment, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: no findings.\n");
+        assert.equal(r.stderr, "");
+    });
+
+    it("exit 1 and a report grouped by workload, with where each object is defined", async () => {
+        const r = await runChecker([broken]);
+        assert.equal(r.code, 1);
+        const web = path.join(broken, "web.yaml");
+        const lines = r.stdout.split("\n");
+        assert.equal(lines[0], `Deployment shop/api (${path.join(broken, "api.yaml")}:1)`);
+        assert.match(lines[1], /^ {2}error {3}workload-has-pdb: Deployment shop\/api runs 2 replicas .* Fix: /);
+        assert.equal(lines[2], "");
+        assert.equal(lines[3], `Deployment shop/web (${web}:1)`);
+        assert.match(lines[4], /^ {2}error {3}pdb-allows-disruption: PodDisruptionBudget shop\/web allows no voluntary disruption/);
+        assert.equal(lines[5], `          related: PodDisruptionBudget shop/web (${path.join(broken, "pdb.yaml")}:1)`);
+        assert.match(r.stdout, /Checked 2 Deployments, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: 2 errors and 0 warnings on 2 objects\.\n$/);
+    });
+
+    it("--format json prints exactly findings and checked", async () => {
+        const r = await runChecker(["--format", "json", path.join(broken, "web.yaml"), path.join(broken, "pdb.yaml")]);
+        assert.equal(r.code, 1);
+        const report = JSON.parse(r.stdout);
+        assert.deepEqual(Object.keys(report), ["findings", "checked"]);
+        assert.deepEqual(report.checked, { Deployment: 1, StatefulSet: 0, PodDisruptionBudget: 1, HorizontalPodAutoscaler: 0 });
+        assert.equal(report.findings.length, 1);
+        const [finding] = report.findings;
+        assert.deepEqual(Object.keys(finding), ["rule", "severity", "object", "related", "message", "source"]);
+        assert.deepEqual(finding.object, { kind: "Deployment", namespace: "shop", name: "web" });
+        assert.deepEqual(finding.related, [{ kind: "PodDisruptionBudget", namespace: "shop", name: "web" }]);
+        assert.deepEqual(finding.source, { file: path.join(broken, "web.yaml"), line: 1 });
+        assert.equal(finding.rule, "pdb-allows-disruption");
+        assert.equal(finding.severity, "error");
+    });
+
+    it("warnings alone exit 0; --config sets severities", async () => {
+        const r = await runChecker(["--config", path.join(tree.root, "config/warn.yaml"), broken]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /warning workload-has-pdb/);
+        assert.match(r.stdout, /0 errors and 2 warnings on 2 objects/);
+    });
+
+    it("reads stdin for -, including kubectl's kind: List", async () => {
+        const live = `apiVersion: v1
+kind: List
+items:
+- ${deploymentYaml("web", 3).trimEnd().split("\n").join("\n  ")}
+metadata:
+  resourceVersion: ""
+`;
+        const r = await runChecker(["--format", "json", "-"], live);
+        assert.equal(r.code, 1, r.stderr);
+        const report = JSON.parse(r.stdout);
+        assert.deepEqual(report.findings[0].source, { file: "<stdin>", line: 4 });
+        assert.equal(report.findings[0].rule, "workload-has-pdb");
+    });
+
+    describe("bad input exits 2 with a message and no stack trace", () => {
+        const cases: [string, () => string[], RegExp][] = [
+            ["a missing file", () => [path.join(tree.root, "missing.yaml")], /cannot read .*missing\.yaml: no such file or directory/],
+            ["invalid YAML", () => [path.join(tree.root, "bad/yaml.yaml")], /yaml\.yaml:4:9: invalid YAML: Nested mappings are not allowed/],
+            ["a document that is not a Kubernetes object", () => [path.join(tree.root, "bad/doc.yaml")], /doc\.yaml:17: document is not a Kubernetes object: it has no apiVersion and no kind/],
+            ["a bad --config", () => ["--config", path.join(tree.root, "config/bad.yaml"), clean], /bad --config:\n {2}.*bad\.yaml:2: rules\.workload-has-pdb must be one of error, warning, off/],
+            ["a missing --config", () => ["--config", path.join(tree.root, "none.yaml"), clean], /cannot read config .*none\.yaml/],
+            ["an unknown --format", () => ["--format", "xml", clean], /argument 'xml' is invalid/],
+            ["an unknown option", () => ["--strict", clean], /unknown option '--strict'/],
+            ["no PATH", () => [], /missing required argument 'PATH'/],
+        ];
+        for (const [what, argv, expected] of cases) {
+            it(what, async () => {
+                const r = await runChecker(argv());
+                assert.equal(r.code, 2, r.stdout);
+                assert.match(r.stderr, expected);
+                assert.doesNotMatch(r.stderr, /\n\s+at /, "stack trace");
+                assert.equal(r.stdout, "");
+            });
+        }
+
+        it("an empty stdin", async () => {
+            const r = await runChecker(["-"], "");
+            assert.equal(r.code, 2);
+            assert.match(r.stderr, /<stdin>: no input/);
+        });
+    });
+
+    it("--help exits 0 and documents the exit codes", async () => {
+        const r = await runChecker(["--help"]);
+        assert.equal(r.code, 0);
+        assert.match(r.stdout, /Usage: check-manifests \[options\] <PATH\.\.\.>/);
+        assert.match(r.stdout, /2 {2}unusable input, config or arguments/);
+    });
+
+    it("the real CLI reads a pipe and sets the exit code", function () {
+        this.timeout(60000);
+        const run = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "checker/cli.ts"), "--format", "json", "-"], {
+            cwd: ROOT,
+            input: deploymentYaml("web", 3),
+            encoding: "utf8",
+        });
+        assert.equal(run.status, 1, run.stderr);
+        assert.equal(JSON.parse(run.stdout).findings[0].rule, "workload-has-pdb");
+    });
+});
