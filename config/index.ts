@@ -1,4 +1,5 @@
 import { ClusterConfig, readClusterConfig } from "./cluster";
+import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, RawConfig } from "./reader";
 
@@ -9,6 +10,12 @@ export { RawConfig } from "./reader";
 export interface PlatformConfig {
     /** The Talos cluster on Hetzner Cloud. */
     readonly cluster: ClusterConfig;
+    /** The R2 backup bucket and its credentials; undefined when no Cloudflare account is configured. */
+    readonly storage?: StorageConfig;
+    /** DNS on Cloudflare; undefined when no zone is configured. */
+    readonly dns?: DnsConfig;
+    /** GitHub CI deploy credentials. */
+    readonly ci: CiConfig;
 }
 
 /** The outcome of validation: a typed config, or every problem found. */
@@ -47,6 +54,9 @@ export function knownConfigKeys(): string[] {
 function readAll(reader: ConfigReader): PlatformConfig {
     return {
         cluster: readClusterConfig(reader),
+        storage: readStorageConfig(reader),
+        dns: readDnsConfig(reader),
+        ci: readCiConfig(reader),
     };
 }
 

@@ -49,6 +49,10 @@ export class ProblemCollector {
 
     /** Records a problem; `secret` hides the value. */
     add(key: string, value: unknown, message: string, secret = false): void {
+        // A key read by two areas (a shared credential) is reported once.
+        if (this.list.some((p) => p.key === key && p.message === message)) {
+            return;
+        }
         this.list.push({ key, value: describeValue(value, secret), message });
     }
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
 import {
     BOOTSTRAP_SCRIPT,
     GENERATE_CONFIG_SCRIPT,
@@ -35,7 +36,14 @@ export interface SimulatedDnsRecord {
 /** The production state after a disaster: old DNS records pointing at dead IPs, daily backups. */
 export function defaultCloudState(): CloudState {
     return {
-        dnsRecords: [],
+        dnsRecords: [
+            // The pre-disaster records: they point at the dead cluster's addresses.
+            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a11", zoneId: "", name: "api.platform.devantler.tech", type: "A", content: "192.0.2.10", ttl: 60, proxied: false },
+            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a12", zoneId: "", name: "api.platform.devantler.tech", type: "A", content: "192.0.2.11", ttl: 60, proxied: false },
+            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a13", zoneId: "", name: "platform.devantler.tech", type: "A", content: "192.0.2.20", ttl: 1, proxied: false },
+            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a14", zoneId: "", name: "*.platform.devantler.tech", type: "A", content: "192.0.2.20", ttl: 1, proxied: false },
+            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a15", zoneId: "", name: "_externaldns.platform.devantler.tech", type: "TXT", content: "heritage=external-dns", ttl: 1, proxied: false },
+        ],
         veleroBackups: [
             { name: "daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
             { name: "daily-full-20261123021700", phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z" },
@@ -78,11 +86,29 @@ export const RESOURCE_MODELS: Record<string, ResourceModel> = {
     "hcloud:index/loadBalancer:LoadBalancer": (a, cloud) => ({ ipv4: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100"), ipv6: "2001:db8::1" }),
     "hcloud:index/server:Server": (a) => ({ ipv4Address: "", status: "running", datacenter: `${a.inputs.location}-dc14` }),
     "hcloud:index/networkSubnet:NetworkSubnet": (a) => ({ gateway: "10.0.0.1", ipRange: a.inputs.ipRange }),
+    "cloudflare:index/apiToken:ApiToken": (a) => ({ value: `cfsim${createHash("sha256").update(`token/${a.inputs.name}`).digest("hex").slice(0, 35)}`, status: "active" }),
+    "cloudflare:index/dnsRecord:DnsRecord": (a, cloud) => {
+        const id = createHash("md5").update(`record/${a.inputs.name}/${a.inputs.type}`).digest("hex");
+        cloud.state.dnsRecords.push({ id, zoneId: a.inputs.zoneId, name: a.inputs.name, type: a.inputs.type, content: a.inputs.content, ttl: a.inputs.ttl, proxied: !!a.inputs.proxied });
+        return { proxiable: true };
+    },
+    // Read with Service.get: the gateway Service Flux created, with the cloud controller's IP.
+    "kubernetes:core/v1:Service": (a, cloud) => ({
+        metadata: { name: a.name, namespace: "kube-system" },
+        status: { loadBalancer: { ingress: [{ ip: cloud.allocateIp(`gateway/${a.name}`, "198.51.100") }] } },
+    }),
     "command:local:Command": (a, cloud) => ({ stdout: cloud.commandStdout(a.inputs.create, a.inputs.environment ?? {}), stderr: "" }),
 };
 
 /** Invoke results by token. Extend with the invokes your area calls. */
 export const INVOKE_MODELS: Record<string, InvokeModel> = {
+    "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": () => ({
+        results: [
+            { id: "2efd5506f9c8494dacb1fa10a3e7d5b6", name: "Workers R2 Storage Bucket Item Write", scopes: ["com.cloudflare.edge.r2.bucket"] },
+            { id: "6a018a9f2fc74eb6b293b0c548f38b39", name: "Workers R2 Storage Bucket Item Read", scopes: ["com.cloudflare.edge.r2.bucket"] },
+            { id: "bf7481a1826f439697cb59a20b22293e", name: "Workers R2 Storage Write", scopes: ["com.cloudflare.api.account"] },
+        ],
+    }),
     "hcloud:index/getImage:getImage": (inputs) => ({
         id: 251_234_567,
         name: "",
@@ -107,6 +133,15 @@ export const COMMAND_MODELS: CommandModel[] = [
             env.OUTPUT_TYPE === "talosconfig"
                 ? `context: ${env.CLUSTER_NAME}\ncontexts:\n  ${env.CLUSTER_NAME}:\n    endpoints:\n      - ${new URL(env.CLUSTER_ENDPOINT).hostname}\n    ca: ${SIMULATED_CA}\n    crt: ${SIMULATED_CA}\n    key: simulated-admin-key\n`
                 : `version: v1alpha1\nmachine:\n  type: ${env.OUTPUT_TYPE}\n  token: simulated-machine-token\ncluster:\n  controlPlane:\n    endpoint: ${env.CLUSTER_ENDPOINT}\n  clusterName: ${env.CLUSTER_NAME}\n`,
+    },
+    {
+        // Deletes every existing record of the name and type, as the script does against the API.
+        script: DELETE_STALE_RECORDS_SCRIPT,
+        stdout: (env, cloud) => {
+            const stale = cloud.state.dnsRecords.filter((r) => r.name === env.RECORD_NAME && r.type === env.RECORD_TYPE);
+            stale.forEach((r) => cloud.state.dnsRecords.splice(cloud.state.dnsRecords.indexOf(r), 1));
+            return `removed ${stale.length} stale ${env.RECORD_TYPE} record(s) named ${env.RECORD_NAME}`;
+        },
     },
     { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
     {
@@ -142,7 +177,8 @@ export class SimulatedCloud implements pulumi.runtime.Mocks {
     private readonly allocated = new Map<string, string>();
 
     constructor(state: Partial<CloudState> = {}) {
-        this.state = { ...defaultCloudState(), ...state };
+        // A copy: a run changes the state (records deleted and created), the caller's stays intact.
+        this.state = structuredClone({ ...defaultCloudState(), ...state });
     }
 
     /**

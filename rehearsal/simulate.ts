@@ -99,6 +99,8 @@ export interface SimulationResult {
     readonly messages: string[];
     /** Config keys that got a placeholder because their secret could not be read or was unset. */
     readonly placeholders: string[];
+    /** The simulated cloud's state after the run (e.g. which DNS records exist). */
+    readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
     readonly secretValues: ReadonlySet<string>;
 }
@@ -224,7 +226,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const messages: string[] = [];
     const errors: string[] = [];
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
-    const capture = (...parts: unknown[]) => messages.push(parts.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+    const capture = (...parts: unknown[]) => messages.push(parts.map(String).join(" ").replace(/^(warning|info): \[runtime\] /, ""));
     Object.assign(console, { log: capture, info: capture, warn: capture, error: capture });
     const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));
     process.on("unhandledRejection", onRejection);
@@ -285,5 +287,5 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
     const validation = validateConfig({ ...raw, placeholderSecrets: true });
     const placeholders = validation.ok ? [...validation.placeholders].sort() : [];
-    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders, secretValues };
+    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders, cloud: cloud.state, secretValues };
 }

@@ -1,0 +1,188 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigReader } from "./reader";
+
+/** Cloudflare account and zone IDs are 32 hex characters. */
+const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+/** R2 bucket names: 3-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+/** A DNS name of at least two labels. */
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** A single DNS label. */
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `owner/name` as GitHub spells repositories. */
+const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** A Kubernetes object name (DNS-1123 subdomain, short form). */
+const K8S_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** How a credentials Secret is shaped for its consumer. */
+export type CredentialFormat = "velero" | "cnpg" | "env";
+
+/** One Kubernetes Secret the R2 credentials are delivered to. */
+export interface CredentialTarget {
+    /** Namespace of the Secret. */
+    readonly namespace: string;
+    /** Name of the Secret. */
+    readonly name: string;
+    /**
+     * `velero`: key `cloud`, an AWS INI file; `cnpg`: `ACCESS_KEY_ID`, `SECRET_ACCESS_KEY`, `REGION`;
+     * `env`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `BUCKET`
+     * (the OpenBao snapshot job and other S3 clients that read the environment).
+     */
+    readonly format: CredentialFormat;
+}
+
+/** The R2 backup storage. */
+export interface StorageConfig {
+    /** Cloudflare account ID. */
+    readonly accountId: string;
+    /** The bucket holding every backup. */
+    readonly bucket: string;
+    /** R2 jurisdiction of the bucket (`default`, `eu`, `fedramp`). */
+    readonly jurisdiction: string;
+    /** True only for a first-ever install: create the bucket instead of adopting it. */
+    readonly createBucket: boolean;
+    /** Bump to rotate the R2 credentials (runbook Scenario 7). */
+    readonly tokenGeneration: number;
+    /** Where the credentials are delivered. */
+    readonly credentialTargets: readonly CredentialTarget[];
+    /** Cloudflare API token for the provider (secret). */
+    readonly cloudflareApiToken: pulumi.Output<string>;
+}
+
+/** Who owns the gateway records `<domain>` and `*.<domain>`. */
+export type GatewayDnsOwner = "external-dns" | "program";
+
+/** DNS on Cloudflare. */
+export interface DnsConfig {
+    /** The platform's domain, e.g. `platform.devantler.tech`. */
+    readonly domain: string;
+    /** Cloudflare zone ID of the zone holding the domain. */
+    readonly zoneId: string;
+    /** Full name of the Kubernetes API record, e.g. `api.platform.devantler.tech`. */
+    readonly apiHostname: string;
+    /** TTL of the records the program owns (1 = automatic). */
+    readonly ttl: number;
+    /** external-dns (the platform's choice) or the program. */
+    readonly gatewayOwner: GatewayDnsOwner;
+    /** Cloudflare API token for the DNS edits (secret). */
+    readonly cloudflareApiToken: pulumi.Output<string>;
+    /** The Service carrying the gateway's public IP, `namespace/name`. */
+    readonly gatewayService: { readonly namespace: string; readonly name: string };
+}
+
+/** GitHub CI deploy credentials (Scenario 9). */
+export interface CiConfig {
+    /** Repository owner. */
+    readonly owner: string;
+    /** Repository name. */
+    readonly repository: string;
+    /** Environment whose secrets are set. */
+    readonly environment: string;
+    /** GitHub token; when absent the CI credentials are skipped with a notice. */
+    readonly githubToken?: pulumi.Output<string>;
+}
+
+/** The production credential targets: Velero, the three CNPG databases, the OpenBao snapshot job. */
+export const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
+    "velero/velero-r2-credentials format=velero",
+    "umami/umami-db-r2-credentials format=cnpg",
+    "observability/coroot-db-r2-credentials format=cnpg",
+    "wedding-app/wedding-db-r2-credentials format=cnpg",
+    "openbao/openbao-snapshot-r2-credentials format=env",
+];
+
+/** Keys of the storage area, for when it is not configured. */
+const STORAGE_KEYS = ["cloudflareAccountId", "r2Bucket", "r2Jurisdiction", "r2CreateBucket", "r2TokenGeneration", "r2CredentialTargets"];
+/** Keys of the DNS area, for when it is not configured. */
+const DNS_KEYS = ["domain", "cloudflareZoneId", "apiDnsLabel", "gatewayService", "dnsTtl", "gatewayDnsOwner"];
+
+/**
+ * Reads the R2 storage keys; undefined when no Cloudflare account is configured (the program then
+ * warns loudly: nothing adopts the backups and the restores have no credentials).
+ */
+export function readStorageConfig(r: ConfigReader): StorageConfig | undefined {
+    if (!r.has("cloudflareAccountId")) {
+        r.declare(...STORAGE_KEYS);
+        return undefined;
+    }
+    const formats: CredentialFormat[] = ["velero", "cnpg", "env"];
+    const credentialTargets = r.recordList<CredentialTarget>("r2CredentialTargets", {
+        default: DEFAULT_CREDENTIAL_TARGETS,
+        fields: ["format"],
+        parse: (entry) => {
+            const [namespace, name, ...rest] = entry.id.split("/");
+            if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
+                return "must start with namespace/name of a Kubernetes Secret";
+            }
+            const format = entry.fields.format as CredentialFormat;
+            if (!formats.includes(format)) {
+                return `needs format=${formats.join("|")}`;
+            }
+            return { namespace, name, format };
+        },
+    });
+    const seen = new Set<string>();
+    credentialTargets.forEach((t, i) => {
+        const id = `${t.namespace}/${t.name}`;
+        if (seen.has(id)) {
+            r.problem(`r2CredentialTargets[${i}]`, id, "is listed twice");
+        }
+        seen.add(id);
+    });
+    return {
+        accountId: r.string("cloudflareAccountId", { pattern: CLOUDFLARE_ID, expected: "a Cloudflare account ID (32 lower-case hex characters)" }),
+        bucket: r.string("r2Bucket", { default: "platform-backups", pattern: BUCKET_NAME, expected: "an R2 bucket name (3-63 lower-case letters, digits, hyphens)" }),
+        jurisdiction: r.string("r2Jurisdiction", { default: "default", oneOf: ["default", "eu", "fedramp"] }),
+        createBucket: r.boolean("r2CreateBucket", { default: false }),
+        tokenGeneration: r.integer("r2TokenGeneration", { default: 1, min: 1, max: 9999 }),
+        credentialTargets,
+        cloudflareApiToken: readCloudflareToken(r),
+    };
+}
+
+/** The Cloudflare API token, shared by R2 and DNS (needs R2 and API-token edit, and DNS edit on the zone). */
+function readCloudflareToken(r: ConfigReader): pulumi.Output<string> {
+    return (
+        r.secret("cloudflare:apiToken", {
+            required: true,
+            check: (t) => (/^[A-Za-z0-9_-]{32,80}$/.test(t) ? undefined : "must be a Cloudflare API token (32 to 80 letters, digits, - or _)"),
+        }) ?? pulumi.secret("")
+    );
+}
+
+/** Reads the DNS keys; undefined when no Cloudflare zone is configured. */
+export function readDnsConfig(r: ConfigReader): DnsConfig | undefined {
+    if (!r.has("cloudflareZoneId")) {
+        r.declare(...DNS_KEYS);
+        return undefined;
+    }
+    const domain = r.string("domain", { pattern: DOMAIN, expected: "a lower-case DNS name such as platform.example.org" });
+    const apiLabel = r.string("apiDnsLabel", { default: "api", pattern: LABEL, expected: "a single DNS label such as api" });
+    const service = r.string("gatewayService", { default: "kube-system/cilium-gateway-platform", pattern: /^[a-z0-9-]+\/[a-z0-9-]+$/, expected: "namespace/name of the gateway's LoadBalancer Service" });
+    const [namespace, name] = service.split("/");
+    const ttl = r.integer("dnsTtl", { default: 60, min: 1, max: 86400 });
+    if (ttl > 1 && ttl < 30) {
+        r.problem("dnsTtl", ttl, "must be 1 (automatic) or 30 to 86400 seconds (Cloudflare's range)");
+    }
+    return {
+        domain,
+        zoneId: r.string("cloudflareZoneId", { pattern: CLOUDFLARE_ID, expected: "a Cloudflare zone ID (32 lower-case hex characters)" }),
+        apiHostname: `${apiLabel}.${domain}`,
+        ttl,
+        gatewayOwner: r.string("gatewayDnsOwner", { default: "external-dns", oneOf: ["external-dns", "program"] }) as GatewayDnsOwner,
+        gatewayService: { namespace: namespace ?? "", name: name ?? "" },
+        cloudflareApiToken: readCloudflareToken(r),
+    };
+}
+
+/** Reads the GitHub keys. */
+export function readCiConfig(r: ConfigReader): CiConfig {
+    const repo = r.string("githubRepository", { default: "devantler-tech/platform", pattern: REPOSITORY, expected: "owner/name of a GitHub repository" });
+    const [owner, repository] = repo.split("/");
+    return {
+        owner: owner ?? "",
+        repository: repository ?? "",
+        environment: r.string("githubEnvironment", { default: "prod", pattern: /^[A-Za-z0-9._ -]{1,255}$/, expected: "a GitHub environment name" }),
+        githubToken: r.secret("github:token", { required: false }),
+    };
+}

@@ -1,0 +1,143 @@
+import { strict as assert } from "assert";
+import { ConfigOverride } from "../../rehearsal/stackConfig";
+import { SimulationResult } from "../../rehearsal/simulate";
+import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
+
+export const ACCOUNT = "0123456789abcdef0123456789abcdef";
+export const ZONE = "fedcba9876543210fedcba9876543210";
+export const CF_TOKEN = "cfTok3n-" + "q".repeat(32);
+export const GH_TOKEN = "ghp_" + "R".repeat(36);
+
+/** Overrides that turn on every off-cluster part. */
+export function offClusterOverrides(extra: ConfigOverride[] = []): ConfigOverride[] {
+    return [
+        { path: "cloudflareAccountId", value: ACCOUNT, secret: false },
+        { path: "cloudflareZoneId", value: ZONE, secret: false },
+        { path: "cloudflare:apiToken", value: CF_TOKEN, secret: true },
+        { path: "github:token", value: GH_TOKEN, secret: true },
+        ...extra,
+    ];
+}
+
+const BUCKET = "cloudflare:index/r2Bucket:R2Bucket";
+const TOKEN = "cloudflare:index/apiToken:ApiToken";
+const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+const SECRET = "kubernetes:core/v1:Secret";
+
+describe("wiring: off-cluster artifacts (simulated cloud)", () => {
+    let r: SimulationResult;
+    before(async () => {
+        r = await simulateOk({ overrides: offClusterOverrides() });
+    });
+
+    it("adopts the surviving bucket, protected and retained, and never creates or deletes one", () => {
+        const buckets = ofType(r, BUCKET);
+        assert.equal(buckets.length, 1);
+        const [bucket] = buckets;
+        assert.equal(bucket.import, `${ACCOUNT}/platform-backups/default`);
+        assert.equal(bucket.protect, true);
+        assert.equal(bucket.retainOnDelete, true);
+        assert.deepEqual(Object.keys(bucket.rawInputs).sort(), ["accountId", "jurisdiction", "name"]);
+    });
+
+    it("creates the bucket only when config says this is a first install, still undeletable", async () => {
+        const first = await simulateOk({ overrides: offClusterOverrides([{ path: "r2CreateBucket", value: "true", secret: false }]) });
+        const bucket = ofType(first, BUCKET)[0];
+        assert.equal(bucket.import, null);
+        assert.ok(bucket.protect && bucket.retainOnDelete);
+    });
+
+    it("scopes the token to exactly one bucket, object read and write only", () => {
+        const token = ofType(r, TOKEN)[0];
+        const [policy, ...others] = token.rawInputs.policies as { effect: string; resources: string; permissionGroups: { id: string }[] }[];
+        assert.equal(others.length, 0);
+        assert.equal(policy.effect, "allow");
+        assert.deepEqual(JSON.parse(policy.resources), { [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_platform-backups`]: "*" });
+        assert.deepEqual(policy.permissionGroups.map((g) => g.id).sort(), ["2efd5506f9c8494dacb1fa10a3e7d5b6", "6a018a9f2fc74eb6b293b0c548f38b39"]);
+    });
+
+    it("delivers the credentials in each consumer's shape, as secrets", () => {
+        const velero = find(r, SECRET, "backups-velero-velero-r2-credentials");
+        const token = ofType(r, TOKEN)[0];
+        const data = velero.rawInputs.stringData as Record<string, string>;
+        assert.match(data.cloud, new RegExp(`^\\[default\\]\\naws_access_key_id=${token.id}\\naws_secret_access_key=[0-9a-f]{64}\\n$`));
+        assert.equal(velero.inputs.stringData, "[secret]");
+        const cnpg = find(r, SECRET, "backups-umami-umami-db-r2-credentials").rawInputs.stringData as Record<string, string>;
+        assert.deepEqual(Object.keys(cnpg).sort(), ["ACCESS_KEY_ID", "REGION", "SECRET_ACCESS_KEY"]);
+        assert.equal(cnpg.REGION, "auto");
+        assert.ok(waitsFor(r, velero, token), "the Secret must wait for the token");
+        assert.ok(waitsFor(r, velero, find(r, "kubernetes:core/v1:Namespace", "namespaces-velero")), "the Secret must wait for its namespace");
+    });
+
+    it("rotation is create-before-delete: a new generation is a new token, the Secrets follow it", async () => {
+        const rotated = await simulateOk({ overrides: offClusterOverrides([{ path: "r2TokenGeneration", value: "2", secret: false }]) });
+        const [oldToken, newToken] = [ofType(r, TOKEN)[0], ofType(rotated, TOKEN)[0]];
+        assert.notEqual(oldToken.urn, newToken.urn, "a new generation must be a new resource, created before the old one is deleted");
+        assert.equal(newToken.deleteBeforeReplace, false);
+        // The Secrets keep their identity (updated in place) and now depend on the new token.
+        const secret = find(rotated, SECRET, "backups-velero-velero-r2-credentials");
+        assert.equal(secret.urn, find(r, SECRET, "backups-velero-velero-r2-credentials").urn);
+        assert.ok(waitsFor(rotated, secret, newToken));
+    });
+
+    it("points api.<domain> at the endpoint, with full names and a TTL, and removes stale records first", () => {
+        const api = find(r, RECORD, "dns-api");
+        assert.deepEqual([api.rawInputs.name, api.rawInputs.type, api.rawInputs.content, api.rawInputs.ttl], ["api.platform.devantler.tech", "A", r.outputs.apiEndpointIp, 60]);
+        const cleanup = find(r, "command:local:Command", "dns-api-stale");
+        assert.ok(api.dependencies.includes(cleanup.urn));
+        assert.deepEqual(cleanup.ignoreChanges, ["environment"]);
+        assert.equal(r.outputs.apiUrl, "https://api.platform.devantler.tech:6443");
+    });
+
+    it("converges with stale records present: exactly one A record per name, at the new address", () => {
+        const apiRecords = r.cloud.dnsRecords.filter((x) => x.name === "api.platform.devantler.tech" && x.type === "A");
+        assert.deepEqual(apiRecords.map((x) => x.content), [r.outputs.apiEndpointIp]);
+        // Gateway records stay external-dns's by default, and its TXT ownership records are untouched.
+        assert.equal(r.cloud.dnsRecords.filter((x) => x.name === "platform.devantler.tech").length, 1);
+        assert.equal(r.cloud.dnsRecords.filter((x) => x.type === "TXT").length, 1);
+    });
+
+    it("owns the gateway records when configured, at the gateway Service's IP, without duplicates", async () => {
+        const owned = await simulateOk({ overrides: offClusterOverrides([{ path: "gatewayDnsOwner", value: "program", secret: false }]) });
+        const apex = find(owned, RECORD, "dns-apex");
+        const ip = String(apex.rawInputs.content);
+        assert.match(ip, /^198\.51\.100\./, "the gateway Service's load-balancer IP");
+        assert.equal(find(owned, RECORD, "dns-wildcard").rawInputs.content, ip);
+        for (const name of ["platform.devantler.tech", "*.platform.devantler.tech"]) {
+            const records = owned.cloud.dnsRecords.filter((x) => x.name === name && x.type === "A");
+            assert.deepEqual(records.map((x) => x.content), [ip], name);
+        }
+    });
+
+    it("sets KUBE_CONFIG and TALOS_CONFIG on the environment from the new cluster, as environment secrets", () => {
+        const secrets = ofType(r, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
+        assert.deepEqual(secrets.map((s) => s.rawInputs.secretName).sort(), ["KUBE_CONFIG", "TALOS_CONFIG"]);
+        assert.equal(ofType(r, "github:index/actionsSecret:ActionsSecret").length, 0, "never repository-wide secrets");
+        for (const s of secrets) {
+            assert.equal(s.rawInputs.environment, "prod");
+            assert.equal(s.rawInputs.repository, "platform");
+            assert.equal(s.inputs.value, "[secret]");
+            assert.equal(s.rawInputs.plaintextValue, undefined);
+        }
+        const kube = secrets.find((s) => s.rawInputs.secretName === "KUBE_CONFIG")!;
+        assert.match(String(kube.rawInputs.value), /server: https:\/\/api\.platform\.devantler\.tech:6443/);
+        assert.ok(waitsFor(r, kube, find(r, "command:local:Command", "prod-bootstrap-kubeconfig")));
+        const talos = secrets.find((s) => s.rawInputs.secretName === "TALOS_CONFIG")!;
+        assert.ok(waitsFor(r, talos, find(r, "command:local:Command", "prod-talos-secrets-talosconfig")));
+    });
+
+    it("keeps every credential out of the plan", () => {
+        const everything = JSON.stringify({ inputs: r.resources.map((x) => x.inputs), outputs: r.outputs });
+        for (const secret of [CF_TOKEN, GH_TOKEN]) {
+            assert.ok(!everything.includes(secret));
+        }
+        const token = ofType(r, TOKEN)[0];
+        assert.ok(!everything.includes(String(token.outputs.value)), "the R2 token value leaked");
+    });
+
+    it("skips the CI credentials with a notice when no GitHub token is configured", async () => {
+        const without = await simulateOk({ overrides: offClusterOverrides().filter((o) => o.path !== "github:token") });
+        assert.equal(ofType(without, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
+        assert.ok(without.messages.some((m) => /github:token is not set/.test(m)));
+    });
+});
