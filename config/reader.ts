@@ -213,22 +213,19 @@ export class ConfigReader {
      */
     recordList<T>(key: string, opts: { default?: readonly string[]; fields: readonly string[]; parse: (entry: CompactRecord) => T | string }): T[] {
         const out: T[] = [];
-        const entries = this.stringList(key, {
-            default: opts.default,
-            check: (text) => {
-                const entry = parseCompactRecord(text, opts.fields);
-                if (typeof entry === "string") {
-                    return entry;
-                }
-                const parsed = opts.parse(entry);
-                if (typeof parsed === "string") {
-                    return parsed;
-                }
+        let bad = false;
+        // Defaults go through the same parser: a broken default is a bug worth reporting too.
+        this.stringList(key, { default: opts.default }).forEach((text, i) => {
+            const entry = parseCompactRecord(text, opts.fields);
+            const parsed = typeof entry === "string" ? entry : opts.parse(entry);
+            if (typeof parsed === "string") {
+                this.problems.add(`${key}[${i}]`, text, parsed);
+                bad = true;
+            } else {
                 out.push(parsed);
-                return undefined;
-            },
+            }
         });
-        return entries.length === out.length ? out : [];
+        return bad ? [] : out;
     }
 
     /**

@@ -1,0 +1,62 @@
+import { strict as assert } from "assert";
+import { validateConfig } from "../../config";
+import { validProdRaw } from "../support/config";
+
+const CF = { cloudflareAccountId: "0123456789abcdef0123456789abcdef", cloudflareZoneId: "fedcba9876543210fedcba9876543210", domain: "platform.devantler.tech", "cloudflare:apiToken": "t".repeat(40) };
+
+function problems(overrides: Record<string, unknown>) {
+    const result = validateConfig(validProdRaw({ ...CF, ...overrides }, ["cloudflare:apiToken", "github:token"]));
+    return result.ok ? [] : result.problems;
+}
+
+describe("config: off-cluster artifacts", () => {
+    it("accepts the production shape and derives the API name and credential targets", () => {
+        const result = validateConfig(validProdRaw(CF, ["cloudflare:apiToken"]));
+        assert.ok(result.ok);
+        if (result.ok) {
+            assert.equal(result.config.dns?.apiHostname, "api.platform.devantler.tech");
+            assert.equal(result.config.storage?.credentialTargets[0].format, "velero");
+            assert.equal(result.config.ci.owner, "devantler-tech");
+        }
+    });
+
+    it("leaves R2 and DNS unmanaged when their IDs are unset", () => {
+        const result = validateConfig(validProdRaw());
+        assert.ok(result.ok);
+        if (result.ok) {
+            assert.equal(result.config.storage, undefined);
+            assert.equal(result.config.dns, undefined);
+        }
+    });
+
+    const bad: [string, Record<string, unknown>, string, RegExp][] = [
+        ["a malformed account ID", { cloudflareAccountId: "acct-123" }, "cloudflareAccountId", /32 lower-case hex/],
+        ["a malformed zone ID", { cloudflareZoneId: "ZONE" }, "cloudflareZoneId", /32 lower-case hex/],
+        ["a bad domain", { domain: "Platform_Devantler" }, "domain", /DNS name/],
+        ["a bad API label", { apiDnsLabel: "api.k8s" }, "apiDnsLabel", /single DNS label/],
+        ["a bad repository", { githubRepository: "platform" }, "githubRepository", /owner\/name/],
+        ["a bad bucket name", { r2Bucket: "Platform_Backups" }, "r2Bucket", /R2 bucket name/],
+        ["an unknown jurisdiction", { r2Jurisdiction: "us" }, "r2Jurisdiction", /default, eu, fedramp/],
+        ["a credential target without a format", { r2CredentialTargets: ["velero/velero-r2-credentials"] }, "r2CredentialTargets[0]", /format=velero\|cnpg\|env/],
+        ["a credential target that is not namespace/name", { r2CredentialTargets: ["velero format=velero"] }, "r2CredentialTargets[0]", /namespace\/name/],
+        ["a credential target listed twice", { r2CredentialTargets: ["a/b format=cnpg", "a/b format=env"] }, "r2CredentialTargets[1]", /twice/],
+        ["a TTL Cloudflare refuses", { dnsTtl: "10" }, "dnsTtl", /30 to 86400/],
+        ["an unknown gateway owner", { gatewayDnsOwner: "me" }, "gatewayDnsOwner", /external-dns, program/],
+        ["a rotation generation of zero", { r2TokenGeneration: "0" }, "r2TokenGeneration", />= 1/],
+        ["a Cloudflare token that is not one", { "cloudflare:apiToken": "short" }, "cloudflare:apiToken", /Cloudflare API token/],
+    ];
+    for (const [what, overrides, key, message] of bad) {
+        it(`rejects ${what}, naming ${key}`, () => {
+            const found = problems(overrides).filter((p) => p.key === key);
+            assert.ok(found.some((p) => message.test(p.message)), `${key}: ${JSON.stringify(problems(overrides))}`);
+        });
+    }
+
+    it("reports a missing shared Cloudflare token once", () => {
+        const result = validateConfig(validProdRaw({ ...CF, "cloudflare:apiToken": undefined }));
+        assert.ok(!result.ok);
+        if (!result.ok) {
+            assert.equal(result.problems.filter((p) => p.key === "cloudflare:apiToken").length, 1);
+        }
+    });
+});
