@@ -4,14 +4,6 @@
  * so tests can import them without starting a server.
  */
 import { PolicyPack } from "@pulumi/policy";
-import { pdbAllowsDisruption } from "./availability/pdbAllowsDisruption";
-import { rollingUpdateMaxUnavailableZero } from "./availability/rollingUpdate";
-import { rollingUpdateHpaDriven } from "./availability/rollingUpdateHpaDriven";
-import { workloadHasPdb } from "./availability/workloadHasPdb";
-import { apiFirewallNotWorldOpen } from "./dr-safety/apiFirewallNotWorldOpen";
-import { backupsProtected } from "./dr-safety/backupsProtected";
-import { secretsStaySecret } from "./dr-safety/secretsStaySecret";
+import { ALL_POLICIES } from "./all";
 
-new PolicyPack("platform-dr", {
-    policies: [workloadHasPdb, pdbAllowsDisruption, rollingUpdateMaxUnavailableZero, rollingUpdateHpaDriven, backupsProtected, secretsStaySecret, apiFirewallNotWorldOpen],
-});
+new PolicyPack("platform-dr", { policies: ALL_POLICIES });

@@ -1,0 +1,82 @@
+/**
+ * The real program (index.ts, run by rehearsal/simulate.ts under the simulated cloud) against
+ * every policy of the pack: resource policies see each resource's inputs, stack policies see
+ * all resources' outputs with parents, dependencies and providers linked, as in `pulumi up`.
+ */
+import { strict as assert } from "assert";
+import { RESOURCE_POLICIES, STACK_POLICIES } from "../../policies/all";
+import { RecordedResource, SimulationResult } from "../../rehearsal/simulate";
+import { FAKE_HCLOUD_TOKEN } from "../support/config";
+import { simulateOk } from "../support/simulation";
+import { HarnessResource, PolicyOutcome, runResourcePolicy, runStackPolicy } from "./harness";
+
+/** The URN part of a provider reference (`urn::id`). */
+function providerUrn(reference: string): string {
+    return reference.slice(0, reference.lastIndexOf("::"));
+}
+
+/** A recorded registration as the policy engine would present it, with inputs or outputs as props. */
+function asPolicyResource(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>, view: "inputs" | "outputs"): HarnessResource {
+    const provider = resource.provider === null ? undefined : byUrn.get(providerUrn(resource.provider));
+    return {
+        type: resource.type,
+        name: resource.name,
+        urn: resource.urn,
+        props: view === "inputs" ? resource.rawInputs : resource.outputs,
+        opts: {
+            protect: resource.protect,
+            ignoreChanges: resource.ignoreChanges,
+            additionalSecretOutputs: resource.additionalSecretOutputs,
+            deleteBeforeReplace: resource.deleteBeforeReplace,
+        },
+        parent: resource.parent ?? undefined,
+        dependencies: resource.dependencies,
+        provider: provider && { type: provider.type, name: provider.name, urn: provider.urn, props: provider.rawInputs },
+    };
+}
+
+function describeOutcome(policy: string, outcome: PolicyOutcome): string[] {
+    return [...outcome.violations.map((v) => `${policy}: ${v.urn}: ${v.message}`), ...outcome.advisories.map((a) => `${policy}: ${a}`)];
+}
+
+describe("policies: the real program passes the whole pack", function () {
+    let prod: SimulationResult;
+    before(async () => {
+        prod = await simulateOk({ overrides: [{ path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true }] });
+    });
+
+    it("no resource policy reports a violation or an advisory", async () => {
+        const byUrn = new Map(prod.resources.map((r) => [r.urn, r]));
+        const problems: string[] = [];
+        const examined = new Map<string, number>();
+        for (const resource of prod.resources) {
+            for (const policy of RESOURCE_POLICIES) {
+                const outcome = await runResourcePolicy(policy, asPolicyResource(resource, byUrn, "inputs"));
+                problems.push(...describeOutcome(policy.name, outcome));
+                if (outcome.notApplicable.length === 0) {
+                    examined.set(policy.name, (examined.get(policy.name) ?? 0) + 1);
+                }
+            }
+        }
+        assert.deepEqual(problems, []);
+        // Guards against a vacuous pass: the credential commands and the firewall were really looked at.
+        assert.ok((examined.get("secrets-stay-secret") ?? 0) >= 2, "no kubeconfig/talosconfig command examined");
+        assert.equal(examined.get("api-firewall-not-world-open"), 1);
+    });
+
+    it("no stack policy reports a violation or an advisory", async () => {
+        const byUrn = new Map(prod.resources.map((r) => [r.urn, r]));
+        const stack = prod.resources.map((r) => asPolicyResource(r, byUrn, "outputs"));
+        const problems: string[] = [];
+        for (const policy of STACK_POLICIES) {
+            problems.push(...describeOutcome(policy.name, await runStackPolicy(policy, stack)));
+        }
+        assert.deepEqual(problems, []);
+    });
+
+    it("kubeconfig and talosconfig stack outputs are secret (what no policy can see)", () => {
+        for (const output of ["kubeconfig", "talosconfig"]) {
+            assert.ok(prod.secretOutputs.includes(output), `${output} is not a secret stack output`);
+        }
+    });
+});
