@@ -6,11 +6,17 @@ import { ManifestSource } from "./load";
 export interface JsonReport {
     /** Every finding, in the engine's stable order. */
     readonly findings: {
+        /** Rule id, e.g. `workload-has-pdb`. */
         readonly rule: string;
+        /** `error` or `warning`. */
         readonly severity: string;
+        /** The object the finding is about. */
         readonly object: ObjectRef;
+        /** Other objects involved (the PDB at fault, the HPA that set the replica count). */
         readonly related: ObjectRef[];
+        /** What is wrong and how to fix it. */
         readonly message: string;
+        /** File and line of `object`. */
         readonly source: ManifestSource;
     }[];
     /** Objects read, per checked kind. */

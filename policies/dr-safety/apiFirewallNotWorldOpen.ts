@@ -66,7 +66,7 @@ function worldSources(sourceIps: unknown): string[] {
 }
 
 /** The inbound TCP rules of firewall inputs that open 6443 or 50000 to 0.0.0.0/0 or ::/0. */
-export function worldOpenings(rules: unknown): WorldOpening[] {
+function worldOpenings(rules: unknown): WorldOpening[] {
     if (!Array.isArray(rules)) {
         return [];
     }

@@ -4,5 +4,5 @@
  */
 export { evaluate, readObjects } from "./engine";
 export { allowedDisruptions } from "./pdbAllowsDisruption";
-export { DEFAULT_NAMESPACE, DEFAULT_REPLICA_THRESHOLD, globToRegExp, parseExemptionPattern } from "./options";
+export { DEFAULT_NAMESPACE, DEFAULT_REPLICA_THRESHOLD, parseExemptionPattern } from "./options";
 export * from "./types";
