@@ -1,61 +1,123 @@
 /**
  * platform-dr: `pulumi up` on an empty stack rebuilds the platform; the restore order is the
  * dependency graph below. This file only reads config and wires components.
+ *
+ * Two modes: a full rebuild (the default), and Scenario 5, a restore into an existing cluster
+ * (when `existingClusterKubeconfig` is set): no servers, DNS or CI secrets, only the restores.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config/load";
 import { GithubCiCredentials } from "./components/ci/githubCiCredentials";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
+import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
+import { CnpgRecovery } from "./components/restore/cnpgRecovery";
+import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
+import { VeleroRestore, veleroRepoCredentials } from "./components/restore/veleroRestore";
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
 
 const config = loadConfig();
+const existingKubeconfig = config.restore.existingKubeconfig;
 
-// 1. The cluster layer: Hetzner servers, Talos, the etcd bootstrap, up to a working kubeconfig.
-const cluster = new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
+// 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
+const cluster = existingKubeconfig ? undefined : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
+const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig });
+const clusterKubeconfig = cluster ? cluster.kubeconfig : pulumi.secret(existingKubeconfig!);
 
-// 2. Namespaces every later layer writes into before Flux exists.
+// 2. Namespaces the program writes into before Flux exists.
 const namespaces = new ClusterNamespaces("namespaces", {
-    names: config.storage ? storageNamespaces(config.storage) : [],
-    provider: cluster.provider,
+    names: [...(config.storage ? storageNamespaces(config.storage) : []), ...(cluster ? ["flux-system", "velero"] : [])],
+    provider,
 });
 
-// 3. Off-cluster artifacts: the surviving backup bucket (adopted), its credentials, DNS, CI secrets.
+// 3. The surviving backup bucket (adopted), its credentials in the cluster.
 const storage = config.storage
-    ? new R2BackupStorage("backups", { storage: config.storage, stack: pulumi.getStack(), k8sProvider: cluster.provider, namespaces: namespaces.byName })
+    ? new R2BackupStorage("backups", { storage: config.storage, stack: pulumi.getStack(), k8sProvider: provider, namespaces: namespaces.byName })
     : undefined;
 if (!storage) {
-    pulumi.log.warn("cloudflareAccountId is not set: the R2 backup bucket is not adopted and no backup credentials reach the cluster; restores cannot run");
+    pulumi.log.warn("cloudflareAccountId is not set: the R2 backup bucket is not adopted and no backup credentials reach the cluster; restores cannot read backups");
+}
+const credentials = storage ? Object.values(storage.credentialSecrets) : [];
+
+// 4. Velero's Kopia password must exist before Velero starts, or it makes a new one.
+const repoPassword = config.restore.veleroRepoPassword
+    ? veleroRepoCredentials("velero-repo-credentials", config.restore.veleroRepoPassword, provider, { dependsOn: namespaces.byName.velero ? [namespaces.byName.velero] : [] })
+    : undefined;
+if (!repoPassword) {
+    pulumi.log.warn("veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`");
 }
 
-const dns = config.dns
-    ? new DnsRecords("dns", {
-          dns: config.dns,
-          apiEndpointIp: cluster.apiEndpointIp,
-          gateway: { k8sProvider: cluster.provider, ready: [cluster.apiReady] },
+// 5. Cilium, Flux, and the Kustomizations in order (rebuild only).
+const gitops = cluster
+    ? new GitopsBootstrap("gitops", {
+          gitops: config.gitops,
+          podCidr: config.cluster.network.podCidr,
+          provider,
+          kubeconfig: clusterKubeconfig,
+          namespaces: namespaces.byName,
+          beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : [])],
       })
     : undefined;
-if (!dns) {
-    pulumi.log.warn("cloudflareZoneId is not set: no DNS records are managed; the kubeconfig uses the endpoint IP");
+const ready = (name: string): pulumi.Resource[] => (gitops?.kustomizationReady[name] ? [gitops.kustomizationReady[name]] : []);
+
+// 6. The restores, each as early as is safe.
+const databases = config.restore.databases;
+const velero = new VeleroRestore("velero", {
+    restore: config.restore,
+    provider,
+    kubeconfig: clusterKubeconfig,
+    veleroReady: [...ready(config.restore.veleroAfter), ...credentials],
+    // Databases come back from their archives, not as Cluster objects from the backup.
+    excludedResources: databases.length ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [],
+});
+new OpenbaoRecovery("openbao", { restore: config.restore, kubeconfig: clusterKubeconfig, after: [velero.done, ...ready(config.restore.openbaoKustomization)] });
+if (storage) {
+    for (const db of databases) {
+        // Validation guarantees a cnpg-format credential Secret in the database's namespace.
+        const secret = config.storage!.credentialTargets.find((t) => t.namespace === db.namespace && t.format === "cnpg")!;
+        new CnpgRecovery(`cnpg-${db.namespace}-${db.name}`, {
+            database: db,
+            generation: config.restore.recoveryGeneration,
+            provider,
+            bucket: storage.bucketName,
+            endpoint: storage.s3Endpoint,
+            credentialsSecret: secret.name,
+            after: [...ready(config.restore.cnpgAfter), storage.credentialSecrets[`${secret.namespace}/${secret.name}`]],
+        });
+    }
 }
 
-// CI credentials wait only for the kubeconfig and talosconfig, never for the restores.
+// 7. DNS and CI credentials (rebuild only). They wait for the API, never for the restores.
+const dns =
+    cluster && config.dns
+        ? new DnsRecords("dns", {
+              dns: config.dns,
+              apiEndpointIp: cluster.apiEndpointIp,
+              gateway: { k8sProvider: provider, ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? "") },
+          })
+        : undefined;
+if (cluster && !dns) {
+    pulumi.log.warn("cloudflareZoneId is not set: no DNS records are managed; the kubeconfig uses the endpoint IP");
+}
 const githubToken = config.ci.githubToken;
-if (githubToken) {
+if (cluster && githubToken) {
     new GithubCiCredentials("ci", { ci: { ...config.ci, githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig });
-} else {
+} else if (cluster) {
     pulumi.log.info(`github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${config.ci.owner}/${config.ci.repository} (environment ${config.ci.environment}) are not refreshed`);
 }
 
-export const kubeconfig = pulumi.secret(cluster.kubeconfig);
-export const talosconfig = pulumi.secret(cluster.talosconfig);
-export const talosSecrets = pulumi.secret(cluster.talosSecrets);
-export const apiEndpointIp = cluster.apiEndpointIp;
-export const apiUrl = cluster.apiUrl;
-export const controlPlaneIps = cluster.controlPlaneIps;
-export const workerIps = cluster.workerIps;
+export const mode = cluster ? "rebuild" : "restore-into-existing-cluster";
+export const kubeconfig = cluster ? pulumi.secret(cluster.kubeconfig) : undefined;
+export const talosconfig = cluster ? pulumi.secret(cluster.talosconfig) : undefined;
+export const talosSecrets = cluster ? pulumi.secret(cluster.talosSecrets) : undefined;
+export const apiEndpointIp = cluster?.apiEndpointIp;
+export const apiUrl = cluster?.apiUrl;
+export const controlPlaneIps = cluster?.controlPlaneIps;
+export const workerIps = cluster?.workerIps;
 export const createdNamespaces = Object.keys(namespaces.byName);
 export const backupBucket = storage?.bucketName;
 export const s3Endpoint = storage?.s3Endpoint;
 export const apiHostname = dns?.apiHostname;
+export const restoredBackup = velero.backupName;

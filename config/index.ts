@@ -1,4 +1,5 @@
 import { ClusterConfig, readClusterConfig } from "./cluster";
+import { GitopsConfig, RestoreConfig, readGitopsConfig, readRestoreConfig } from "./gitops";
 import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, RawConfig } from "./reader";
@@ -16,6 +17,10 @@ export interface PlatformConfig {
     readonly dns?: DnsConfig;
     /** GitHub CI deploy credentials. */
     readonly ci: CiConfig;
+    /** Cilium, Flux and the sync source. */
+    readonly gitops: GitopsConfig;
+    /** The restores (and Scenario 5's existing cluster). */
+    readonly restore: RestoreConfig;
 }
 
 /** The outcome of validation: a typed config, or every problem found. */
@@ -36,6 +41,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     const problems = new ProblemCollector();
     const reader = new ConfigReader(raw, problems);
     const config = readAll(reader);
+    checkAcrossAreas(config, problems);
     reportUnknownKeys(raw, problems);
     if (problems.problems.length) {
         return { ok: false, problems: problems.problems };
@@ -57,7 +63,25 @@ function readAll(reader: ConfigReader): PlatformConfig {
         storage: readStorageConfig(reader),
         dns: readDnsConfig(reader),
         ci: readCiConfig(reader),
+        ...readGitopsAndRestore(reader),
     };
+}
+
+function readGitopsAndRestore(reader: ConfigReader): { gitops: GitopsConfig; restore: RestoreConfig } {
+    const gitops = readGitopsConfig(reader);
+    return { gitops, restore: readRestoreConfig(reader, gitops.kustomizations) };
+}
+
+/** Rules that span areas: each recovered database needs R2 credentials in its namespace. */
+function checkAcrossAreas(config: PlatformConfig, problems: ProblemCollector): void {
+    if (!config.storage) {
+        return;
+    }
+    config.restore.databases.forEach((db, i) => {
+        if (!config.storage!.credentialTargets.some((t) => t.namespace === db.namespace && t.format === "cnpg")) {
+            problems.add(`cnpgDatabases[${i}]`, `${db.namespace}/${db.name}`, `has no R2 credentials: add "${db.namespace}/<secret> format=cnpg" to r2CredentialTargets`);
+        }
+    });
 }
 
 /** A typo in a key name would otherwise silently fall back to a default: report it. */

@@ -255,16 +255,18 @@ export class ConfigReader {
             this.problems.add(key, v, `is stored in plain text; remove it and set it with \`pulumi config set --secret ${key}\``, true);
             return undefined;
         }
-        if (typeof v !== "string") {
+        // A structured secret (a list set with --path) arrives parsed; checks see its JSON text.
+        const text = Array.isArray(v) ? JSON.stringify(v) : v;
+        if (typeof text !== "string") {
             this.problems.add(key, v, "must be a string", true);
             return undefined;
         }
-        const why = opts.check?.(v);
+        const why = opts.check?.(text);
         if (why) {
             this.problems.add(key, v, why, true);
             return undefined;
         }
-        return pulumi.secret(v);
+        return pulumi.secret(text);
     }
 }
 

@@ -7,6 +7,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
+import { LATEST_BACKUP_SCRIPT } from "../components/waiters/kubeScripts";
 import {
     BOOTSTRAP_SCRIPT,
     GENERATE_CONFIG_SCRIPT,
@@ -141,6 +142,16 @@ export const COMMAND_MODELS: CommandModel[] = [
             const stale = cloud.state.dnsRecords.filter((r) => r.name === env.RECORD_NAME && r.type === env.RECORD_TYPE);
             stale.forEach((r) => cloud.state.dnsRecords.splice(cloud.state.dnsRecords.indexOf(r), 1));
             return `removed ${stale.length} stale ${env.RECORD_TYPE} record(s) named ${env.RECORD_NAME}`;
+        },
+    },
+    {
+        script: LATEST_BACKUP_SCRIPT,
+        stdout: (_env, cloud) => {
+            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed").sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
+            if (!completed.length) {
+                throw new Error("no Completed Velero backup found in the bucket");
+            }
+            return completed[completed.length - 1].name;
         },
     },
     { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },

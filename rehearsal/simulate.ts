@@ -133,26 +133,27 @@ export function redact(value: unknown): unknown {
     return value;
 }
 
+/** Key material: a long token of base64/hex-like characters mixing letters and digits. */
+function looksLikeKeyMaterial(token: string): boolean {
+    return /^[A-Za-z0-9+/=_.-]{16,}$/.test(token) && /[0-9]/.test(token) && /[A-Za-z]/.test(token);
+}
+
 /**
- * Collects what must never be printed: secret strings of 12 characters or more, and inside
- * multi-line secrets (kubeconfigs, bundles) every token that looks like key material. Short
- * values (an ID, a region) and names or URLs inside a secret document are not secret on their
- * own, and matching them would only raise false alarms.
+ * Collects what must never be printed. `whole` adds entire strings (config secrets, secret
+ * stack outputs); otherwise, inside secret documents (kubeconfigs, credential Secrets) only the
+ * tokens that look like key material are collected: names, URLs and bucket names inside a
+ * secret are not secret on their own, and matching them would only raise false alarms.
  */
-function collectStrings(value: unknown, into: Set<string>): void {
+function collectStrings(value: unknown, into: Set<string>, whole = false): void {
     if (typeof value === "string") {
-        if (value.length >= 12) {
+        if (whole && value.length >= 12) {
             into.add(value);
         }
-        for (const token of value.split(/\s+/)) {
-            if (/^[A-Za-z0-9+/=_.-]{16,}$/.test(token)) {
-                into.add(token);
-            }
-        }
+        value.split(/[\s=]+/).filter(looksLikeKeyMaterial).forEach((t) => into.add(t));
     } else if (Array.isArray(value)) {
-        value.forEach((v) => collectStrings(v, into));
+        value.forEach((v) => collectStrings(v, into, whole));
     } else if (value && typeof value === "object") {
-        Object.values(value).forEach((v) => collectStrings(v, into));
+        Object.values(value).forEach((v) => collectStrings(v, into, whole));
     }
 }
 
@@ -252,7 +253,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             if (pulumi.Output.isInstance(value)) {
                 const { value: v, secret } = await settle(value);
                 if (secret) {
-                    collectStrings(v, secretValues);
+                    collectStrings(v, secretValues, true);
                     secretOutputs.push(key);
                 }
                 outputs[key] = secret ? REDACTED : v;
@@ -275,7 +276,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         }
     }
     for (const key of stackConfig.secretKeys) {
-        collectStrings(stackConfig.values[key], secretValues);
+        collectStrings(stackConfig.values[key], secretValues, true);
     }
     for (const r of resources) {
         for (const output of r.additionalSecretOutputs) {

@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { GitopsConfig } from "../../config/gitops";
+import { KubeWaiter } from "../waiters/kubeWaiter";
+import { ciliumValues, fluxInstance } from "./values";
+
+/** Arguments of the GitOps bootstrap. */
+export interface GitopsBootstrapArgs {
+    /** Validated GitOps config. */
+    readonly gitops: GitopsConfig;
+    /** Pod CIDR, for Cilium's native routing. */
+    readonly podCidr: string;
+    /** Cluster provider and admin kubeconfig (secret). */
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Input<string>;
+    /** Namespace resources by name (flux-system). */
+    readonly namespaces: Readonly<Record<string, pulumi.Resource>>;
+    /** Things Flux needs before it starts (e.g. backup credentials, the Kopia password). */
+    readonly beforeFlux: pulumi.Resource[];
+}
+
+/**
+ * Cilium first (Talos has no CNI), then the age key and pull secret, the Flux Operator and the
+ * FluxInstance, then a wait per Kustomization, in order. `kustomizationReady[name]` lets the
+ * restores start as early as is safe.
+ */
+export class GitopsBootstrap extends pulumi.ComponentResource {
+    /** The Cilium release. */
+    public readonly cilium: k8s.helm.v3.Release;
+    /** The FluxInstance. */
+    public readonly fluxInstance: k8s.apiextensions.CustomResource;
+    /** Per Kustomization name: the wait after which it is Ready (each waits for the one before). */
+    public readonly kustomizationReady: Readonly<Record<string, pulumi.Resource>>;
+
+    constructor(name: string, args: GitopsBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:gitops:GitopsBootstrap", name, {}, opts);
+        const { gitops, provider } = args;
+        // Same release name and namespace as Flux's HelmRelease, so Flux adopts it without a
+        // second install. After creation Flux owns values and version: Pulumi ignores them, and
+        // a destroy never removes the CNI.
+        this.cilium = new k8s.helm.v3.Release(
+            `${name}-cilium`,
+            {
+                name: "cilium",
+                namespace: "kube-system",
+                chart: "cilium",
+                version: gitops.ciliumVersion,
+                repositoryOpts: { repo: "https://helm.cilium.io" },
+                values: ciliumValues(args.podCidr),
+                atomic: false,
+                waitForJobs: true,
+            },
+            { parent: this, provider, ignoreChanges: ["values", "version", "valueYamlFiles"], retainOnDelete: true },
+        );
+        const fluxNs = args.namespaces["flux-system"] ? [args.namespaces["flux-system"]] : [];
+        const sopsAge = new k8s.core.v1.Secret(
+            `${name}-sops-age`,
+            { metadata: { name: "sops-age", namespace: "flux-system" }, stringData: { "sops.agekey": gitops.sopsAgeKey } },
+            { parent: this, provider, dependsOn: fluxNs },
+        );
+        const pull = gitops.ghcrDockerConfig
+            ? new k8s.core.v1.Secret(
+                  `${name}-ghcr-auth`,
+                  { metadata: { name: "ghcr-auth", namespace: "flux-system" }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": gitops.ghcrDockerConfig } },
+                  { parent: this, provider, dependsOn: fluxNs },
+              )
+            : undefined;
+        const operator = new k8s.helm.v3.Release(
+            `${name}-flux-operator`,
+            { name: "flux-operator", namespace: "flux-system", chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", version: gitops.fluxOperatorVersion },
+            { parent: this, provider, dependsOn: [this.cilium, ...fluxNs], retainOnDelete: true },
+        );
+        const instance = fluxInstance(gitops, pull ? "ghcr-auth" : undefined);
+        this.fluxInstance = new k8s.apiextensions.CustomResource(
+            `${name}-flux-instance`,
+            { ...instance, metadata: { ...instance.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } } } as k8s.apiextensions.CustomResourceArgs,
+            { parent: this, provider, dependsOn: [operator, sopsAge, ...(pull ? [pull] : []), ...args.beforeFlux], retainOnDelete: true },
+        );
+        const ready: Record<string, pulumi.Resource> = {};
+        let previous: pulumi.Resource = this.fluxInstance;
+        for (const k of gitops.kustomizations) {
+            const waiter = new KubeWaiter(
+                `${name}-ks-${k.name}`,
+                { kubeconfig: args.kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },
+                { parent: this },
+            );
+            ready[k.name] = waiter.done;
+            previous = waiter.done;
+        }
+        this.kustomizationReady = ready;
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,101 @@
+/**
+ * The custom resources the restore layer emits, as plain objects: tested against their CRDs'
+ * structure without a cluster. Names derive only from config and the chosen backup, never from
+ * time, so a second run produces the same objects.
+ */
+import { DatabaseRecovery } from "../../config/gitops";
+
+/** The barman-cloud plugin's name, as CloudNativePG expects it. */
+export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
+
+/** `restore-<backup>`, cut to a valid name. Deterministic: the same backup gives the same restore. */
+export function restoreName(backup: string): string {
+    return `restore-${backup}`.slice(0, 63).replace(/-+$/, "");
+}
+
+/** Arguments of a Velero Restore. */
+export interface VeleroRestoreSpecArgs {
+    readonly backup: string;
+    readonly includedNamespaces: readonly string[];
+    readonly excludedNamespaces: readonly string[];
+    /** Resources the program recovers itself (CNPG clusters come back from their archives instead). */
+    readonly excludedResources: readonly string[];
+}
+
+/** A velero.io/v1 Restore. */
+export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> {
+    return {
+        apiVersion: "velero.io/v1",
+        kind: "Restore",
+        metadata: { name: restoreName(args.backup), namespace: "velero" },
+        spec: {
+            backupName: args.backup,
+            includedNamespaces: [...args.includedNamespaces],
+            excludedNamespaces: [...args.excludedNamespaces],
+            excludedResources: [...args.excludedResources],
+            restorePVs: true,
+            existingResourcePolicy: "none",
+        },
+    };
+}
+
+/** Velero's change-storage-class plugin configuration. */
+export function storageClassConfigMap(mapping: Readonly<Record<string, string>>): Record<string, any> {
+    return {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: {
+            name: "change-storage-class-config",
+            namespace: "velero",
+            labels: { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" },
+        },
+        data: { ...mapping },
+    };
+}
+
+/** The archive name a recovered cluster writes to: new, so it never collides with the old one. */
+export function recoveredServerName(db: DatabaseRecovery, generation: number): string {
+    return `${db.name}-r${generation}`;
+}
+
+/** A postgresql.cnpg.io/v1 Cluster bootstrapped from its object store. */
+export function recoveredCluster(db: DatabaseRecovery, generation: number): Record<string, any> {
+    const recovery: Record<string, any> = { source: "origin" };
+    if (db.targetTime) {
+        recovery.recoveryTarget = { targetTime: db.targetTime };
+    }
+    return {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
+        metadata: { name: db.name, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
+        spec: {
+            instances: db.instances,
+            storage: { size: "10Gi" },
+            bootstrap: { recovery },
+            externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: db.objectStore, serverName: db.name } } }],
+            plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: db.objectStore, serverName: recoveredServerName(db, generation) } }],
+        },
+    };
+}
+
+/** A barmancloud.cnpg.io/v1 ObjectStore on R2 for one database. */
+export function objectStore(db: DatabaseRecovery, bucket: string, endpoint: string, credentialsSecret: string): Record<string, any> {
+    return {
+        apiVersion: "barmancloud.cnpg.io/v1",
+        kind: "ObjectStore",
+        metadata: { name: db.objectStore, namespace: db.namespace },
+        spec: {
+            configuration: {
+                destinationPath: `s3://${bucket}/cnpg/${db.name}`,
+                endpointURL: endpoint,
+                s3Credentials: {
+                    accessKeyId: { name: credentialsSecret, key: "ACCESS_KEY_ID" },
+                    secretAccessKey: { name: credentialsSecret, key: "SECRET_ACCESS_KEY" },
+                    region: { name: credentialsSecret, key: "REGION" },
+                },
+                wal: { compression: "gzip" },
+            },
+            retentionPolicy: "30d",
+        },
+    };
+}

@@ -1,0 +1,42 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RestoreConfig } from "../../config/gitops";
+import { scriptCommand } from "../shell";
+import { RERUN_VAULT_CONFIG_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
+
+/** Arguments of the OpenBao recovery. */
+export interface OpenbaoRecoveryArgs {
+    readonly restore: RestoreConfig;
+    readonly kubeconfig: pulumi.Input<string>;
+    /** The Velero restore brought back `openbao/openbao-unseal`. */
+    readonly after: pulumi.Resource[];
+}
+
+/**
+ * OpenBao after the Velero restore. `snapshot`: re-run the vault-config Job, which restores the
+ * newest raft snapshot from R2 with the restored unseal key. `manual`: write the user-fed
+ * secrets into the unsealed OpenBao. `none`: nothing.
+ */
+export class OpenbaoRecovery extends pulumi.ComponentResource {
+    /** Done when OpenBao holds its secrets again (undefined for `none`). */
+    public readonly done?: pulumi.Resource;
+
+    constructor(name: string, args: OpenbaoRecoveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:restore:OpenbaoRecovery", name, {}, opts);
+        const { restore } = args;
+        const kubeconfig = pulumi.secret(args.kubeconfig);
+        if (restore.openbao === "snapshot") {
+            this.done = scriptCommand(
+                `${name}-vault-config`,
+                { script: RERUN_VAULT_CONFIG_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" } },
+                { parent: this, dependsOn: args.after },
+            );
+        } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
+            this.done = scriptCommand(
+                `${name}-seed`,
+                { script: SEED_OPENBAO_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" } },
+                { parent: this, dependsOn: args.after },
+            );
+        }
+        this.registerOutputs({});
+    }
+}

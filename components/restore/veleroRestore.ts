@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { RestoreConfig } from "../../config/gitops";
+import { scriptCommand } from "../shell";
+import { LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
+import { KubeWaiter } from "../waiters/kubeWaiter";
+import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
+
+/** Arguments of the Velero restore. */
+export interface VeleroRestoreArgs {
+    readonly restore: RestoreConfig;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Input<string>;
+    /** Velero is running (its Kustomization is Ready). */
+    readonly veleroReady: pulumi.Resource[];
+    /** Resources Velero must not restore because the program recovers them itself. */
+    readonly excludedResources: readonly string[];
+}
+
+/** The Kopia repository password Secret; written before Velero starts (see index.ts). */
+export function veleroRepoCredentials(name: string, password: pulumi.Input<string>, provider: k8s.Provider, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+    return new k8s.core.v1.Secret(
+        name,
+        { metadata: { name: "velero-repo-credentials", namespace: "velero" }, stringData: { "repository-password": password } },
+        { ...opts, provider },
+    );
+}
+
+/**
+ * Restores the chosen backup once: waits for BackupStorageLocation `default`, resolves `latest`
+ * once (kept in state), creates a Restore named after the backup, and waits for its phase.
+ */
+export class VeleroRestore extends pulumi.ComponentResource {
+    /** The backup restored. */
+    public readonly backupName: pulumi.Output<string>;
+    /** Done when the restore finished (Completed, or PartiallyFailed when allowed). */
+    public readonly done: pulumi.Resource;
+
+    constructor(name: string, args: VeleroRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:restore:VeleroRestore", name, {}, opts);
+        const { restore, provider } = args;
+        const mapping = Object.keys(restore.storageClassMapping).length
+            ? [new k8s.core.v1.ConfigMap(`${name}-storage-class-map`, storageClassConfigMap(restore.storageClassMapping) as k8s.core.v1.ConfigMapArgs, { parent: this, provider, dependsOn: args.veleroReady })]
+            : [];
+        const bsl = new KubeWaiter(
+            `${name}-bsl`,
+            { kubeconfig: args.kubeconfig, kind: "backupstoragelocations.velero.io", namespace: "velero", name: "default", condition: { phase: { accept: ["Available"], fail: [] } }, timeoutSeconds: 600, after: args.veleroReady },
+            { parent: this },
+        );
+        this.backupName =
+            restore.veleroBackup === "latest"
+                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), TIMEOUT_SECONDS: "900" } }, { parent: this, dependsOn: [bsl.done] }).stdout
+                : pulumi.output(restore.veleroBackup);
+        const manifest = this.backupName.apply((backup) =>
+            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources }),
+        );
+        const cr = new k8s.apiextensions.CustomResource(
+            `${name}-restore`,
+            {
+                apiVersion: "velero.io/v1",
+                kind: "Restore",
+                // Phase handling (PartiallyFailed may pass) is the waiter's; Pulumi must not wait itself.
+                metadata: manifest.apply((m) => ({ ...m.metadata, annotations: { "pulumi.com/skipAwait": "true" } })),
+                spec: manifest.apply((m) => m.spec),
+            },
+            // A restore must never re-fire, and deleting its record is pointless: keep it.
+            { parent: this, provider, dependsOn: [bsl.done, ...mapping], retainOnDelete: true, ignoreChanges: ["spec"] },
+        );
+        const waiter = new KubeWaiter(
+            `${name}-restore`,
+            {
+                kubeconfig: args.kubeconfig,
+                kind: "restores.velero.io",
+                namespace: "velero",
+                name: this.backupName.apply(restoreName),
+                condition: { phase: { accept: restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"], fail: restore.allowPartiallyFailed ? ["Failed", "FailedValidation"] : ["Failed", "FailedValidation", "PartiallyFailed"] } },
+                timeoutSeconds: 7200,
+                after: [cr],
+            },
+            { parent: this },
+        );
+        this.done = waiter.done;
+        this.registerOutputs({ backupName: this.backupName });
+    }
+}

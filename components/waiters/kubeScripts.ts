@@ -1,0 +1,101 @@
+/**
+ * kubectl scripts for objects the program does not own (Flux and Velero create them). Constant
+ * text; inputs arrive in the environment, the kubeconfig as content written to a private file.
+ */
+
+const PRELUDE = `set -eu
+command -v kubectl >/dev/null 2>&1 || { echo "kubectl is not on PATH: install kubectl and re-run pulumi up" >&2; exit 127; }
+umask 077
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '%s' "$KUBECONFIG_CONTENT" > "$work/kubeconfig"
+export KUBECONFIG="$work/kubeconfig"
+deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+`;
+
+/**
+ * Waits until an object exists and its Ready condition is True. On timeout it fails with the
+ * object's own Ready message. Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, TIMEOUT_SECONDS.
+ */
+export const WAIT_READY_SCRIPT = `${PRELUDE}while :; do
+  status=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  if [ "$status" = "True" ]; then echo "$KIND $NAMESPACE/$NAME is Ready"; exit 0; fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    message=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>&1 || true)
+    echo "$KIND $NAMESPACE/$NAME is not Ready after \${TIMEOUT_SECONDS}s: \${message:-it does not exist yet}" >&2
+    exit 1
+  fi
+  sleep 10
+done
+`;
+
+/**
+ * Waits until `.status.phase` is one of ACCEPT (space-separated); fails at once on any phase in
+ * FAIL, printing the object's errors. Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, ACCEPT,
+ * FAIL, TIMEOUT_SECONDS.
+ */
+export const WAIT_PHASE_SCRIPT = `${PRELUDE}while :; do
+  phase=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  for p in $ACCEPT; do
+    if [ "$phase" = "$p" ]; then echo "$KIND $NAMESPACE/$NAME: $phase"; exit 0; fi
+  done
+  for p in $FAIL; do
+    if [ "$phase" = "$p" ]; then
+      echo "$KIND $NAMESPACE/$NAME ended $phase: $(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.failureReason} {.status.validationErrors} errors={.status.errors} warnings={.status.warnings}' 2>&1)" >&2
+      exit 1
+    fi
+  done
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "$KIND $NAMESPACE/$NAME did not reach $ACCEPT within \${TIMEOUT_SECONDS}s (phase: \${phase:-none})" >&2
+    exit 1
+  fi
+  sleep 10
+done
+`;
+
+/**
+ * Prints the newest Completed Velero backup. Runs once (create only), so the choice is kept:
+ * a later run never picks a newer backup. Env: KUBECONFIG_CONTENT, TIMEOUT_SECONDS.
+ */
+export const LATEST_BACKUP_SCRIPT = `${PRELUDE}while :; do
+  name=$(kubectl get backups.velero.io -n velero --sort-by=.status.completionTimestamp \\
+    -o jsonpath='{range .items[?(@.status.phase=="Completed")]}{.metadata.name}{"\\n"}{end}' 2>/dev/null | tail -n 1)
+  if [ -n "$name" ]; then printf '%s' "$name"; exit 0; fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "no Completed Velero backup found in the bucket within \${TIMEOUT_SECONDS}s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup" >&2
+    exit 1
+  fi
+  sleep 15
+done
+`;
+
+/**
+ * OpenBao automatic path: deletes the vault-config Job and asks Flux to re-apply it, then waits
+ * for the new Job to complete (it restores the newest raft snapshot). Env: KUBECONFIG_CONTENT,
+ * KUSTOMIZATION, TIMEOUT_SECONDS.
+ */
+export const RERUN_VAULT_CONFIG_SCRIPT = `${PRELUDE}kubectl -n openbao delete job vault-config --ignore-not-found --wait=true
+kubectl -n flux-system annotate --overwrite kustomization "$KUSTOMIZATION" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)"
+while :; do
+  if kubectl -n openbao wait --for=condition=complete job/vault-config --timeout=10s >/dev/null 2>&1; then echo "vault-config completed: OpenBao restored from its newest raft snapshot"; exit 0; fi
+  if kubectl -n openbao wait --for=condition=failed job/vault-config --timeout=1s >/dev/null 2>&1; then
+    echo "vault-config failed: $(kubectl -n openbao logs job/vault-config --tail=20 2>&1)" >&2; exit 1
+  fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then echo "vault-config did not complete within \${TIMEOUT_SECONDS}s" >&2; exit 1; fi
+done
+`;
+
+/**
+ * OpenBao fallback: writes the user-fed secrets after unseal, with the root token from the
+ * restored openbao-unseal Secret. Token and values travel on stdin, never in arguments.
+ * Env: KUBECONFIG_CONTENT, SEED_SECRETS (lines "secret/<path> <key>=<value>"), TIMEOUT_SECONDS.
+ */
+export const SEED_OPENBAO_SCRIPT = `${PRELUDE}token=$(kubectl -n openbao get secret openbao-unseal -o jsonpath='{.data.root-token}' | base64 -d)
+[ -n "$token" ] || { echo "secret openbao/openbao-unseal has no root-token: restore it first" >&2; exit 1; }
+printf '%s\\n' "$SEED_SECRETS" | while IFS= read -r line; do
+  [ -n "$line" ] || continue
+  path=\${line%% *}; pair=\${line#* }; key=\${pair%%=*}; value=\${pair#*=}
+  printf '%s\\n%s' "$token" "$value" | kubectl -n openbao exec -i openbao-0 -- sh -c 'read -r VAULT_TOKEN; export VAULT_TOKEN; bao kv patch "$0" "$1=-" >/dev/null 2>&1 || bao kv put "$0" "$1=-" >/dev/null' "$path" "$key"
+  echo "wrote $key to $path"
+done
+`;

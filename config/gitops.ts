@@ -1,0 +1,206 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigReader } from "./reader";
+
+/** A Kubernetes object name. */
+const K8S_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+/** A Flux-style duration: 3m, 25m, 1h30m. */
+const DURATION = /^(\d+h)?(\d+m)?(\d+s)?$/;
+/** RFC 3339 with an explicit offset. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** One Flux Kustomization the program waits for, in order. */
+export interface KustomizationWait {
+    /** Name in flux-system. */
+    readonly name: string;
+    /** How long to wait, in seconds. */
+    readonly timeoutSeconds: number;
+}
+
+/** Cilium, Flux and the sync source. */
+export interface GitopsConfig {
+    /** Cilium chart version. */
+    readonly ciliumVersion: string;
+    /** Flux Operator chart version. */
+    readonly fluxOperatorVersion: string;
+    /** Flux distribution version (`2.x`). */
+    readonly fluxVersion: string;
+    /** The sync source. */
+    readonly source: { readonly kind: "OCIRepository" | "GitRepository"; readonly url: string; readonly ref: string; readonly path: string };
+    /** Kustomizations that must become Ready, in order. */
+    readonly kustomizations: readonly KustomizationWait[];
+    /** The SOPS age private key (secret). */
+    readonly sopsAgeKey: pulumi.Output<string>;
+    /** Docker config JSON for GHCR pulls (secret), if the source is private. */
+    readonly ghcrDockerConfig?: pulumi.Output<string>;
+}
+
+/** A CloudNativePG database to recover. */
+export interface DatabaseRecovery {
+    /** Namespace of the Cluster. */
+    readonly namespace: string;
+    /** Cluster name (the recovered cluster keeps it, so applications find `<name>-rw`). */
+    readonly name: string;
+    /** The barman-cloud ObjectStore holding its archive. */
+    readonly objectStore: string;
+    /** PostgreSQL instances. */
+    readonly instances: number;
+    /** Point-in-time target (RFC 3339), or latest. */
+    readonly targetTime?: string;
+}
+
+/** How OpenBao comes back. */
+export type OpenbaoRecovery = "snapshot" | "manual" | "none";
+
+/** The restores. */
+export interface RestoreConfig {
+    /** Velero backup to restore: a name, or `latest` (the newest Completed backup, resolved once). */
+    readonly veleroBackup: string;
+    /** Namespaces excluded from the restore. */
+    readonly excludedNamespaces: readonly string[];
+    /** Namespaces included (`*` = all). */
+    readonly includedNamespaces: readonly string[];
+    /** Accept a PartiallyFailed restore (reported). */
+    readonly allowPartiallyFailed: boolean;
+    /** Kopia repository password (secret); without it volume data cannot be restored. */
+    readonly veleroRepoPassword?: pulumi.Output<string>;
+    /** StorageClass mapping old -> new. */
+    readonly storageClassMapping: Readonly<Record<string, string>>;
+    /** The Kustomization after which Velero runs. */
+    readonly veleroAfter: string;
+    /** The Kustomization after which the CNPG operator runs. */
+    readonly cnpgAfter: string;
+    /** OpenBao path. */
+    readonly openbao: OpenbaoRecovery;
+    /** The Kustomization that owns the vault-config Job. */
+    readonly openbaoKustomization: string;
+    /** User-fed secrets for the manual path: `path key=value` lines (secret). */
+    readonly openbaoSeedSecrets?: pulumi.Output<string[]>;
+    /** Databases to recover. */
+    readonly databases: readonly DatabaseRecovery[];
+    /** Bump to recover again into a fresh archive path (`<name>-r<generation>`). */
+    readonly recoveryGeneration: number;
+    /** Scenario 5: restore into this existing cluster instead of building one (secret kubeconfig). */
+    readonly existingKubeconfig?: pulumi.Output<string>;
+}
+
+/** Parses `3m`, `1h30m` into seconds. */
+export function durationSeconds(text: string): number {
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+    return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : NaN;
+}
+
+/** Reads Cilium, Flux and the source. */
+export function readGitopsConfig(r: ConfigReader): GitopsConfig {
+    const kind = r.string("fluxSourceKind", { default: "OCIRepository", oneOf: ["OCIRepository", "GitRepository"] }) as GitopsConfig["source"]["kind"];
+    const url = r.string("fluxSourceUrl", {
+        default: "oci://ghcr.io/devantler-tech/platform/manifests",
+        pattern: kind === "OCIRepository" ? /^oci:\/\/[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+$/ : /^(https|ssh):\/\/\S+$/,
+        expected: kind === "OCIRepository" ? "an oci:// artifact URL" : "an https:// or ssh:// Git URL",
+    });
+    const kustomizations = r.recordList<KustomizationWait>("fluxKustomizations", {
+        default: ["bootstrap timeout=3m", "infrastructure-controllers timeout=25m", "infrastructure timeout=20m", "apps timeout=30m"],
+        fields: ["timeout"],
+        parse: (e) => {
+            if (!K8S_NAME.test(e.id)) {
+                return "must start with a Kustomization name";
+            }
+            const t = e.fields.timeout ?? "10m";
+            const seconds = durationSeconds(t);
+            return DURATION.test(t) && seconds > 0 ? { name: e.id, timeoutSeconds: seconds } : `has timeout=${t}; use a duration such as 3m or 1h30m`;
+        },
+    });
+    return {
+        ciliumVersion: r.string("ciliumVersion", { default: "1.20.0", pattern: /^\d+\.\d+\.\d+$/, expected: "a Cilium chart version such as 1.20.0" }),
+        fluxOperatorVersion: r.string("fluxOperatorVersion", { default: "0.58.1", pattern: /^\d+\.\d+\.\d+$/, expected: "a chart version such as 0.58.1" }),
+        fluxVersion: r.string("fluxVersion", { default: "2.x", pattern: /^\d+\.(x|\d+\.(x|\d+))$/, expected: "a Flux version such as 2.x or 2.7.x" }),
+        source: {
+            kind,
+            url,
+            ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._\/@:-]+$/, expected: "a tag, branch or digest" }),
+            path: r.string("fluxSourcePath", { default: "clusters/prod", pattern: /^[A-Za-z0-9._\/-]+$/, expected: "a path inside the source" }),
+        },
+        kustomizations,
+        sopsAgeKey:
+            r.secret("sopsAgeKey", { required: true, check: (k) => (/^AGE-SECRET-KEY-1[0-9A-Z]{58}\s*$/.test(k) ? undefined : "must be an age private key (AGE-SECRET-KEY-1 followed by 58 characters)") }) ??
+            pulumi.secret(""),
+        ghcrDockerConfig: r.secret("ghcrDockerConfig", {
+            required: false,
+            check: (t) => {
+                try {
+                    return JSON.parse(t).auths ? undefined : "must be a docker config JSON with an auths map";
+                } catch {
+                    return "must be a docker config JSON with an auths map";
+                }
+            },
+        }),
+    };
+}
+
+/** Reads the restore keys; `kustomizations` are the names the ordering keys may refer to. */
+export function readRestoreConfig(r: ConfigReader, kustomizations: readonly KustomizationWait[]): RestoreConfig {
+    const names = kustomizations.map((k) => k.name);
+    const after = (key: string, fallback: string) => {
+        const v = r.string(key, { default: fallback });
+        if (names.length && !names.includes(v)) {
+            r.problem(key, v, `must be one of the fluxKustomizations: ${names.join(", ")}`);
+        }
+        return v;
+    };
+    const veleroBackup = r.string("veleroBackup", { default: "latest", pattern: /^(latest|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/, expected: "latest, or a Velero backup name (DNS label, e.g. daily-full-20261123021700)" });
+    const mapping: Record<string, string> = {};
+    r.stringList("veleroStorageClassMapping", { default: [], check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud") }).forEach((e) => {
+        const [from, to] = e.split("=");
+        mapping[from] = to;
+    });
+    const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
+        default: ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"],
+        fields: ["store", "instances", "targetTime"],
+        parse: (e) => {
+            const [namespace, name, ...rest] = e.id.split("/");
+            if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
+                return "must start with namespace/name of a CloudNativePG Cluster";
+            }
+            if (!e.fields.store) {
+                return "has no object store: add store=<ObjectStore name> (its archive is what is recovered)";
+            }
+            const instances = Number(e.fields.instances ?? "1");
+            if (!Number.isInteger(instances) || instances < 1 || instances > 9) {
+                return `has instances=${e.fields.instances}; use 1 to 9`;
+            }
+            const targetTime = e.fields.targetTime;
+            if (targetTime !== undefined && (!RFC3339.test(targetTime) || Number.isNaN(Date.parse(targetTime)))) {
+                return `has targetTime=${targetTime}; use RFC 3339 with an offset, e.g. 2026-11-23T02:00:00Z`;
+            }
+            return { namespace, name, objectStore: e.fields.store, instances, targetTime };
+        },
+    });
+    const openbao = r.string("openbaoRecovery", { default: "snapshot", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;
+    const seeds = r.secret("openbaoSeedSecrets", {
+        required: openbao === "manual",
+        check: (t) => {
+            let list: unknown;
+            try {
+                list = JSON.parse(t);
+            } catch {
+                return "must be a list of \"<path> <key>=<value>\" entries (set with --path and --secret)";
+            }
+            return Array.isArray(list) && list.every((x) => typeof x === "string" && /^secret\/\S+ [A-Za-z0-9_.-]+=.+$/.test(x)) ? undefined : "every entry must be \"secret/<path> <key>=<value>\"";
+        },
+    });
+    return {
+        veleroBackup,
+        excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
+        includedNamespaces: r.stringList("veleroIncludedNamespaces", { default: ["*"] }),
+        allowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
+        veleroRepoPassword: r.secret("veleroRepoPassword", { required: false }),
+        storageClassMapping: mapping,
+        veleroAfter: after("veleroAfterKustomization", "infrastructure"),
+        cnpgAfter: after("cnpgAfterKustomization", "infrastructure-controllers"),
+        openbao,
+        openbaoKustomization: after("openbaoKustomization", "infrastructure"),
+        openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
+        databases,
+        recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
+        existingKubeconfig: r.secret("existingClusterKubeconfig", { required: false }),
+    };
+}
