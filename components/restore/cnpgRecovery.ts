@@ -18,7 +18,8 @@ export interface CnpgRecoveryArgs {
 
 /**
  * A new CloudNativePG Cluster recovered from its R2 archive, writing WAL under a new server name.
- * Retained on delete: deleting a Cluster deletes its data.
+ * Protected and retained on delete: deleting a Cluster deletes its data, so a destroy must stop
+ * at it, and even after `pulumi state unprotect` it is only forgotten.
  */
 export class CnpgRecovery extends pulumi.ComponentResource {
     /** The recovered cluster (Ready when created). */
@@ -36,7 +37,7 @@ export class CnpgRecovery extends pulumi.ComponentResource {
         this.cluster = new k8s.apiextensions.CustomResource(
             `${name}-cluster`,
             { ...manifest, metadata: { ...manifest.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } } } as k8s.apiextensions.CustomResourceArgs,
-            { parent: this, provider, dependsOn: [store, ...args.after], retainOnDelete: true, customTimeouts: { create: "2h" } },
+            { parent: this, provider, dependsOn: [store, ...args.after], protect: true, retainOnDelete: true, customTimeouts: { create: "2h" } },
         );
         this.registerOutputs({});
     }

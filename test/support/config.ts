@@ -3,6 +3,9 @@ import { RawConfig } from "../../config";
 /** A Hetzner token-shaped value; the tests only check that it never leaks. */
 export const FAKE_HCLOUD_TOKEN = "h".repeat(32) + "T0k3n".repeat(6) + "zz";
 
+/** An age-key-shaped value. */
+export const FAKE_AGE_KEY = "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".repeat(2).slice(0, 58);
+
 /**
  * A complete, valid RawConfig matching the production stack. Tests override single keys
  * (`{ ...validProdRaw().values, controlPlaneCount: "2" }`) to exercise one problem at a time.
@@ -26,6 +29,7 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
         talosBoot: "iso",
         talosIsoId: "125127",
         "hcloud:token": FAKE_HCLOUD_TOKEN,
+        sopsAgeKey: FAKE_AGE_KEY,
         ...overrides,
     };
     for (const [k, v] of Object.entries(values)) {
@@ -33,5 +37,5 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
             delete values[k];
         }
     }
-    return { values, secretKeys: new Set(["hcloud:token", ...extraSecretKeys]) };
+    return { values, secretKeys: new Set(["hcloud:token", "sopsAgeKey", ...extraSecretKeys]) };
 }

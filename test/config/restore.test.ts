@@ -1,0 +1,36 @@
+import { strict as assert } from "assert";
+import { validateConfig } from "../../config";
+import { validProdRaw } from "../support/config";
+
+function problemsFor(overrides: Record<string, unknown>, key: string) {
+    const result = validateConfig(validProdRaw({ cloudflareAccountId: "0123456789abcdef0123456789abcdef", "cloudflare:apiToken": "t".repeat(40), ...overrides }, ["cloudflare:apiToken", "sopsAgeKey"]));
+    return result.ok ? [] : result.problems.filter((p) => p.key === key);
+}
+
+describe("config: GitOps and restores", () => {
+    const bad: [string, Record<string, unknown>, string, RegExp][] = [
+        ["an unknown backup name format", { veleroBackup: "Daily_Full" }, "veleroBackup", /latest, or a Velero backup name/],
+        ["a bad target time", { cnpgDatabases: ["umami/umami-db store=umami-db targetTime=yesterday"] }, "cnpgDatabases[0]", /RFC 3339/],
+        ["a target time without an offset", { cnpgDatabases: ["umami/umami-db store=umami-db targetTime=2026-11-23T02:00:00"] }, "cnpgDatabases[0]", /RFC 3339/],
+        ["a database without object store", { cnpgDatabases: ["umami/umami-db instances=3"] }, "cnpgDatabases[0]", /no object store/],
+        ["a database without R2 credentials in its namespace", { cnpgDatabases: ["shop/shop-db store=shop-db"] }, "cnpgDatabases[0]", /no R2 credentials/],
+        ["a Kustomization timeout that is not a duration", { fluxKustomizations: ["apps timeout=soon"] }, "fluxKustomizations[0]", /duration/],
+        ["a restore ordered after an unknown Kustomization", { veleroAfterKustomization: "infra" }, "veleroAfterKustomization", /one of the fluxKustomizations/],
+        ["a malformed age key", { sopsAgeKey: "age1notaprivatekey" }, "sopsAgeKey", /age private key/],
+        ["a storage-class mapping without '='", { veleroStorageClassMapping: ["longhorn"] }, "veleroStorageClassMapping[0]", /old=new/],
+        ["an unknown OpenBao path", { openbaoRecovery: "auto" }, "openbaoRecovery", /snapshot, manual, none/],
+        ["the manual OpenBao path without seed secrets", { openbaoRecovery: "manual" }, "openbaoSeedSecrets", /required/],
+        ["a Git URL for an OCI source", { fluxSourceUrl: "https://github.com/devantler-tech/platform" }, "fluxSourceUrl", /oci:\/\//],
+    ];
+    for (const [what, overrides, key, message] of bad) {
+        it(`rejects ${what}, naming ${key}`, () => {
+            const found = problemsFor(overrides, key);
+            assert.ok(found.some((p) => message.test(p.message)), JSON.stringify(found));
+        });
+    }
+
+    it("never echoes the age key", () => {
+        const found = problemsFor({ sopsAgeKey: "age1notaprivatekey" }, "sopsAgeKey");
+        assert.equal(found[0].value, "[secret]");
+    });
+});

@@ -1,0 +1,65 @@
+import { strict as assert } from "assert";
+import Ajv from "ajv";
+import { validateConfig } from "../../config";
+import { DatabaseRecovery } from "../../config/gitops";
+import { fluxInstance } from "../../components/gitops/values";
+import { objectStore, recoveredCluster, recoveredServerName, restoreName, storageClassConfigMap, veleroRestore } from "../../components/restore/manifests";
+import { validProdRaw } from "../support/config";
+import { CNPG_CLUSTER_SPEC, FLUX_INSTANCE_SPEC, OBJECT_STORE_SPEC, RESTORE_SPEC } from "./fixtures/schemas";
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+function valid(schema: object, spec: unknown): void {
+    const check = ajv.compile(schema);
+    assert.ok(check(spec), ajv.errorsText(check.errors));
+}
+
+const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", objectStore: "umami-db", instances: 3, targetTime: "2026-11-23T02:00:00Z" };
+
+describe("restore: manifests", () => {
+    it("emits a Velero Restore valid for its CRD, named after the backup", () => {
+        const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["*"], excludedNamespaces: ["kube-system", "velero"], excludedResources: ["clusters.postgresql.cnpg.io"] });
+        valid(RESTORE_SPEC, r.spec);
+        assert.equal(r.metadata.name, "restore-daily-full-20261123021700");
+        assert.deepEqual(r.spec.excludedNamespaces, ["kube-system", "velero"]);
+        assert.equal(restoreName("daily-full-20261123021700"), restoreName("daily-full-20261123021700"));
+        assert.ok(restoreName("x".repeat(80)).length <= 63);
+    });
+
+    it("the fixture schema catches a field the CRD would prune", () => {
+        const check = ajv.compile(RESTORE_SPEC);
+        assert.equal(check({ backupName: "b", includeNamespaces: ["umami"] }), false);
+    });
+
+    it("emits a CNPG recovery Cluster valid for its CRD, archiving under a new server name", () => {
+        const c = recoveredCluster(umami, 2);
+        valid(CNPG_CLUSTER_SPEC, c.spec);
+        assert.deepEqual(c.spec.bootstrap.recovery, { source: "origin", recoveryTarget: { targetTime: "2026-11-23T02:00:00Z" } });
+        assert.equal(c.spec.externalClusters[0].plugin.parameters.serverName, "umami-db");
+        assert.equal(c.spec.plugins[0].parameters.serverName, "umami-db-r2");
+        assert.equal(c.spec.plugins[0].isWALArchiver, true);
+        assert.equal(recoveredServerName(umami, 1), "umami-db-r1");
+        assert.equal(recoveredCluster({ ...umami, targetTime: undefined }, 1).spec.bootstrap.recovery.recoveryTarget, undefined);
+    });
+
+    it("emits an ObjectStore valid for its CRD, on the bucket's cnpg/<name> path", () => {
+        const o = objectStore(umami, "platform-backups", "https://acct.r2.cloudflarestorage.com", "umami-db-r2-credentials");
+        valid(OBJECT_STORE_SPEC, o.spec);
+        assert.equal(o.spec.configuration.destinationPath, "s3://platform-backups/cnpg/umami-db");
+    });
+
+    it("emits a FluxInstance valid for its CRD with the platform's source", () => {
+        const result = validateConfig(validProdRaw());
+        assert.ok(result.ok);
+        if (result.ok) {
+            const f = fluxInstance(result.config.gitops, "ghcr-auth");
+            valid(FLUX_INSTANCE_SPEC, f.spec);
+            assert.deepEqual(f.spec.sync, { kind: "OCIRepository", url: "oci://ghcr.io/devantler-tech/platform/manifests", ref: "latest", path: "clusters/prod", pullSecret: "ghcr-auth" });
+        }
+    });
+
+    it("labels the storage-class mapping for Velero's plugin", () => {
+        const cm = storageClassConfigMap({ longhorn: "hcloud" });
+        assert.equal(cm.metadata.labels["velero.io/change-storage-class"], "RestoreItemAction");
+        assert.deepEqual(cm.data, { longhorn: "hcloud" });
+    });
+});

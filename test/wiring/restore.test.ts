@@ -1,0 +1,100 @@
+import { strict as assert } from "assert";
+import { SimulationResult } from "../../rehearsal/simulate";
+import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
+import { offClusterOverrides } from "./offCluster.test";
+
+const CMD = "command:local:Command";
+
+describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
+    let r: SimulationResult;
+    before(async () => {
+        r = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
+    });
+    const ks = (name: string) => find(r, CMD, `gitops-ks-${name}-wait`);
+
+    it("installs Cilium before Flux, and the age key before the FluxInstance", () => {
+        const cilium = find(r, "kubernetes:helm.sh/v3:Release", "gitops-cilium");
+        const operator = find(r, "kubernetes:helm.sh/v3:Release", "gitops-flux-operator");
+        const instance = find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance");
+        assert.ok(waitsFor(r, operator, cilium) && waitsFor(r, instance, cilium));
+        assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "gitops-sops-age")));
+        assert.deepEqual((cilium.rawInputs as any).name, "cilium");
+        assert.equal((cilium.rawInputs as any).namespace, "kube-system");
+        assert.ok(cilium.retainOnDelete && cilium.ignoreChanges.includes("values"));
+    });
+
+    it("writes the Kopia password and the R2 credentials before Flux starts Velero", () => {
+        const instance = find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance");
+        assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "velero-repo-credentials")));
+        assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "backups-velero-velero-r2-credentials")));
+    });
+
+    it("waits for the Kustomizations in order", () => {
+        assert.ok(waitsFor(r, ks("infrastructure-controllers"), ks("bootstrap")));
+        assert.ok(waitsFor(r, ks("infrastructure"), ks("infrastructure-controllers")));
+        assert.ok(waitsFor(r, ks("apps"), ks("infrastructure")));
+    });
+
+    it("restores with Velero after infrastructure, not after apps, and OpenBao after Velero", () => {
+        const restore = find(r, "kubernetes:velero.io/v1:Restore", "velero-restore");
+        assert.ok(waitsFor(r, restore, ks("infrastructure")));
+        assert.ok(!waitsFor(r, restore, ks("apps")), "the restore must not wait for apps");
+        const openbao = find(r, CMD, "openbao-vault-config");
+        assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore-wait")));
+        assert.equal(restore.retainOnDelete, true);
+        assert.equal((restore.rawInputs as any).metadata.name, "restore-daily-full-20261123021700", "the newest Completed backup");
+    });
+
+    it("recovers CNPG clusters after the operator's Kustomization and the R2 credentials, protected and retained", () => {
+        for (const db of ["umami-umami-db", "observability-coroot-db", "wedding-app-wedding-db"]) {
+            const cluster = find(r, "kubernetes:postgresql.cnpg.io/v1:Cluster", `cnpg-${db}-cluster`);
+            assert.ok(waitsFor(r, cluster, ks("infrastructure-controllers")));
+            assert.ok(waitsFor(r, cluster, find(r, "kubernetes:core/v1:Secret", `backups-${db}-r2-credentials`)));
+            assert.ok(cluster.protect && cluster.retainOnDelete);
+            assert.equal((cluster.rawInputs as any).metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+        }
+    });
+
+    it("nothing in the restore path waits on GitHub or DNS", () => {
+        const outside = r.resources.filter((x) => x.type.startsWith("github:") || x.type.startsWith("cloudflare:index/dnsRecord") || x.name.startsWith("dns-"));
+        assert.ok(outside.length > 0);
+        const restorePath = [
+            find(r, "kubernetes:velero.io/v1:Restore", "velero-restore"),
+            find(r, CMD, "openbao-vault-config"),
+            ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
+        ];
+        for (const step of restorePath) {
+            for (const o of outside) {
+                assert.ok(!waitsFor(r, step, o), `${step.name} waits on ${o.name}`);
+            }
+        }
+    });
+
+    it("restore names are identical across two runs", async () => {
+        const again = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
+        const names = (x: SimulationResult) => x.resources.filter((y) => /Restore|Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
+        assert.deepEqual(names(again), names(r));
+    });
+
+    it("warns loudly when the Kopia password is not configured", async () => {
+        const without = await simulateOk({ overrides: offClusterOverrides() });
+        assert.ok(without.messages.some((m) => /veleroRepoPassword is NOT set/.test(m)));
+    });
+
+    it("Scenario 5: an existing cluster gets only the restores", async () => {
+        const s5 = await simulateOk({
+            overrides: offClusterOverrides([
+                { path: "existingClusterKubeconfig", value: "apiVersion: v1\nkind: Config\nclusters: []\n", secret: true },
+                { path: "veleroIncludedNamespaces[0]", value: "umami", secret: false },
+                { path: "cnpgDatabases", value: '["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"]', secret: false },
+            ]),
+        });
+        assert.equal(ofType(s5, "hcloud:index/server:Server").length, 0);
+        assert.equal(ofType(s5, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
+        assert.equal(ofType(s5, "kubernetes:helm.sh/v3:Release").length, 0);
+        assert.deepEqual((find(s5, "kubernetes:velero.io/v1:Restore", "velero-restore").rawInputs as any).spec.includedNamespaces, ["umami"]);
+        const cluster = find(s5, "kubernetes:postgresql.cnpg.io/v1:Cluster", "cnpg-umami-umami-db-cluster");
+        assert.equal((cluster.rawInputs as any).spec.bootstrap.recovery.recoveryTarget.targetTime, "2026-11-23T02:00:00Z");
+        assert.equal(s5.outputs.mode, "restore-into-existing-cluster");
+    });
+});
