@@ -136,6 +136,16 @@ export function readGitopsConfig(r: ConfigReader): GitopsConfig {
     };
 }
 
+/** Scenario 5 is an explicit mode, never inferred from a secret being present. */
+function readExistingCluster(r: ConfigReader): pulumi.Output<string> | undefined {
+    const mode = r.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] });
+    const kubeconfig = r.secret("existingClusterKubeconfig", { required: mode === "existing" });
+    if (mode === "rebuild" && kubeconfig) {
+        r.problem("existingClusterKubeconfig", undefined, "is set but clusterMode is rebuild; set clusterMode: existing to restore into that cluster, or unset it", true);
+    }
+    return mode === "existing" ? kubeconfig : undefined;
+}
+
 /** Reads the restore keys; `kustomizations` are the names the ordering keys may refer to. */
 export function readRestoreConfig(r: ConfigReader, kustomizations: readonly KustomizationWait[]): RestoreConfig {
     const names = kustomizations.map((k) => k.name);
@@ -201,6 +211,6 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
         databases,
         recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
-        existingKubeconfig: r.secret("existingClusterKubeconfig", { required: false }),
+        existingKubeconfig: readExistingCluster(r),
     };
 }

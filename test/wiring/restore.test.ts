@@ -84,6 +84,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     it("Scenario 5: an existing cluster gets only the restores", async () => {
         const s5 = await simulateOk({
             overrides: offClusterOverrides([
+                { path: "clusterMode", value: "existing", secret: false },
                 { path: "existingClusterKubeconfig", value: "apiVersion: v1\nkind: Config\nclusters: []\n", secret: true },
                 { path: "veleroIncludedNamespaces[0]", value: "umami", secret: false },
                 { path: "cnpgDatabases", value: '["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"]', secret: false },
