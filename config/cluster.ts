@@ -148,7 +148,7 @@ function checkNetworkLayout(r: ConfigReader, net: Record<string, Ipv4Cidr | unde
 export const NODE_IP_LAYOUT = Object.freeze({ loadBalancerOffset: 5, controlPlaneOffset: 10, workerOffset: 100 });
 
 /** Reads and validates the cluster keys. Problems go to the reader's collector. */
-export function readClusterConfig(r: ConfigReader): ClusterConfig {
+export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfig {
     const name = r.string("clusterName", { default: "prod", pattern: DNS_LABEL, expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters" });
     const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });
     const kubernetesVersion = r.string("kubernetesVersion", { pattern: VERSION, expected: "a Kubernetes release tag such as v1.36.3" });
@@ -203,7 +203,7 @@ export function readClusterConfig(r: ConfigReader): ClusterConfig {
 
     const talosSecrets = r.secret("talosSecrets", { required: false, check: checkSecretsBundle });
     const hcloudToken = r.secret("hcloud:token", {
-        required: true,
+        required: rebuild,
         check: (t) => (/^[A-Za-z0-9]{64}$/.test(t) ? undefined : "must be a Hetzner Cloud API token (64 letters and digits)"),
     });
     return {

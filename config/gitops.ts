@@ -44,6 +44,8 @@ export interface DatabaseRecovery {
     readonly objectStore: string;
     /** PostgreSQL instances. */
     readonly instances: number;
+    /** Volume size per instance, e.g. `10Gi`. */
+    readonly size: string;
     /** Point-in-time target (RFC 3339), or latest. */
     readonly targetTime?: string;
 }
@@ -90,7 +92,7 @@ export function durationSeconds(text: string): number {
 }
 
 /** Reads Cilium, Flux and the source. */
-export function readGitopsConfig(r: ConfigReader): GitopsConfig {
+export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig {
     const kind = r.string("fluxSourceKind", { default: "OCIRepository", oneOf: ["OCIRepository", "GitRepository"] }) as GitopsConfig["source"]["kind"];
     const url = r.string("fluxSourceUrl", {
         default: "oci://ghcr.io/devantler-tech/platform/manifests",
@@ -121,7 +123,7 @@ export function readGitopsConfig(r: ConfigReader): GitopsConfig {
         },
         kustomizations,
         sopsAgeKey:
-            r.secret("sopsAgeKey", { required: true, check: (k) => (/^AGE-SECRET-KEY-1[0-9A-Z]{58}\s*$/.test(k) ? undefined : "must be an age private key (AGE-SECRET-KEY-1 followed by 58 characters)") }) ??
+            r.secret("sopsAgeKey", { required: rebuild, check: (k) => (/^AGE-SECRET-KEY-1[0-9A-Z]{58}\s*$/.test(k) ? undefined : "must be an age private key (AGE-SECRET-KEY-1 followed by 58 characters)") }) ??
             pulumi.secret(""),
         ghcrDockerConfig: r.secret("ghcrDockerConfig", {
             required: false,
@@ -137,17 +139,16 @@ export function readGitopsConfig(r: ConfigReader): GitopsConfig {
 }
 
 /** Scenario 5 is an explicit mode, never inferred from a secret being present. */
-function readExistingCluster(r: ConfigReader): pulumi.Output<string> | undefined {
-    const mode = r.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] });
-    const kubeconfig = r.secret("existingClusterKubeconfig", { required: mode === "existing" });
-    if (mode === "rebuild" && kubeconfig) {
+function readExistingCluster(r: ConfigReader, rebuild: boolean): pulumi.Output<string> | undefined {
+    const kubeconfig = r.secret("existingClusterKubeconfig", { required: !rebuild });
+    if (rebuild && kubeconfig) {
         r.problem("existingClusterKubeconfig", undefined, "is set but clusterMode is rebuild; set clusterMode: existing to restore into that cluster, or unset it", true);
     }
-    return mode === "existing" ? kubeconfig : undefined;
+    return rebuild ? undefined : kubeconfig;
 }
 
 /** Reads the restore keys; `kustomizations` are the names the ordering keys may refer to. */
-export function readRestoreConfig(r: ConfigReader, kustomizations: readonly KustomizationWait[]): RestoreConfig {
+export function readRestoreConfig(r: ConfigReader, kustomizations: readonly KustomizationWait[], rebuild = true): RestoreConfig {
     const names = kustomizations.map((k) => k.name);
     const after = (key: string, fallback: string) => {
         const v = r.string(key, { default: fallback });
@@ -164,7 +165,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     });
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
         default: ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"],
-        fields: ["store", "instances", "targetTime"],
+        fields: ["store", "instances", "size", "targetTime"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");
             if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
@@ -181,7 +182,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             if (targetTime !== undefined && (!RFC3339.test(targetTime) || Number.isNaN(Date.parse(targetTime)))) {
                 return `has targetTime=${targetTime}; use RFC 3339 with an offset, e.g. 2026-11-23T02:00:00Z`;
             }
-            return { namespace, name, objectStore: e.fields.store, instances, targetTime };
+            const size = e.fields.size ?? "10Gi";
+            if (!/^[1-9]\d*(Mi|Gi|Ti)$/.test(size)) {
+                return `has size=${size}; use a quantity such as 10Gi`;
+            }
+            return { namespace, name, objectStore: e.fields.store, instances, size, targetTime };
         },
     });
     const openbao = r.string("openbaoRecovery", { default: "snapshot", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;
@@ -211,6 +216,6 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
         databases,
         recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
-        existingKubeconfig: readExistingCluster(r),
+        existingKubeconfig: readExistingCluster(r, rebuild),
     };
 }

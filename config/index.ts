@@ -58,18 +58,20 @@ export function knownConfigKeys(): string[] {
 
 /** Reads every area; the single list of areas, used by validation and by knownConfigKeys. */
 function readAll(reader: ConfigReader): PlatformConfig {
+    // Scenario 5 builds nothing, so the build-only secrets are not required then.
+    const rebuild = reader.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] }) === "rebuild";
     return {
-        cluster: readClusterConfig(reader),
+        cluster: readClusterConfig(reader, rebuild),
         storage: readStorageConfig(reader),
         dns: readDnsConfig(reader),
         ci: readCiConfig(reader),
-        ...readGitopsAndRestore(reader),
+        ...readGitopsAndRestore(reader, rebuild),
     };
 }
 
-function readGitopsAndRestore(reader: ConfigReader): { gitops: GitopsConfig; restore: RestoreConfig } {
-    const gitops = readGitopsConfig(reader);
-    return { gitops, restore: readRestoreConfig(reader, gitops.kustomizations) };
+function readGitopsAndRestore(reader: ConfigReader, rebuild: boolean): { gitops: GitopsConfig; restore: RestoreConfig } {
+    const gitops = readGitopsConfig(reader, rebuild);
+    return { gitops, restore: readRestoreConfig(reader, gitops.kustomizations, rebuild) };
 }
 
 /** Rules that span areas: each recovered database needs R2 credentials in its namespace. */

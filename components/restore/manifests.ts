@@ -70,7 +70,7 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
         metadata: { name: db.name, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
         spec: {
             instances: db.instances,
-            storage: { size: "10Gi" },
+            storage: { size: db.size },
             bootstrap: { recovery },
             externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: db.objectStore, serverName: db.name } } }],
             plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: db.objectStore, serverName: recoveredServerName(db, generation) } }],

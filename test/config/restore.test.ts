@@ -20,6 +20,9 @@ describe("config: GitOps and restores", () => {
         ["a storage-class mapping without '='", { veleroStorageClassMapping: ["longhorn"] }, "veleroStorageClassMapping[0]", /old=new/],
         ["an unknown OpenBao path", { openbaoRecovery: "auto" }, "openbaoRecovery", /snapshot, manual, none/],
         ["the manual OpenBao path without seed secrets", { openbaoRecovery: "manual" }, "openbaoSeedSecrets", /required/],
+        ["a database volume size that is not a quantity", { cnpgDatabases: ["umami/umami-db store=umami-db size=10GB"] }, "cnpgDatabases[0]", /quantity such as 10Gi/],
+        ["an unknown cluster mode", { clusterMode: "restore" }, "clusterMode", /rebuild, existing/],
+        ["existing mode without a kubeconfig", { clusterMode: "existing" }, "existingClusterKubeconfig", /required/],
         ["a Git URL for an OCI source", { fluxSourceUrl: "https://github.com/devantler-tech/platform" }, "fluxSourceUrl", /oci:\/\//],
     ];
     for (const [what, overrides, key, message] of bad) {
@@ -28,6 +31,17 @@ describe("config: GitOps and restores", () => {
             assert.ok(found.some((p) => message.test(p.message)), JSON.stringify(found));
         });
     }
+
+    it("Scenario 5 needs no build-only secrets (Hetzner token, age key)", () => {
+        const raw = validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", "hcloud:token": undefined, sopsAgeKey: undefined }, ["existingClusterKubeconfig"]);
+        const result = validateConfig(raw);
+        assert.ok(result.ok, JSON.stringify(result.ok ? [] : result.problems));
+    });
+
+    it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {
+        const result = validateConfig(validProdRaw({ existingClusterKubeconfig: "kind: Config" }, ["existingClusterKubeconfig"]));
+        assert.ok(!result.ok && result.problems.some((p) => p.key === "existingClusterKubeconfig" && /clusterMode/.test(p.message)));
+    });
 
     it("never echoes the age key", () => {
         const found = problemsFor({ sopsAgeKey: "age1notaprivatekey" }, "sopsAgeKey");

@@ -13,7 +13,7 @@ function valid(schema: object, spec: unknown): void {
     assert.ok(check(spec), ajv.errorsText(check.errors));
 }
 
-const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", objectStore: "umami-db", instances: 3, targetTime: "2026-11-23T02:00:00Z" };
+const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", objectStore: "umami-db", instances: 3, size: "10Gi", targetTime: "2026-11-23T02:00:00Z" };
 
 describe("restore: manifests", () => {
     it("emits a Velero Restore valid for its CRD, named after the backup", () => {
