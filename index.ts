@@ -95,7 +95,7 @@ const dns =
         ? new DnsRecords("dns", {
               dns: config.dns,
               apiEndpointIp: cluster.apiEndpointIp,
-              gateway: { k8sProvider: provider, ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? "") },
+              gateway: { k8sProvider: provider, kubeconfig: clusterKubeconfig, ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? "") },
           })
         : undefined;
 if (cluster && !dns) {

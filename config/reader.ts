@@ -228,6 +228,13 @@ export class ConfigReader {
         return bad ? [] : out;
     }
 
+    /** Records a placeholder once, however many areas read the same secret (`cloudflare:apiToken`). */
+    private notePlaceholder(key: string): void {
+        if (!this.placeholders.includes(key)) {
+            this.placeholders.push(key);
+        }
+    }
+
     /**
      * A secret. It must have been stored as a secret: a credential in plain text in
      * `Pulumi.<stack>.yaml` is a leak, so that is reported as a problem, naming the fix.
@@ -239,7 +246,7 @@ export class ConfigReader {
                 return undefined;
             }
             if (this.raw.placeholderSecrets) {
-                this.placeholders.push(key);
+                this.notePlaceholder(key);
                 return pulumi.secret(`${PLACEHOLDER_PREFIX}${key}`);
             }
             this.problems.add(key, v, `is required: set it with \`pulumi config set --secret ${key}\``, true);
@@ -247,7 +254,7 @@ export class ConfigReader {
         }
         if (this.raw.placeholderSecrets && typeof v === "string" && v.startsWith(PLACEHOLDER_PREFIX)) {
             // A rehearsal cannot decrypt the stack's secrets: the value is set but unknown.
-            this.placeholders.push(key);
+            this.notePlaceholder(key);
             return pulumi.secret(v);
         }
         if (!this.raw.secretKeys.has(key)) {

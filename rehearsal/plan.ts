@@ -100,8 +100,8 @@ export function renderPlan(phases: readonly Phase[]): string {
     for (const phase of phases) {
         lines.push(`Phase ${phase.number} (${phase.steps.length} ${phase.steps.length === 1 ? "resource" : "resources"})`);
         for (const { resource: r, waitsFor } of phase.steps) {
-            const flags = [r.import ? `adopt ${r.import}` : "", r.protect ? "protected" : "", r.retainOnDelete ? "kept on destroy" : ""].filter(Boolean);
-            lines.push(`  + ${shortType(r.type).padEnd(38)} ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+            const flags = [r.read ? "read only, not owned" : "", r.import ? `adopt ${r.import}` : "", r.protect ? "protected" : "", r.retainOnDelete ? "kept on destroy" : ""].filter(Boolean);
+            lines.push(`  ${r.read ? ">" : "+"} ${shortType(r.type).padEnd(38)} ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
             if (waitsFor.length) {
                 lines.push(`      waits for: ${waitsFor.join(", ")}`);
             }

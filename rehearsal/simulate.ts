@@ -63,6 +63,8 @@ export interface RecordedResource {
     readonly additionalSecretOutputs: string[];
     /** The `deleteBeforeReplace` option. */
     readonly deleteBeforeReplace: boolean;
+    /** True for a read (`Resource.get`) of an object the program does not own: never created or deleted. */
+    readonly read?: boolean;
 }
 
 /** Options of a simulated run. */
@@ -188,7 +190,10 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
 
     const secretValues = new Set<string>();
     const resources: RecordedResource[] = [];
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: (err: unknown, resp: any) => void): void };
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: any, cb: (err: unknown, resp: any) => void): void;
+        readResource(req: any, cb: (err: unknown, resp: any) => void): void;
+    };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const serialized = req.getObject()?.toJavaScript?.() ?? {};
@@ -212,6 +217,37 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                     ignoreChanges: [...req.getIgnorechangesList()],
                     additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
                     deleteBeforeReplace: !!req.getDeletebeforereplace(),
+                });
+            }
+            callback(err, resp);
+        });
+    };
+
+    // Reads (`Resource.get`) are steps too: the plan shows them, and what they wait for.
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req, callback) => {
+        read(req, (err, resp) => {
+            if (resp) {
+                const properties = req.getProperties();
+                resources.push({
+                    urn: resp.getUrn(),
+                    id: req.getId() || null,
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || null,
+                    dependencies: [...req.getDependenciesList()],
+                    inputs: redact(properties?.toJavaScript?.() ?? {}) as Record<string, unknown>,
+                    rawInputs: unwrapSecrets(rpc.deserializeProperties(properties)),
+                    outputs: unwrapSecrets(rpc.deserializeProperties(resp.getProperties())),
+                    import: null,
+                    protect: false,
+                    retainOnDelete: false,
+                    custom: true,
+                    provider: req.getProvider() || null,
+                    ignoreChanges: [],
+                    additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+                    deleteBeforeReplace: false,
+                    read: true,
                 });
             }
             callback(err, resp);

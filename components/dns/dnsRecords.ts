@@ -3,10 +3,20 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { DnsConfig } from "../../config/offCluster";
 import { scriptCommand } from "../shell";
+import { KubeWaiter } from "../waiters/kubeWaiter";
 import { DELETE_STALE_RECORDS_SCRIPT } from "./staleRecords";
 
 /** Marks records the program owns, for whoever reads the zone. */
 export const RECORD_COMMENT = "managed by platform-dr";
+
+/** The gateway Service's load-balancer address, as kubectl JSONPath. */
+export const GATEWAY_IP_JSONPATH = "{.status.loadBalancer.ingress[0].ip}";
+
+/** How long the gateway's load balancer may take to get its address once Flux has converged. */
+export const GATEWAY_IP_TIMEOUT_SECONDS = 900;
+
+/** Every input of the one-time stale-record removal: none of them may ever re-run it. */
+export const STALE_CLEANUP_INPUTS = ["create", "environment", "interpreter", "logging", "triggers"] as const;
 
 /** Arguments of the DNS records. */
 export interface DnsRecordsArgs {
@@ -14,15 +24,22 @@ export interface DnsRecordsArgs {
     readonly dns: DnsConfig;
     /** Public IP of the Kubernetes API endpoint. */
     readonly apiEndpointIp: pulumi.Input<string>;
-    /** Gateway records owned by the program: the cluster's provider and what must be ready first. */
-    readonly gateway?: { readonly k8sProvider: k8s.Provider; readonly ready: pulumi.Resource[] };
+    /** Needed when the program owns the gateway records (`gatewayOwner: program`). */
+    readonly gateway?: {
+        /** Provider of the cluster the gateway Service lives in. */
+        readonly k8sProvider: k8s.Provider;
+        /** Admin kubeconfig (secret), for the wait for the load balancer's address. */
+        readonly kubeconfig: pulumi.Input<string>;
+        /** What must be done before the Service can exist (Flux's Kustomizations). */
+        readonly ready: pulumi.Resource[];
+    };
 }
 
 /** The gateway load balancer's public IP from its Service status. */
 export function gatewayIpFromService(status: { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined, service: string): string {
     const ip = status?.loadBalancer?.ingress?.[0]?.ip;
     if (!ip) {
-        throw new Error(`Service ${service} has no load-balancer IP yet (.status.loadBalancer.ingress[0].ip); wait for the Hetzner cloud controller and re-run`);
+        throw new Error(`Service ${service} has no load-balancer IP (.status.loadBalancer.ingress[0].ip); check the Hetzner cloud controller and re-run`);
     }
     return ip;
 }
@@ -46,7 +63,23 @@ export class DnsRecords extends pulumi.ComponentResource {
         this.record(name, "api", dns.apiHostname, args.apiEndpointIp, dns, dns.cloudflareApiToken, provider, []);
         if (dns.gatewayOwner === "program" && args.gateway) {
             const svcId = `${dns.gatewayService.namespace}/${dns.gatewayService.name}`;
-            const service = k8s.core.v1.Service.get(`${name}-gateway-service`, svcId, { parent: this, provider: args.gateway.k8sProvider, dependsOn: args.gateway.ready });
+            // Flux creates the Service and the cloud controller gives it an address some time
+            // later: wait for the address, then read it. The read repeats on every run, so the
+            // records follow a replaced load balancer; the wait runs once.
+            const waiter = new KubeWaiter(
+                `${name}-gateway-ip`,
+                {
+                    kubeconfig: args.gateway.kubeconfig,
+                    kind: "service",
+                    namespace: dns.gatewayService.namespace,
+                    name: dns.gatewayService.name,
+                    condition: { field: GATEWAY_IP_JSONPATH },
+                    timeoutSeconds: GATEWAY_IP_TIMEOUT_SECONDS,
+                    after: args.gateway.ready,
+                },
+                { parent: this },
+            );
+            const service = k8s.core.v1.Service.get(`${name}-gateway-service`, svcId, { parent: this, provider: args.gateway.k8sProvider, dependsOn: [waiter.done] });
             const gatewayIp = service.status.apply((status) => gatewayIpFromService(status, svcId));
             this.record(name, "apex", dns.domain, gatewayIp, dns, dns.cloudflareApiToken, provider, [service]);
             this.record(name, "wildcard", `*.${dns.domain}`, gatewayIp, dns, dns.cloudflareApiToken, provider, [service]);
@@ -58,9 +91,10 @@ export class DnsRecords extends pulumi.ComponentResource {
         const cleanup = scriptCommand(
             `${name}-${role}-stale`,
             { script: DELETE_STALE_RECORDS_SCRIPT, environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" } },
-            // Runs once per stack; later changes (a rotated token) must not re-run it, or it would
-            // delete the record the program now owns.
-            { parent: this, dependsOn: after, ignoreChanges: ["environment"] },
+            // Runs once per stack. A Command without an `update` re-runs `create` on any input
+            // change (a rotated token, a newer script), which would delete the record the program
+            // now owns: so no input change ever reaches it.
+            { parent: this, dependsOn: after, ignoreChanges: [...STALE_CLEANUP_INPUTS] },
         );
         return new cloudflare.DnsRecord(
             `${name}-${role}`,

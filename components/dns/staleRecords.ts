@@ -5,17 +5,41 @@
  * records, half the traffic to a dead address. The script runs once, before the program's record
  * exists, so it can never delete a record the program manages. Env: CLOUDFLARE_API_TOKEN,
  * ZONE_ID, RECORD_NAME, RECORD_TYPE.
+ *
+ * Why it is careful: it deletes. The answer is parsed as JSON (with node, which runs this program
+ * anyway) and every record is checked against the name and type again, so an API that ignored the
+ * filter could never make it delete other records; a paged answer (more records than one page)
+ * is refused rather than half-cleaned. The token reaches curl on stdin, never on its command line
+ * where `ps` would show it.
  */
 export const DELETE_STALE_RECORDS_SCRIPT = `set -eu
-command -v curl >/dev/null 2>&1 || { echo "curl is not on PATH; it is needed to remove stale DNS records" >&2; exit 127; }
+for tool in curl node; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not on PATH; it is needed to remove stale DNS records" >&2; exit 127; }
+done
 api="https://api.cloudflare.com/client/v4/zones/$ZONE_ID/dns_records"
-auth="Authorization: Bearer $CLOUDFLARE_API_TOKEN"
-list=$(curl --silent --show-error --fail --header "$auth" "$api?type=$RECORD_TYPE&name.exact=$RECORD_NAME&per_page=100") || {
+cf() { printf 'Authorization: Bearer %s\\n' "$CLOUDFLARE_API_TOKEN" | curl --silent --show-error --header @- "$@"; }
+answer='
+const fail = (m) => { console.error(m); process.exit(1); };
+let text = "";
+process.stdin.on("data", (d) => { text += d; }).on("end", () => {
+  let body;
+  try { body = JSON.parse(text); } catch (e) { fail("Cloudflare did not answer with JSON: " + text.slice(0, 200)); }
+  if (!body || body.success !== true) fail("Cloudflare refused: " + JSON.stringify((body && body.errors) || body).slice(0, 500));
+  if (process.argv[1] !== "list") return;
+  if (!Array.isArray(body.result)) fail("Cloudflare answered without a record list");
+  const total = (body.result_info && body.result_info.total_count) || 0;
+  if (total > body.result.length) fail(total + " records match, more than one page; remove the extra ones by hand and re-run");
+  const norm = (v) => String(v).toLowerCase().replace(/[.]$/, "");
+  for (const r of body.result) {
+    if (norm(r.name) === norm(process.env.RECORD_NAME) && r.type === process.env.RECORD_TYPE && /^[0-9a-f]{32}$/.test(r.id)) console.log(r.id);
+  }
+});
+'
+ids=$(cf --get --data-urlencode "type=$RECORD_TYPE" --data-urlencode "name=$RECORD_NAME" --data per_page=100 "$api" | node -e "$answer" list) || {
   echo "listing $RECORD_TYPE records named $RECORD_NAME failed: check cloudflare:apiToken (needs DNS edit on the zone) and cloudflareZoneId" >&2; exit 1; }
-ids=$(printf '%s' "$list" | grep -o '[{,]"id":"[0-9a-f]\\{32\\}"' | sed 's/.*"id":"\\([0-9a-f]*\\)"/\\1/')
 count=0
 for id in $ids; do
-  curl --silent --show-error --fail --request DELETE --header "$auth" "$api/$id" >/dev/null || {
+  cf --request DELETE "$api/$id" | node -e "$answer" check || {
     echo "deleting stale record $id ($RECORD_TYPE $RECORD_NAME) failed" >&2; exit 1; }
   count=$((count + 1))
 done

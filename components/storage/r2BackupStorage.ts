@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
-import { StorageConfig } from "../../config/offCluster";
-import { R2_OBJECT_PERMISSION_GROUPS, R2_REGION, bucketScopedResources, credentialSecretData, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
+import { CredentialTarget, StorageConfig } from "../../config/offCluster";
+import { R2_REGION, bucketScopedResources, credentialSecretData, objectPermissionGroupIds, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
 
 /** Arguments of the backup storage. */
 export interface R2BackupStorageArgs {
@@ -18,7 +18,16 @@ export interface R2BackupStorageArgs {
 
 /** The namespaces the credential Secrets live in. */
 export function storageNamespaces(storage: StorageConfig): string[] {
-    return storage.credentialTargets.map((t) => t.namespace);
+    return [...new Set(storage.credentialTargets.map((t) => t.namespace))];
+}
+
+/** The credential Secrets' names per namespace. */
+export function secretNamesByNamespace(targets: readonly CredentialTarget[]): Record<string, string[]> {
+    const byNamespace: Record<string, string[]> = {};
+    for (const t of targets) {
+        (byNamespace[t.namespace] ??= []).push(t.name);
+    }
+    return byNamespace;
 }
 
 /**
@@ -39,6 +48,8 @@ export class R2BackupStorage extends pulumi.ComponentResource {
     public readonly secretAccessKey: pulumi.Output<string>;
     /** The delivered Secrets by `namespace/name`: restores depend on them. */
     public readonly credentialSecrets: Readonly<Record<string, k8s.core.v1.Secret>>;
+    /** Names of the delivered Secrets per namespace, for manifests that reference them. */
+    public readonly credentialSecretNames: Readonly<Record<string, readonly string[]>>;
 
     constructor(name: string, args: R2BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:storage:R2BackupStorage", name, {}, opts);
@@ -62,15 +73,7 @@ export class R2BackupStorage extends pulumi.ComponentResource {
         );
 
         const groups = cloudflare.getApiTokenPermissionGroupsListOutput({ scope: "com.cloudflare.edge.r2.bucket" }, { parent: this, provider });
-        const permissionGroups = groups.results.apply((all) =>
-            R2_OBJECT_PERMISSION_GROUPS.map((wanted) => {
-                const found = all.find((g) => g.name === wanted);
-                if (!found) {
-                    throw new Error(`Cloudflare has no permission group "${wanted}"; the R2 token cannot be scoped to the bucket`);
-                }
-                return { id: found.id };
-            }),
-        );
+        const permissionGroups = groups.results.apply(objectPermissionGroupIds);
         // Rotation (Scenario 7): a new generation is a new resource. The engine creates it and
         // updates every Secret first, and deletes the old token last, so credentials never lapse.
         const generation = `g${storage.tokenGeneration}`;
@@ -86,6 +89,7 @@ export class R2BackupStorage extends pulumi.ComponentResource {
         this.accessKeyId = token.id;
         this.secretAccessKey = pulumi.secret(creds.apply((c) => c.secretAccessKey));
 
+        this.credentialSecretNames = secretNamesByNamespace(storage.credentialTargets);
         this.credentialSecrets = Object.fromEntries(
             storage.credentialTargets.map((target) => {
                 const id = `${target.namespace}/${target.name}`;

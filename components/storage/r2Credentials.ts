@@ -30,6 +30,20 @@ export function r2BucketResourceKey(accountId: string, jurisdiction: string, buc
 /** Permission groups a bucket-scoped token gets: object read and write, nothing else. */
 export const R2_OBJECT_PERMISSION_GROUPS = ["Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write"] as const;
 
+/**
+ * The IDs of the object read and write permission groups, from the provider's list. Fails loudly
+ * when Cloudflare renamed one: a token without them would be created and then refused by R2.
+ */
+export function objectPermissionGroupIds(available: readonly { readonly id: string; readonly name: string }[]): { id: string }[] {
+    return R2_OBJECT_PERMISSION_GROUPS.map((wanted) => {
+        const found = available.find((g) => g.name === wanted);
+        if (!found) {
+            throw new Error(`Cloudflare has no permission group "${wanted}" (have: ${available.map((g) => g.name).join(", ") || "none"}); the R2 token cannot be scoped to the bucket`);
+        }
+        return { id: found.id };
+    });
+}
+
 /** The token policy's `resources` JSON: one bucket, nothing else. */
 export function bucketScopedResources(accountId: string, jurisdiction: string, bucket: string): string {
     return JSON.stringify({ [r2BucketResourceKey(accountId, jurisdiction, bucket)]: "*" });

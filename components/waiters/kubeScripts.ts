@@ -54,6 +54,26 @@ done
 `;
 
 /**
+ * Waits until an object exists and a JSONPath of it is non-empty (a load balancer's IP, say).
+ * The value is not printed: the waiter is generic, and a field may hold what the logs must not.
+ * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, JSONPATH, TIMEOUT_SECONDS.
+ */
+export const WAIT_FIELD_SCRIPT = `${PRELUDE}while :; do
+  value=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath="$JSONPATH" 2>/dev/null || true)
+  if [ -n "$value" ]; then echo "$KIND $NAMESPACE/$NAME has $JSONPATH"; exit 0; fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    if kubectl get "$KIND" "$NAME" -n "$NAMESPACE" >/dev/null 2>&1; then
+      echo "$KIND $NAMESPACE/$NAME has no $JSONPATH after \${TIMEOUT_SECONDS}s" >&2
+    else
+      echo "$KIND $NAMESPACE/$NAME does not exist after \${TIMEOUT_SECONDS}s" >&2
+    fi
+    exit 1
+  fi
+  sleep 10
+done
+`;
+
+/**
  * Prints the newest Completed Velero backup. Runs once (create only), so the choice is kept:
  * a later run never picks a newer backup. Env: KUBECONFIG_CONTENT, TIMEOUT_SECONDS.
  */

@@ -1,13 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { scriptCommand } from "../shell";
-import { WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeScripts";
+import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeScripts";
 
 /** What to wait for on an object the program does not own. */
 export type WaitCondition =
     /** The Ready condition is True (Flux Kustomizations, BackupStorageLocations use phase). */
     | { readonly ready: true }
     /** `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors. */
-    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[] } };
+    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[] } }
+    /** A kubectl JSONPath (e.g. `{.status.loadBalancer.ingress[0].ip}`) is non-empty. */
+    | { readonly field: string };
 
 /** Arguments of a waiter. */
 export interface KubeWaiterArgs {
@@ -49,7 +51,10 @@ export class KubeWaiter extends pulumi.ComponentResource {
             environment.ACCEPT = c.phase.accept.join(" ");
             environment.FAIL = c.phase.fail.join(" ");
         }
-        this.done = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : WAIT_PHASE_SCRIPT, environment }, { parent: this, dependsOn: args.after ?? [] });
+        if ("field" in c) {
+            environment.JSONPATH = c.field;
+        }
+        this.done = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { parent: this, dependsOn: args.after ?? [] });
         this.registerOutputs({});
     }
 }

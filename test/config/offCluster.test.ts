@@ -52,6 +52,14 @@ describe("config: off-cluster artifacts", () => {
         });
     }
 
+    it("lists the shared Cloudflare token once among a rehearsal's placeholders", () => {
+        const result = validateConfig({ ...validProdRaw({ ...CF, "cloudflare:apiToken": undefined }), placeholderSecrets: true });
+        assert.ok(result.ok);
+        if (result.ok) {
+            assert.deepEqual(result.placeholders.filter((k) => k === "cloudflare:apiToken"), ["cloudflare:apiToken"]);
+        }
+    });
+
     it("reports a missing shared Cloudflare token once", () => {
         const result = validateConfig(validProdRaw({ ...CF, "cloudflare:apiToken": undefined }));
         assert.ok(!result.ok);

@@ -85,7 +85,11 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.deepEqual([api.rawInputs.name, api.rawInputs.type, api.rawInputs.content, api.rawInputs.ttl], ["api.platform.devantler.tech", "A", r.outputs.apiEndpointIp, 60]);
         const cleanup = find(r, "command:local:Command", "dns-api-stale");
         assert.ok(api.dependencies.includes(cleanup.urn));
-        assert.deepEqual(cleanup.ignoreChanges, ["environment"]);
+        // Every input is ignored: a re-run (create runs again on any change) would delete the
+        // record the program now owns.
+        for (const input of Object.keys(cleanup.rawInputs)) {
+            assert.ok(cleanup.ignoreChanges?.includes(input), `a change of ${input} would re-run the stale-record removal`);
+        }
         assert.equal(r.outputs.apiUrl, "https://api.platform.devantler.tech:6443");
     });
 
@@ -103,10 +107,37 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         const ip = String(apex.rawInputs.content);
         assert.match(ip, /^198\.51\.100\./, "the gateway Service's load-balancer IP");
         assert.equal(find(owned, RECORD, "dns-wildcard").rawInputs.content, ip);
+        // The address is read only after the waiter saw it, which starts after Flux converged.
+        const wait = find(owned, "command:local:Command", "dns-gateway-ip-wait");
+        assert.equal(wait.rawInputs.environment && (wait.rawInputs.environment as Record<string, string>).JSONPATH, "{.status.loadBalancer.ingress[0].ip}");
+        assert.equal((wait.inputs.environment as Record<string, string>).KUBECONFIG_CONTENT, "[secret]");
+        const service = find(owned, "kubernetes:core/v1:Service", "dns-gateway-service");
+        assert.equal(service.read, true, "the gateway Service is Flux's: read, never created or deleted");
+        assert.equal(service.id, "kube-system/cilium-gateway-platform");
+        assert.ok(waitsFor(owned, service, wait));
+        assert.ok(waitsFor(owned, wait, find(owned, "command:local:Command", "gitops-ks-apps-wait")));
         for (const name of ["platform.devantler.tech", "*.platform.devantler.tech"]) {
             const records = owned.cloud.dnsRecords.filter((x) => x.name === name && x.type === "A");
             assert.deepEqual(records.map((x) => x.content), [ip], name);
         }
+    });
+
+    it("a second run, against the cloud the first one left, registers identical inputs (no-op drift check)", async () => {
+        const overrides = offClusterOverrides([{ path: "gatewayDnsOwner", value: "program", secret: false }]);
+        const first = await simulateOk({ overrides });
+        // Nothing the program registers depends on which records exist: the stale ones are gone now.
+        const second = await simulateOk({ overrides, cloud: first.cloud });
+        assert.ok(!first.cloud.dnsRecords.some((x) => x.content.startsWith("192.0.2.")), "the second run starts without the stale records");
+        const shape = (x: SimulationResult) =>
+            x.resources.map((res) => ({ urn: res.urn, inputs: res.rawInputs, deps: [...res.dependencies].sort(), import: res.import, ignore: res.ignoreChanges })).sort((a, b) => a.urn.localeCompare(b.urn));
+        assert.deepEqual(shape(second), shape(first));
+    });
+
+    it("a preview (unknown outputs everywhere) registers the same off-cluster resources without failing", async () => {
+        const overrides = offClusterOverrides([{ path: "gatewayDnsOwner", value: "program", secret: false }]);
+        const [up, preview] = [await simulateOk({ overrides }), await simulateOk({ overrides, preview: true })];
+        const urns = (x: SimulationResult) => x.resources.map((res) => res.urn).sort();
+        assert.deepEqual(urns(preview), urns(up));
     });
 
     it("sets KUBE_CONFIG and TALOS_CONFIG on the environment from the new cluster, as environment secrets", () => {
@@ -124,6 +155,20 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.ok(waitsFor(r, kube, find(r, "command:local:Command", "prod-bootstrap-kubeconfig")));
         const talos = secrets.find((s) => s.rawInputs.secretName === "TALOS_CONFIG")!;
         assert.ok(waitsFor(r, talos, find(r, "command:local:Command", "prod-talos-secrets-talosconfig")));
+        // As soon as the API answers: never behind Flux, the restores or DNS.
+        const later = [
+            find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"),
+            find(r, "kubernetes:velero.io/v1:Restore", "velero-restore"),
+            find(r, "command:local:Command", "velero-restore-wait"),
+            find(r, "command:local:Command", "openbao-vault-config"),
+            ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
+            ...ofType(r, RECORD),
+        ];
+        for (const s of secrets) {
+            for (const other of later) {
+                assert.ok(!waitsFor(r, s, other), `${s.name} must not wait for ${other.name}`);
+            }
+        }
     });
 
     it("keeps every credential out of the plan", () => {
