@@ -35,6 +35,7 @@ describe("config: off-cluster artifacts", () => {
         ["a bad domain", { domain: "Platform_Devantler" }, "domain", /DNS name/],
         ["a bad API label", { apiDnsLabel: "api.k8s" }, "apiDnsLabel", /single DNS label/],
         ["a bad repository", { githubRepository: "platform" }, "githubRepository", /owner\/name/],
+        ["an environment name GitHub refuses", { githubEnvironment: "prod/eu" }, "githubEnvironment", /GitHub environment name/],
         ["a bad bucket name", { r2Bucket: "Platform_Backups" }, "r2Bucket", /R2 bucket name/],
         ["an unknown jurisdiction", { r2Jurisdiction: "us" }, "r2Jurisdiction", /default, eu, fedramp/],
         ["a credential target without a format", { r2CredentialTargets: ["velero/velero-r2-credentials"] }, "r2CredentialTargets[0]", /format=velero\|cnpg\|env/],
