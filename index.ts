@@ -3,7 +3,7 @@
  * dependency graph below. This file only reads config and wires components.
  *
  * Two modes: a full rebuild (the default), and Scenario 5, a restore into an existing cluster
- * (when `existingClusterKubeconfig` is set): no servers, DNS or CI secrets, only the restores.
+ * (`clusterMode: existing`): no servers, DNS or CI secrets, only the restores.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -32,20 +32,18 @@ const namespaces = new ClusterNamespaces("namespaces", {
     provider,
 });
 
-// 3. The surviving backup bucket (adopted), its credentials in the cluster.
+// 3. The surviving backup bucket (adopted), its credentials in the cluster. Config requires it
+// for a rebuild; only a Scenario 5 restore without databases goes without.
 const storage = config.storage
     ? new R2BackupStorage("backups", { storage: config.storage, stack: pulumi.getStack(), k8sProvider: provider, namespaces: namespaces.byName })
     : undefined;
-if (!storage) {
-    pulumi.log.warn("cloudflareAccountId is not set: the R2 backup bucket is not adopted and no backup credentials reach the cluster; restores cannot read backups");
-}
 const credentials = storage ? Object.values(storage.credentialSecrets) : [];
 
 // 4. Velero's Kopia password must exist before Velero starts, or it makes a new one.
 const repoPassword = config.restore.veleroRepoPassword
     ? veleroRepoCredentials("velero-repo-credentials", config.restore.veleroRepoPassword, provider, { dependsOn: namespaces.byName.velero ? [namespaces.byName.velero] : [] })
     : undefined;
-if (!repoPassword) {
+if (cluster && !repoPassword) {
     pulumi.log.warn("veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`");
 }
 
@@ -90,6 +88,7 @@ if (storage) {
 }
 
 // 7. DNS and CI credentials (rebuild only). They wait for the API, never for the restores.
+// Config sets both whenever the cluster is rebuilt.
 const dns =
     cluster && config.dns
         ? new DnsRecords("dns", {
@@ -98,14 +97,11 @@ const dns =
               gateway: { k8sProvider: provider, kubeconfig: clusterKubeconfig, ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? "") },
           })
         : undefined;
-if (cluster && !dns) {
-    pulumi.log.warn("cloudflareZoneId is not set: no DNS records are managed; the kubeconfig uses the endpoint IP");
-}
-const githubToken = config.ci.githubToken;
-if (cluster && githubToken) {
-    new GithubCiCredentials("ci", { ci: { ...config.ci, githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig });
-} else if (cluster) {
-    pulumi.log.info(`github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${config.ci.owner}/${config.ci.repository} (environment ${config.ci.environment}) are not refreshed`);
+const ci = config.ci;
+if (cluster && ci?.githubToken) {
+    new GithubCiCredentials("ci", { ci: { ...ci, githubToken: ci.githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig });
+} else if (cluster && ci) {
+    pulumi.log.warn(`github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${ci.owner}/${ci.repository} (environment ${ci.environment}) are NOT refreshed and CI deploys will fail against the new cluster; set it with \`pulumi config set --secret github:token\` and re-run`);
 }
 
 export const mode = cluster ? "rebuild" : "restore-into-existing-cluster";

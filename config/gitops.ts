@@ -63,7 +63,7 @@ export interface RestoreConfig {
     readonly includedNamespaces: readonly string[];
     /** Accept a PartiallyFailed restore (reported). */
     readonly allowPartiallyFailed: boolean;
-    /** Kopia repository password (secret); without it volume data cannot be restored. */
+    /** Kopia repository password (secret), rebuild only; without it volume data cannot be restored. */
     readonly veleroRepoPassword?: pulumi.Output<string>;
     /** StorageClass mapping old -> new. */
     readonly storageClassMapping: Readonly<Record<string, string>>;
@@ -138,6 +138,19 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
     };
 }
 
+/**
+ * The Kopia password is written into a new cluster before Velero starts. A running cluster's
+ * Velero already has its own: writing another one there would cut it off from its backups.
+ */
+function readRepoPassword(r: ConfigReader, rebuild: boolean): pulumi.Output<string> | undefined {
+    const password = r.secret("veleroRepoPassword", { required: false });
+    if (!rebuild && password) {
+        r.problem("veleroRepoPassword", undefined, "is only written by a rebuild; in an existing cluster Velero already has its repository password, and replacing it would cut Velero off from its backups: unset it", true);
+        return undefined;
+    }
+    return password;
+}
+
 /** Scenario 5 is an explicit mode, never inferred from a secret being present. */
 function readExistingCluster(r: ConfigReader, rebuild: boolean): pulumi.Output<string> | undefined {
     const kubeconfig = r.secret("existingClusterKubeconfig", { required: !rebuild });
@@ -207,7 +220,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
         includedNamespaces: r.stringList("veleroIncludedNamespaces", { default: ["*"] }),
         allowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
-        veleroRepoPassword: r.secret("veleroRepoPassword", { required: false }),
+        veleroRepoPassword: readRepoPassword(r, rebuild),
         storageClassMapping: mapping,
         veleroAfter: after("veleroAfterKustomization", "infrastructure"),
         cnpgAfter: after("cnpgAfterKustomization", "infrastructure-controllers"),

@@ -2,21 +2,24 @@ import { ClusterConfig, readClusterConfig } from "./cluster";
 import { GitopsConfig, RestoreConfig, readGitopsConfig, readRestoreConfig } from "./gitops";
 import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
 import { ConfigProblem, ProblemCollector } from "./problems";
-import { ConfigReader, RawConfig } from "./reader";
+import { ConfigReader, Placeholder, RawConfig } from "./reader";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./problems";
-export { RawConfig } from "./reader";
+export { Placeholder, RawConfig } from "./reader";
 
 /** The whole program's configuration, validated and frozen. */
 export interface PlatformConfig {
     /** The Talos cluster on Hetzner Cloud. */
     readonly cluster: ClusterConfig;
-    /** The R2 backup bucket and its credentials; undefined when no Cloudflare account is configured. */
+    /**
+     * The R2 backup bucket and its credentials. Required for a rebuild; undefined only in
+     * Scenario 5 when no database is recovered (the running cluster has its credentials).
+     */
     readonly storage?: StorageConfig;
-    /** DNS on Cloudflare; undefined when no zone is configured. */
+    /** DNS on Cloudflare; undefined in Scenario 5 (nothing is rebuilt, nothing moves). */
     readonly dns?: DnsConfig;
-    /** GitHub CI deploy credentials. */
-    readonly ci: CiConfig;
+    /** GitHub CI deploy credentials; undefined in Scenario 5 (the cluster's PKI is unchanged). */
+    readonly ci?: CiConfig;
     /** Cilium, Flux and the sync source. */
     readonly gitops: GitopsConfig;
     /** The restores (and Scenario 5's existing cluster). */
@@ -28,8 +31,8 @@ export type ValidationResult =
     | {
           readonly ok: true;
           readonly config: PlatformConfig;
-          /** Secrets a rehearsal replaced by placeholders (empty in a real run). */
-          readonly placeholders: readonly string[];
+          /** Values a rehearsal replaced by placeholders (empty in a real run). */
+          readonly placeholders: readonly Placeholder[];
       }
     | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
@@ -60,24 +63,24 @@ export function knownConfigKeys(): string[] {
 function readAll(reader: ConfigReader): PlatformConfig {
     // Scenario 5 builds nothing, so the build-only secrets are not required then.
     const rebuild = reader.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] }) === "rebuild";
-    return {
-        cluster: readClusterConfig(reader, rebuild),
-        storage: readStorageConfig(reader),
-        dns: readDnsConfig(reader),
-        ci: readCiConfig(reader),
-        ...readGitopsAndRestore(reader, rebuild),
-    };
-}
-
-function readGitopsAndRestore(reader: ConfigReader, rebuild: boolean): { gitops: GitopsConfig; restore: RestoreConfig } {
+    const cluster = readClusterConfig(reader, rebuild);
     const gitops = readGitopsConfig(reader, rebuild);
-    return { gitops, restore: readRestoreConfig(reader, gitops.kustomizations, rebuild) };
+    const restore = readRestoreConfig(reader, gitops.kustomizations, rebuild);
+    return {
+        cluster,
+        // A rebuild always restores from R2; Scenario 5 needs it only to recover databases.
+        storage: readStorageConfig(reader, rebuild || restore.databases.length > 0),
+        dns: readDnsConfig(reader, rebuild),
+        ci: readCiConfig(reader, rebuild),
+        gitops,
+        restore,
+    };
 }
 
 /** Rules that span areas: each recovered database needs R2 credentials in its namespace. */
 function checkAcrossAreas(config: PlatformConfig, problems: ProblemCollector): void {
     if (!config.storage) {
-        return;
+        return; // no database to recover (readAll requires storage otherwise)
     }
     config.restore.databases.forEach((db, i) => {
         if (!config.storage!.credentialTargets.some((t) => t.namespace === db.namespace && t.format === "cnpg")) {

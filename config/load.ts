@@ -65,7 +65,7 @@ function placeholdersAllowed(): boolean {
  */
 export function loadConfig(): PlatformConfig {
     const raw = rawConfigFrom(pulumi.runtime.allConfig(), pulumi.getProject(), isConfigSecret, process.env);
-    const result = validateConfig({ ...raw, placeholderSecrets: placeholdersAllowed() });
+    const result = validateConfig({ ...raw, rehearsal: placeholdersAllowed() });
     if (!result.ok) {
         throw new ConfigError(result.problems);
     }

@@ -91,17 +91,26 @@ export const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
     "openbao/openbao-snapshot-r2-credentials format=env",
 ];
 
-/** Keys of the storage area, for when it is not configured. */
+/** Keys of the storage area, for when it is not used. */
 const STORAGE_KEYS = ["cloudflareAccountId", "r2Bucket", "r2Jurisdiction", "r2CreateBucket", "r2TokenGeneration", "r2CredentialTargets"];
-/** Keys of the DNS area, for when it is not configured. */
+/** Keys of the DNS area, for when it is not used. */
 const DNS_KEYS = ["domain", "cloudflareZoneId", "apiDnsLabel", "gatewayService", "dnsTtl", "gatewayDnsOwner"];
+/** Keys of the CI area, for when it is not used. */
+const CI_KEYS = ["githubRepository", "githubEnvironment", "github:token"];
 
 /**
- * Reads the R2 storage keys; undefined when no Cloudflare account is configured (the program then
- * warns loudly: nothing adopts the backups and the restores have no credentials).
+ * A rehearsal's stand-in for an unset Cloudflare account or zone ID: valid in shape, so the plan
+ * shows every resource that needs it, and listed as a placeholder under the plan.
  */
-export function readStorageConfig(r: ConfigReader): StorageConfig | undefined {
-    if (!r.has("cloudflareAccountId")) {
+export const PLACEHOLDER_CLOUDFLARE_ID = "0".repeat(32);
+
+/**
+ * Reads the R2 storage keys. `needed`: a rebuild always restores from R2, so the account ID is
+ * required then (a rebuild without it would restore nothing); Scenario 5 needs it only to
+ * recover databases. Undefined when not needed and not configured.
+ */
+export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig | undefined {
+    if (!needed && !r.has("cloudflareAccountId")) {
         r.declare(...STORAGE_KEYS);
         return undefined;
     }
@@ -130,7 +139,7 @@ export function readStorageConfig(r: ConfigReader): StorageConfig | undefined {
         seen.add(id);
     });
     return {
-        accountId: r.string("cloudflareAccountId", { pattern: CLOUDFLARE_ID, expected: "a Cloudflare account ID (32 lower-case hex characters)" }),
+        accountId: r.string("cloudflareAccountId", { pattern: CLOUDFLARE_ID, expected: "the Cloudflare account ID holding the bucket (32 lower-case hex characters)", rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID }),
         bucket: r.string("r2Bucket", { default: "platform-backups", pattern: BUCKET_NAME, expected: "an R2 bucket name (3-63 lower-case letters, digits, hyphens)" }),
         jurisdiction: r.string("r2Jurisdiction", { default: "default", oneOf: ["default", "eu", "fedramp"] }),
         createBucket: r.boolean("r2CreateBucket", { default: false }),
@@ -150,9 +159,12 @@ function readCloudflareToken(r: ConfigReader): pulumi.Output<string> {
     );
 }
 
-/** Reads the DNS keys; undefined when no Cloudflare zone is configured. */
-export function readDnsConfig(r: ConfigReader): DnsConfig | undefined {
-    if (!r.has("cloudflareZoneId")) {
+/**
+ * Reads the DNS keys. A rebuild moves the API to new addresses, so the zone ID is required then;
+ * Scenario 5 (`rebuild` false) moves nothing and manages no records.
+ */
+export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | undefined {
+    if (!rebuild) {
         r.declare(...DNS_KEYS);
         return undefined;
     }
@@ -166,7 +178,7 @@ export function readDnsConfig(r: ConfigReader): DnsConfig | undefined {
     }
     return {
         domain,
-        zoneId: r.string("cloudflareZoneId", { pattern: CLOUDFLARE_ID, expected: "a Cloudflare zone ID (32 lower-case hex characters)" }),
+        zoneId: r.string("cloudflareZoneId", { pattern: CLOUDFLARE_ID, expected: "the Cloudflare zone ID of the zone holding the domain (32 lower-case hex characters)", rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID }),
         apiHostname: `${apiLabel}.${domain}`,
         ttl,
         gatewayOwner: r.string("gatewayDnsOwner", { default: "external-dns", oneOf: ["external-dns", "program"] }) as GatewayDnsOwner,
@@ -175,14 +187,18 @@ export function readDnsConfig(r: ConfigReader): DnsConfig | undefined {
     };
 }
 
-/** Reads the GitHub keys. */
-export function readCiConfig(r: ConfigReader): CiConfig {
+/** Reads the GitHub keys; undefined in Scenario 5 (`rebuild` false: the cluster's PKI is unchanged). */
+export function readCiConfig(r: ConfigReader, rebuild = true): CiConfig | undefined {
+    if (!rebuild) {
+        r.declare(...CI_KEYS);
+        return undefined;
+    }
     const repo = r.string("githubRepository", { default: "devantler-tech/platform", pattern: REPOSITORY, expected: "owner/name of a GitHub repository" });
     const [owner, repository] = repo.split("/");
     return {
         owner: owner ?? "",
         repository: repository ?? "",
         environment: r.string("githubEnvironment", { default: "prod", pattern: /^[A-Za-z0-9._ -]{1,255}$/, expected: "a GitHub environment name" }),
-        githubToken: r.secret("github:token", { required: false }),
+        githubToken: r.secret("github:token", { required: false, withoutIt: "a real run without it does not refresh KUBE_CONFIG and TALOS_CONFIG" }),
     };
 }

@@ -12,10 +12,21 @@ export interface RawConfig {
     /** Keys whose value was stored as a secret (`pulumi config set --secret`). */
     readonly secretKeys: ReadonlySet<string>;
     /**
-     * Rehearsal only: a required secret that is not set is replaced by a marked placeholder
-     * instead of being reported as a problem, so a plan can be shown without credentials.
+     * Rehearsal only: a required secret or account ID that is not set is replaced by a marked
+     * placeholder instead of being reported as a problem, so a plan can be shown without
+     * credentials. A real run never sets this (see `config/load.ts`).
      */
-    readonly placeholderSecrets?: boolean;
+    readonly rehearsal?: boolean;
+}
+
+/** A value a rehearsal made up because the stack does not set it; listed under the plan. */
+export interface Placeholder {
+    /** The config key. */
+    readonly key: string;
+    /** True for secrets (set with `pulumi config set --secret`). */
+    readonly secret: boolean;
+    /** For keys a real run may leave unset: what it then does not do. */
+    readonly withoutIt?: string;
 }
 
 /** Options shared by scalar readers. */
@@ -32,6 +43,11 @@ export interface StringOptions extends ScalarOptions<string> {
     readonly expected?: string;
     /** The value must be one of these. */
     readonly oneOf?: readonly string[];
+    /**
+     * For a required key that no default can stand for (an account ID): the value a rehearsal
+     * uses when it is unset, listed as a placeholder. A real run reports the key as missing.
+     */
+    readonly rehearsalPlaceholder?: string;
 }
 
 /** Options for integer keys. */
@@ -46,6 +62,11 @@ export interface SecretOptions {
     readonly required: boolean;
     /** Returns what is wrong with the value, or undefined. Never echo the value in the message. */
     readonly check?: (value: string) => string | undefined;
+    /**
+     * For an optional secret whose absence skips part of the program: a rehearsal uses a
+     * placeholder so the plan shows that part, and says this (what a real run without it skips).
+     */
+    readonly withoutIt?: string;
 }
 
 /** Prefix of a rehearsal placeholder; a real run never sees one. */
@@ -56,8 +77,8 @@ export const PLACEHOLDER_PREFIX = "rehearsal-placeholder:";
  * problem and return a harmless fallback, so one run reports every problem at once.
  */
 export class ConfigReader {
-    /** Secrets that a rehearsal replaced by placeholders. */
-    readonly placeholders: string[] = [];
+    /** Values that a rehearsal replaced by placeholders, in the order first read. */
+    readonly placeholders: Placeholder[] = [];
 
     constructor(private readonly raw: RawConfig, readonly problems: ProblemCollector) {}
 
@@ -93,7 +114,11 @@ export class ConfigReader {
             if (opts.default !== undefined) {
                 return opts.default;
             }
-            this.problems.add(key, v, `is required${opts.expected ? `: ${opts.expected}` : ""}`);
+            if (this.raw.rehearsal && opts.rehearsalPlaceholder !== undefined) {
+                this.notePlaceholder({ key, secret: false });
+                return opts.rehearsalPlaceholder;
+            }
+            this.problems.add(key, v, `is required${opts.expected ? `: ${opts.expected}` : ""}; set it with \`pulumi config set ${key} <value>\``);
             return "";
         }
         if (typeof v !== "string") {
@@ -229,9 +254,9 @@ export class ConfigReader {
     }
 
     /** Records a placeholder once, however many areas read the same secret (`cloudflare:apiToken`). */
-    private notePlaceholder(key: string): void {
-        if (!this.placeholders.includes(key)) {
-            this.placeholders.push(key);
+    private notePlaceholder(placeholder: Placeholder): void {
+        if (!this.placeholders.some((p) => p.key === placeholder.key)) {
+            this.placeholders.push(placeholder);
         }
     }
 
@@ -242,19 +267,19 @@ export class ConfigReader {
     secret(key: string, opts: SecretOptions): pulumi.Output<string> | undefined {
         const v = this.value(key);
         if (v === undefined) {
+            if (this.raw.rehearsal && (opts.required || opts.withoutIt)) {
+                this.notePlaceholder({ key, secret: true, withoutIt: opts.required ? undefined : opts.withoutIt });
+                return pulumi.secret(`${PLACEHOLDER_PREFIX}${key}`);
+            }
             if (!opts.required) {
                 return undefined;
-            }
-            if (this.raw.placeholderSecrets) {
-                this.notePlaceholder(key);
-                return pulumi.secret(`${PLACEHOLDER_PREFIX}${key}`);
             }
             this.problems.add(key, v, `is required: set it with \`pulumi config set --secret ${key}\``, true);
             return undefined;
         }
-        if (this.raw.placeholderSecrets && typeof v === "string" && v.startsWith(PLACEHOLDER_PREFIX)) {
+        if (this.raw.rehearsal && typeof v === "string" && v.startsWith(PLACEHOLDER_PREFIX)) {
             // A rehearsal cannot decrypt the stack's secrets: the value is set but unknown.
-            this.notePlaceholder(key);
+            this.notePlaceholder({ key, secret: true });
             return pulumi.secret(v);
         }
         if (!this.raw.secretKeys.has(key)) {

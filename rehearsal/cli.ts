@@ -4,6 +4,7 @@
  * (config problems, bad flags, unreadable stack file), 1 the program failed.
  */
 import { Command, CommanderError } from "commander";
+import { Placeholder } from "../config";
 import { planPhases, renderPlan } from "./plan";
 import { REDACTED, RecordedResource, SimulationResult, simulate } from "./simulate";
 import { ConfigOverride, StackConfigError, parseOverride } from "./stackConfig";
@@ -42,6 +43,12 @@ export function assertNoSecrets(text: string, secrets: ReadonlySet<string>): voi
     }
 }
 
+/** One placeholder line: the key, and the command that sets it (or what a real run skips without it). */
+export function renderPlaceholder(p: Placeholder): string {
+    const set = p.secret ? `pulumi config set --secret ${p.key}` : `pulumi config set ${p.key} <value>`;
+    return `  ! ${p.key.padEnd(28)} ${p.withoutIt ? `optional (${set}): ${p.withoutIt}` : `required: ${set}`}`;
+}
+
 function renderText(result: SimulationResult): string {
     const phases = planPhases(result.resources);
     const count = phases.reduce((n, p) => n + p.steps.length, 0);
@@ -51,15 +58,18 @@ function renderText(result: SimulationResult): string {
         renderPlan(phases),
     ];
     if (result.placeholders.length) {
-        out.push("Secrets replaced by placeholders (a real run needs them; set with `pulumi config set --secret KEY`):");
-        out.push(...result.placeholders.map((k) => `  ! ${k}`), "");
+        out.push("Placeholders: the plan used stand-ins for these values, which the stack does not set (or which a rehearsal cannot decrypt):");
+        out.push(...result.placeholders.map(renderPlaceholder), "");
     }
     if (result.messages.length) {
         out.push("Messages from the program:", ...result.messages.map((m) => `  ${m}`), "");
     }
     out.push("Stack outputs:");
     for (const [k, v] of Object.entries(result.outputs)) {
-        out.push(`  ${k}: ${v === REDACTED ? REDACTED : JSON.stringify(v)}`);
+        if (v !== undefined) {
+            // Outputs of the other mode are undefined; Pulumi does not show them either.
+            out.push(`  ${k}: ${v === REDACTED ? REDACTED : JSON.stringify(v)}`);
+        }
     }
     return out.join("\n") + "\n";
 }

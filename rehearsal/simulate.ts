@@ -7,7 +7,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig } from "../config";
+import { Placeholder, validateConfig } from "../config";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
 import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
@@ -81,6 +81,11 @@ export interface SimulateOptions {
     readonly cloud?: Partial<CloudState>;
     /** Simulate a preview (unknown outputs) instead of an update. */
     readonly preview?: boolean;
+    /**
+     * Stand in marked placeholders for unset secrets and account IDs (default true, the
+     * rehearsal). False validates as a real run does: what is unset stays unset.
+     */
+    readonly placeholders?: boolean;
 }
 
 /** The outcome of a simulated run. */
@@ -99,8 +104,8 @@ export interface SimulationResult {
     readonly configInvalid: boolean;
     /** Messages the program logged (warnings, notices). */
     readonly messages: string[];
-    /** Config keys that got a placeholder because their secret could not be read or was unset. */
-    readonly placeholders: string[];
+    /** Config values a rehearsal made up: secrets it could not read or that are unset, missing account IDs. */
+    readonly placeholders: Placeholder[];
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -259,7 +264,12 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     for (const variable of Object.values(CREDENTIAL_ENVIRONMENT)) {
         delete process.env[variable];
     }
-    process.env[REHEARSAL_ENV] = "1";
+    const placeholders = options.placeholders ?? true;
+    if (placeholders) {
+        process.env[REHEARSAL_ENV] = "1";
+    } else {
+        delete process.env[REHEARSAL_ENV];
+    }
     const messages: string[] = [];
     const errors: string[] = [];
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
@@ -319,10 +329,10 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             collectStrings(r.outputs[output], secretValues);
         }
     }
-    // The same validation the program ran, to list which secrets were placeholders.
+    // The same validation the program ran, to list which values were placeholders.
     const secretSet = new Set(stackConfig.secretKeys);
     const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
-    const validation = validateConfig({ ...raw, placeholderSecrets: true });
-    const placeholders = validation.ok ? [...validation.placeholders].sort() : [];
-    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders, cloud: cloud.state, secretValues };
+    const validation = validateConfig({ ...raw, rehearsal: placeholders });
+    const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
+    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders: madeUp, cloud: cloud.state, secretValues };
 }

@@ -119,10 +119,11 @@ describe("config: cluster", () => {
 
     it("uses a rehearsal placeholder for an unset secret only when asked to", () => {
         const raw = validProdRaw({ "hcloud:token": undefined });
-        const result = validateConfig({ ...raw, placeholderSecrets: true });
+        assert.ok(!validateConfig(raw).ok);
+        const result = validateConfig({ ...raw, rehearsal: true });
         assert.ok(result.ok);
         if (result.ok) {
-            assert.deepEqual(result.placeholders, ["hcloud:token"]);
+            assert.deepEqual(result.placeholders.filter((p) => !p.withoutIt), [{ key: "hcloud:token", secret: true, withoutIt: undefined }]);
         }
     });
 });

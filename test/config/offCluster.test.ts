@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
 import { validateConfig } from "../../config";
+import { PLACEHOLDER_CLOUDFLARE_ID } from "../../config/offCluster";
 import { validProdRaw } from "../support/config";
 
-const CF = { cloudflareAccountId: "0123456789abcdef0123456789abcdef", cloudflareZoneId: "fedcba9876543210fedcba9876543210", domain: "platform.devantler.tech", "cloudflare:apiToken": "t".repeat(40) };
+const CF = { domain: "platform.devantler.tech" };
 
 function problems(overrides: Record<string, unknown>) {
     const result = validateConfig(validProdRaw({ ...CF, ...overrides }, ["cloudflare:apiToken", "github:token"]));
@@ -16,16 +17,54 @@ describe("config: off-cluster artifacts", () => {
         if (result.ok) {
             assert.equal(result.config.dns?.apiHostname, "api.platform.devantler.tech");
             assert.equal(result.config.storage?.credentialTargets[0].format, "velero");
-            assert.equal(result.config.ci.owner, "devantler-tech");
+            assert.equal(result.config.ci?.owner, "devantler-tech");
         }
     });
 
-    it("leaves R2 and DNS unmanaged when their IDs are unset", () => {
-        const result = validateConfig(validProdRaw());
+    it("requires the Cloudflare account and zone IDs for a rebuild, saying how to set them", () => {
+        const found = problems({ cloudflareAccountId: undefined, cloudflareZoneId: undefined });
+        assert.deepEqual(found.map((p) => p.key).sort(), ["cloudflareAccountId", "cloudflareZoneId"]);
+        assert.ok(found.every((p) => /pulumi config set cloudflare(Account|Zone)Id <value>/.test(p.message)), JSON.stringify(found));
+    });
+
+    it("a rehearsal stands in valid-shaped IDs for them and lists them as placeholders", () => {
+        const result = validateConfig({ ...validProdRaw({ cloudflareAccountId: undefined, cloudflareZoneId: undefined }), rehearsal: true });
         assert.ok(result.ok);
         if (result.ok) {
-            assert.equal(result.config.storage, undefined);
-            assert.equal(result.config.dns, undefined);
+            assert.equal(result.config.storage?.accountId, PLACEHOLDER_CLOUDFLARE_ID);
+            assert.equal(result.config.dns?.zoneId, PLACEHOLDER_CLOUDFLARE_ID);
+            assert.deepEqual(
+                result.placeholders.filter((p) => !p.secret).map((p) => p.key),
+                ["cloudflareAccountId", "cloudflareZoneId"],
+            );
+        }
+    });
+
+    it("a rehearsal shows the CI credentials with a placeholder token, saying a real run would skip them", () => {
+        const result = validateConfig({ ...validProdRaw(), rehearsal: true });
+        assert.ok(result.ok);
+        if (result.ok) {
+            assert.ok(result.config.ci?.githubToken);
+            const token = result.placeholders.find((p) => p.key === "github:token");
+            assert.match(token?.withoutIt ?? "", /does not refresh KUBE_CONFIG and TALOS_CONFIG/);
+        }
+        const real = validateConfig(validProdRaw());
+        assert.ok(real.ok && real.config.ci && real.config.ci.githubToken === undefined);
+    });
+
+    it("Scenario 5 needs no DNS, CI or Cloudflare IDs unless a database is recovered", () => {
+        const existing = { clusterMode: "existing", existingClusterKubeconfig: "apiVersion: v1", cloudflareAccountId: undefined, cloudflareZoneId: undefined, "cloudflare:apiToken": undefined };
+        const withoutDb = validateConfig(validProdRaw({ ...existing, cnpgDatabases: [] }, ["existingClusterKubeconfig"]));
+        assert.ok(withoutDb.ok, withoutDb.ok ? "" : JSON.stringify(withoutDb.problems));
+        if (withoutDb.ok) {
+            assert.equal(withoutDb.config.storage, undefined);
+            assert.equal(withoutDb.config.dns, undefined);
+            assert.equal(withoutDb.config.ci, undefined);
+        }
+        const withDb = validateConfig(validProdRaw({ ...existing, cnpgDatabases: ["umami/umami-db store=umami-db"] }, ["existingClusterKubeconfig"]));
+        assert.ok(!withDb.ok);
+        if (!withDb.ok) {
+            assert.deepEqual(withDb.problems.map((p) => p.key).sort(), ["cloudflare:apiToken", "cloudflareAccountId"]);
         }
     });
 
@@ -54,10 +93,10 @@ describe("config: off-cluster artifacts", () => {
     }
 
     it("lists the shared Cloudflare token once among a rehearsal's placeholders", () => {
-        const result = validateConfig({ ...validProdRaw({ ...CF, "cloudflare:apiToken": undefined }), placeholderSecrets: true });
+        const result = validateConfig({ ...validProdRaw({ ...CF, "cloudflare:apiToken": undefined }), rehearsal: true });
         assert.ok(result.ok);
         if (result.ok) {
-            assert.deepEqual(result.placeholders.filter((k) => k === "cloudflare:apiToken"), ["cloudflare:apiToken"]);
+            assert.deepEqual(result.placeholders.filter((p) => p.key === "cloudflare:apiToken"), [{ key: "cloudflare:apiToken", secret: true, withoutIt: undefined }]);
         }
     });
 

@@ -38,6 +38,18 @@ describe("config: GitOps and restores", () => {
         assert.ok(result.ok, JSON.stringify(result.ok ? [] : result.problems));
     });
 
+    it("Scenario 5 refuses a Kopia password: the running Velero has its own, and replacing it would cut Velero off", () => {
+        const raw = validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", veleroRepoPassword: "kopia-password-of-old" }, ["existingClusterKubeconfig", "veleroRepoPassword"]);
+        const result = validateConfig(raw);
+        assert.ok(!result.ok);
+        if (!result.ok) {
+            const found = result.problems.filter((p) => p.key === "veleroRepoPassword");
+            assert.equal(found.length, 1);
+            assert.match(found[0].message, /only written by a rebuild/);
+            assert.equal(found[0].value, "[secret]");
+        }
+    });
+
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {
         const result = validateConfig(validProdRaw({ existingClusterKubeconfig: "kind: Config" }, ["existingClusterKubeconfig"]));
         assert.ok(!result.ok && result.problems.some((p) => p.key === "existingClusterKubeconfig" && /clusterMode/.test(p.message)));

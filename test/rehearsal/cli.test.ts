@@ -20,7 +20,35 @@ describe("rehearsal: CLI", () => {
         assert.match(r.stdout, /Phase 1 \(/);
         assert.match(r.stdout, /hcloud:Server\s+prod-control-plane-1/);
         assert.match(r.stdout, /waits for: .*prod-hetzner-subnet/);
-        assert.match(r.stdout, /placeholders[^\n]*\n\s+! hcloud:token/);
+        assert.match(r.stdout, /! hcloud:token\s+required: pulumi config set --secret hcloud:token\n/);
+        assert.match(r.stdout, /! cloudflareAccountId\s+required: pulumi config set cloudflareAccountId <value>\n/);
+        assert.match(r.stdout, /! github:token\s+optional \(pulumi config set --secret github:token\): a real run without it does not refresh KUBE_CONFIG/);
+    });
+
+    it("shows the whole rebuild of the production stack, from servers to restored databases", async () => {
+        const r = await rehearse();
+        assert.equal(r.code, 0, r.stderr);
+        const phaseOf = (pattern: RegExp): number => {
+            let phase = 0;
+            for (const line of r.stdout.split("\n")) {
+                const m = /^Phase (\d+) /.exec(line);
+                if (m) {
+                    phase = Number(m[1]);
+                } else if (pattern.test(line)) {
+                    return phase;
+                }
+            }
+            assert.fail(`${pattern} is not in the plan`);
+        };
+        const server = phaseOf(/hcloud:Server\s+prod-control-plane-1/);
+        const bucket = phaseOf(/cloudflare:R2Bucket\s+backups-bucket/);
+        const restore = phaseOf(/velero\.io\/v1:Restore\s+velero-restore/);
+        const database = phaseOf(/postgresql\.cnpg\.io\/v1:Cluster\s+cnpg-umami-umami-db-cluster/);
+        const ciSecret = phaseOf(/ActionsEnvironmentSecret\s+ci-kube-config/);
+        const apiRecord = phaseOf(/cloudflare:DnsRecord\s+dns-api/);
+        assert.ok(server < restore && server < database && server < ciSecret, r.stdout);
+        assert.ok(bucket < database, "the databases recover from the adopted bucket's archive");
+        assert.ok(apiRecord > 0 && ciSecret < restore, "CI credentials do not wait for the restores");
     });
 
     it("--json prints exactly one JSON object with the documented fields", async () => {

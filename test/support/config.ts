@@ -6,6 +6,12 @@ export const FAKE_HCLOUD_TOKEN = "h".repeat(32) + "T0k3n".repeat(6) + "zz";
 /** An age-key-shaped value. */
 export const FAKE_AGE_KEY = "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".repeat(2).slice(0, 58);
 
+/** A Cloudflare-token-shaped value. */
+export const FAKE_CLOUDFLARE_TOKEN = "cF".repeat(20);
+
+/** Cloudflare IDs the production stack must set (the reference values do not include them). */
+export const CLOUDFLARE_IDS = { cloudflareAccountId: "0123456789abcdef0123456789abcdef", cloudflareZoneId: "fedcba9876543210fedcba9876543210" } as const;
+
 /**
  * A complete, valid RawConfig matching the production stack. Tests override single keys
  * (`{ ...validProdRaw().values, controlPlaneCount: "2" }`) to exercise one problem at a time.
@@ -28,7 +34,10 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
         apiEndpoint: "floating-ip",
         talosBoot: "iso",
         talosIsoId: "125127",
+        domain: "platform.devantler.tech",
+        ...CLOUDFLARE_IDS,
         "hcloud:token": FAKE_HCLOUD_TOKEN,
+        "cloudflare:apiToken": FAKE_CLOUDFLARE_TOKEN,
         sopsAgeKey: FAKE_AGE_KEY,
         ...overrides,
     };
@@ -37,5 +46,5 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
             delete values[k];
         }
     }
-    return { values, secretKeys: new Set(["hcloud:token", "sopsAgeKey", ...extraSecretKeys]) };
+    return { values, secretKeys: new Set(["hcloud:token", "cloudflare:apiToken", "sopsAgeKey", ...extraSecretKeys]) };
 }

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { ConfigOverride } from "../../rehearsal/stackConfig";
 import { SimulationResult } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
+import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN } from "../support/config";
 
 export const ACCOUNT = "0123456789abcdef0123456789abcdef";
 export const ZONE = "fedcba9876543210fedcba9876543210";
@@ -180,8 +181,14 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.ok(!everything.includes(String(token.outputs.value)), "the R2 token value leaked");
     });
 
-    it("skips the CI credentials with a notice when no GitHub token is configured", async () => {
-        const without = await simulateOk({ overrides: offClusterOverrides().filter((o) => o.path !== "github:token") });
+    it("skips the CI credentials with a notice when no GitHub token is configured (a real run)", async () => {
+        const without = await simulateOk({ overrides: [
+                ...offClusterOverrides().filter((o) => o.path !== "github:token"),
+                { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
+                { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
+            ],
+            placeholders: false,
+        });
         assert.equal(ofType(without, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
         assert.ok(without.messages.some((m) => /github:token is not set/.test(m)));
     });
