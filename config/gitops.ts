@@ -38,9 +38,15 @@ export interface GitopsConfig {
 export interface DatabaseRecovery {
     /** Namespace of the Cluster. */
     readonly namespace: string;
-    /** Cluster name (the recovered cluster keeps it, so applications find `<name>-rw`). */
+    /** Name of the Cluster whose archive is recovered (its server name in the archive). */
     readonly name: string;
-    /** The barman-cloud ObjectStore holding its archive. */
+    /**
+     * Name of the recovered Cluster. A rebuild keeps `name`, so applications find `<name>-rw`;
+     * Scenario 5 recovers beside the running cluster (`<name>-restored` unless `as=` says), never
+     * over it.
+     */
+    readonly recoverAs: string;
+    /** The platform's barman-cloud ObjectStore that archived it; its archive is `cnpg/<objectStore>` in the bucket. */
     readonly objectStore: string;
     /** PostgreSQL instances. */
     readonly instances: number;
@@ -178,7 +184,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     });
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
         default: ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"],
-        fields: ["store", "instances", "size", "targetTime"],
+        fields: ["store", "instances", "size", "targetTime", "as"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");
             if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
@@ -199,7 +205,14 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             if (!/^[1-9]\d*(Mi|Gi|Ti)$/.test(size)) {
                 return `has size=${size}; use a quantity such as 10Gi`;
             }
-            return { namespace, name, objectStore: e.fields.store, instances, size, targetTime };
+            const recoverAs = e.fields.as ?? (rebuild ? name : `${name}-restored`);
+            if (!K8S_NAME.test(recoverAs) || recoverAs.length > 50) {
+                return `has as=${recoverAs}; use a Cluster name of at most 50 characters`;
+            }
+            if (!rebuild && recoverAs === name) {
+                return `has as=${name}: in an existing cluster that would overwrite the running ${namespace}/${name}; recover beside it (omit as= for ${name}-restored)`;
+            }
+            return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, targetTime };
         },
     });
     const openbao = r.string("openbaoRecovery", { default: "snapshot", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;

@@ -55,7 +55,15 @@ export function storageClassConfigMap(mapping: Readonly<Record<string, string>>)
 
 /** The archive name a recovered cluster writes to: new, so it never collides with the old one. */
 export function recoveredServerName(db: DatabaseRecovery, generation: number): string {
-    return `${db.name}-r${generation}`;
+    return `${db.recoverAs}-r${generation}`;
+}
+
+/**
+ * The program's own ObjectStore for a recovery. Not the platform's (`db.objectStore`, which Flux
+ * declares): two owners of one object would fight, and Scenario 5's running cluster already has it.
+ */
+export function recoveryStoreName(db: DatabaseRecovery): string {
+    return `${db.recoverAs}-recovery`;
 }
 
 /** A postgresql.cnpg.io/v1 Cluster bootstrapped from its object store. */
@@ -67,26 +75,29 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
     return {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "Cluster",
-        metadata: { name: db.name, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
+        metadata: { name: db.recoverAs, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
         spec: {
             instances: db.instances,
             storage: { size: db.size },
             bootstrap: { recovery },
-            externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: db.objectStore, serverName: db.name } } }],
-            plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: db.objectStore, serverName: recoveredServerName(db, generation) } }],
+            externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: recoveryStoreName(db), serverName: db.name } } }],
+            plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: recoveryStoreName(db), serverName: recoveredServerName(db, generation) } }],
         },
     };
 }
 
-/** A barmancloud.cnpg.io/v1 ObjectStore on R2 for one database. */
+/**
+ * A barmancloud.cnpg.io/v1 ObjectStore on R2 over the same archive as the platform's store
+ * `db.objectStore` (the platform archives store X under `s3://<bucket>/cnpg/X`), owned by the program.
+ */
 export function objectStore(db: DatabaseRecovery, bucket: string, endpoint: string, credentialsSecret: string): Record<string, any> {
     return {
         apiVersion: "barmancloud.cnpg.io/v1",
         kind: "ObjectStore",
-        metadata: { name: db.objectStore, namespace: db.namespace },
+        metadata: { name: recoveryStoreName(db), namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
         spec: {
             configuration: {
-                destinationPath: `s3://${bucket}/cnpg/${db.name}`,
+                destinationPath: `s3://${bucket}/cnpg/${db.objectStore}`,
                 endpointURL: endpoint,
                 s3Credentials: {
                     accessKeyId: { name: credentialsSecret, key: "ACCESS_KEY_ID" },

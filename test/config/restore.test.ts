@@ -20,6 +20,8 @@ describe("config: GitOps and restores", () => {
         ["a storage-class mapping without '='", { veleroStorageClassMapping: ["longhorn"] }, "veleroStorageClassMapping[0]", /old=new/],
         ["an unknown OpenBao path", { openbaoRecovery: "auto" }, "openbaoRecovery", /snapshot, manual, none/],
         ["the manual OpenBao path without seed secrets", { openbaoRecovery: "manual" }, "openbaoSeedSecrets", /required/],
+        ["a recovery over the running cluster in Scenario 5", { clusterMode: "existing", existingClusterKubeconfig: "kind: Config", cnpgDatabases: ["umami/umami-db store=umami-db as=umami-db"] }, "cnpgDatabases[0]", /would overwrite the running umami\/umami-db/],
+        ["a recovered cluster name that is not a name", { cnpgDatabases: ["umami/umami-db store=umami-db as=Umami_DB"] }, "cnpgDatabases[0]", /Cluster name/],
         ["a database volume size that is not a quantity", { cnpgDatabases: ["umami/umami-db store=umami-db size=10GB"] }, "cnpgDatabases[0]", /quantity such as 10Gi/],
         ["an unknown cluster mode", { clusterMode: "restore" }, "clusterMode", /rebuild, existing/],
         ["existing mode without a kubeconfig", { clusterMode: "existing" }, "existingClusterKubeconfig", /required/],

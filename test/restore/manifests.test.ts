@@ -3,7 +3,7 @@ import Ajv from "ajv";
 import { validateConfig } from "../../config";
 import { DatabaseRecovery } from "../../config/gitops";
 import { fluxInstance } from "../../components/gitops/values";
-import { objectStore, recoveredCluster, recoveredServerName, restoreName, storageClassConfigMap, veleroRestore } from "../../components/restore/manifests";
+import { objectStore, recoveredCluster, recoveredServerName, recoveryStoreName, restoreName, storageClassConfigMap, veleroRestore } from "../../components/restore/manifests";
 import { validProdRaw } from "../support/config";
 import { CNPG_CLUSTER_SPEC, FLUX_INSTANCE_SPEC, OBJECT_STORE_SPEC, RESTORE_SPEC } from "./fixtures/schemas";
 
@@ -13,7 +13,7 @@ function valid(schema: object, spec: unknown): void {
     assert.ok(check(spec), ajv.errorsText(check.errors));
 }
 
-const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", objectStore: "umami-db", instances: 3, size: "10Gi", targetTime: "2026-11-23T02:00:00Z" };
+const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", recoverAs: "umami-db", objectStore: "umami-db", instances: 3, size: "10Gi", targetTime: "2026-11-23T02:00:00Z" };
 
 describe("restore: manifests", () => {
     it("emits a Velero Restore valid for its CRD, named after the backup", () => {
@@ -41,10 +41,28 @@ describe("restore: manifests", () => {
         assert.equal(recoveredCluster({ ...umami, targetTime: undefined }, 1).spec.bootstrap.recovery.recoveryTarget, undefined);
     });
 
-    it("emits an ObjectStore valid for its CRD, on the bucket's cnpg/<name> path", () => {
+    it("reads and archives through the program's own ObjectStore, never the one Flux declares", () => {
+        const c = recoveredCluster(umami, 2);
+        assert.equal(recoveryStoreName(umami), "umami-db-recovery");
+        assert.equal(c.spec.externalClusters[0].plugin.parameters.barmanObjectName, "umami-db-recovery");
+        assert.equal(c.spec.plugins[0].parameters.barmanObjectName, "umami-db-recovery");
+        assert.equal(objectStore(umami, "b", "https://e", "s").metadata.name, "umami-db-recovery");
+    });
+
+    it("recovers beside a running cluster under its own name (Scenario 5), from the old server's archive", () => {
+        const beside = { ...umami, recoverAs: "umami-db-restored" };
+        const c = recoveredCluster(beside, 2);
+        assert.equal(c.metadata.name, "umami-db-restored");
+        assert.equal(c.spec.externalClusters[0].plugin.parameters.serverName, "umami-db");
+        assert.equal(c.spec.plugins[0].parameters.serverName, "umami-db-restored-r2");
+        assert.equal(objectStore(beside, "b", "https://e", "s").metadata.name, "umami-db-restored-recovery");
+    });
+
+    it("emits an ObjectStore valid for its CRD, on the platform store's cnpg/<store> path", () => {
         const o = objectStore(umami, "platform-backups", "https://acct.r2.cloudflarestorage.com", "umami-db-r2-credentials");
         valid(OBJECT_STORE_SPEC, o.spec);
         assert.equal(o.spec.configuration.destinationPath, "s3://platform-backups/cnpg/umami-db");
+        assert.equal(objectStore({ ...umami, objectStore: "umami-archive" }, "b", "https://e", "s").spec.configuration.destinationPath, "s3://b/cnpg/umami-archive");
     });
 
     it("emits a FluxInstance valid for its CRD with the platform's source", () => {
