@@ -25,13 +25,28 @@ export interface GitopsConfig {
     /** Flux distribution version (`2.x`). */
     readonly fluxVersion: string;
     /** The sync source. */
-    readonly source: { readonly kind: "OCIRepository" | "GitRepository"; readonly url: string; readonly ref: string; readonly path: string };
+    readonly source: {
+        readonly kind: "OCIRepository" | "GitRepository";
+        readonly url: string;
+        readonly ref: string;
+        readonly path: string;
+        /** Cosign keyless verification of an OCI artifact: who must have signed it. Undefined = not verified. */
+        readonly verify?: CosignKeyless;
+    };
     /** Kustomizations that must become Ready, in order. */
     readonly kustomizations: readonly KustomizationWait[];
     /** The SOPS age private key (secret). */
     readonly sopsAgeKey: pulumi.Output<string>;
     /** Docker config JSON for GHCR pulls (secret), if the source is private. */
     readonly ghcrDockerConfig?: pulumi.Output<string>;
+}
+
+/** Cosign keyless identity an OCI artifact's signature must match (Go regular expressions). */
+export interface CosignKeyless {
+    /** OIDC issuer of the signing certificate, e.g. GitHub Actions'. */
+    readonly issuer: string;
+    /** Identity (workflow) of the signer. */
+    readonly subject: string;
 }
 
 /** A CloudNativePG database to recover. */
@@ -118,16 +133,58 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
         },
     });
     return {
-        ciliumVersion: r.string("ciliumVersion", { default: "1.20.0", pattern: /^\d+\.\d+\.\d+$/, expected: "a Cilium chart version such as 1.20.0" }),
-        fluxOperatorVersion: r.string("fluxOperatorVersion", { default: "0.58.1", pattern: /^\d+\.\d+\.\d+$/, expected: "a chart version such as 0.58.1" }),
-        fluxVersion: r.string("fluxVersion", { default: "2.x", pattern: /^\d+\.(x|\d+\.(x|\d+))$/, expected: "a Flux version such as 2.x or 2.7.x" }),
+        ...readVersions(r),
         source: {
             kind,
             url,
             ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._\/@:-]+$/, expected: "a tag, branch or digest" }),
             path: r.string("fluxSourcePath", { default: "clusters/prod", pattern: /^[A-Za-z0-9._\/-]+$/, expected: "a path inside the source" }),
+            verify: readVerification(r, kind),
         },
         kustomizations,
+        ...readFluxSecrets(r, rebuild),
+    };
+}
+
+/** Chart and distribution versions. */
+function readVersions(r: ConfigReader): Pick<GitopsConfig, "ciliumVersion" | "fluxOperatorVersion" | "fluxVersion"> {
+    return {
+        ciliumVersion: r.string("ciliumVersion", { default: "1.20.0", pattern: /^\d+\.\d+\.\d+$/, expected: "a Cilium chart version such as 1.20.0" }),
+        fluxOperatorVersion: r.string("fluxOperatorVersion", { default: "0.58.1", pattern: /^\d+\.\d+\.\d+$/, expected: "a chart version such as 0.58.1" }),
+        fluxVersion: r.string("fluxVersion", { default: "2.x", pattern: /^\d+\.(x|\d+\.(x|\d+))$/, expected: "a Flux version such as 2.x or 2.7.x" }),
+    };
+}
+
+/**
+ * The platform's artifact is signed with cosign keyless in GitHub Actions; Flux must refuse an
+ * artifact that is not (a rebuild must not deploy what an attacker pushed to the registry).
+ */
+function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"]): CosignKeyless | undefined {
+    const mode = r.string("fluxSourceVerify", { default: kind === "OCIRepository" ? "cosign-keyless" : "none", oneOf: ["cosign-keyless", "none"] });
+    const regex = (key: string, fallback: string) => {
+        const v = r.string(key, { default: fallback });
+        try {
+            new RegExp(v);
+        } catch {
+            r.problem(key, v, "must be a valid regular expression");
+        }
+        return v;
+    };
+    const issuer = regex("fluxSourceVerifyIssuer", "^https://token\\.actions\\.githubusercontent\\.com$");
+    const subject = regex("fluxSourceVerifySubject", "^https://github\\.com/devantler-tech/platform/.*$");
+    if (mode === "none") {
+        return undefined;
+    }
+    if (kind !== "OCIRepository") {
+        r.problem("fluxSourceVerify", mode, "applies to OCIRepository sources only; use none for a GitRepository");
+        return undefined;
+    }
+    return { issuer, subject };
+}
+
+/** The SOPS key and the pull secret Flux needs before it starts. */
+function readFluxSecrets(r: ConfigReader, rebuild: boolean): Pick<GitopsConfig, "sopsAgeKey" | "ghcrDockerConfig"> {
+    return {
         sopsAgeKey:
             r.secret("sopsAgeKey", { required: rebuild, check: (k) => (/^AGE-SECRET-KEY-1[0-9A-Z]{58}\s*$/.test(k) ? undefined : "must be an age private key (AGE-SECRET-KEY-1 followed by 58 characters)") }) ??
             pulumi.secret(""),

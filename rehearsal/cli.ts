@@ -129,12 +129,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
 }
 
+/**
+ * Exits once stdout and stderr have drained. The Pulumi runtime keeps handles open, so the process
+ * must exit explicitly; exiting at once would cut a piped `--json` at the pipe's buffer size.
+ */
+function exitAfterFlush(code: number): void {
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 if (require.main === module) {
-    main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
-        (code) => process.exit(code),
-        (e: unknown) => {
-            process.stderr.write(`rehearse failed: ${e instanceof Error ? e.message : String(e)}\n`);
-            process.exit(1);
-        },
-    );
+    main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(exitAfterFlush, (e: unknown) => {
+        process.stderr.write(`rehearse failed: ${e instanceof Error ? e.message : String(e)}\n`);
+        exitAfterFlush(1);
+    });
 }

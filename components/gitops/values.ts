@@ -1,4 +1,4 @@
-import { GitopsConfig } from "../../config/gitops";
+import { CosignKeyless, GitopsConfig } from "../../config/gitops";
 import { KUBEPRISM_PORT } from "../cluster/talosPatches";
 
 /** Cilium's values for Talos: the platform's choices (kube-proxy replacement through KubePrism). */
@@ -22,12 +22,23 @@ export function ciliumValues(podCidr: string): Record<string, unknown> {
     };
 }
 
+/**
+ * The FluxInstance's patch that makes source-controller verify the synced OCI artifact with cosign
+ * keyless. `spec.sync` has no verification field; the generated OCIRepository does, so the
+ * instance patches it (a JSON 6902 patch; JSON is YAML, which the field expects).
+ */
+export function cosignVerifyPatch(verify: CosignKeyless): { target: { kind: string }; patch: string } {
+    const ops = [{ op: "add", path: "/spec/verify", value: { provider: "cosign", matchOIDCIdentity: [{ issuer: verify.issuer, subject: verify.subject }] } }];
+    return { target: { kind: "OCIRepository" }, patch: JSON.stringify(ops) };
+}
+
 /** The FluxInstance that installs Flux and syncs the platform's source. */
 export function fluxInstance(g: GitopsConfig, pullSecret: string | undefined): Record<string, any> {
     const sync: Record<string, unknown> = { kind: g.source.kind, url: g.source.url, ref: g.source.ref, path: g.source.path };
     if (pullSecret) {
         sync.pullSecret = pullSecret;
     }
+    const verify = g.source.verify ? { kustomize: { patches: [cosignVerifyPatch(g.source.verify)] } } : {};
     return {
         apiVersion: "fluxcd.controlplane.io/v1",
         kind: "FluxInstance",
@@ -37,6 +48,7 @@ export function fluxInstance(g: GitopsConfig, pullSecret: string | undefined): R
             components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
             cluster: { type: "kubernetes", networkPolicy: true, domain: "cluster.local" },
             sync,
+            ...verify,
         },
     };
 }

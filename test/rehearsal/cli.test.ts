@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { assertNoSecrets, main } from "../../rehearsal/cli";
 import { planPhases } from "../../rehearsal/plan";
 import { RecordedResource } from "../../rehearsal/simulate";
@@ -13,6 +15,18 @@ async function rehearse(...args: string[]) {
 const SECRET_TOKEN = "Zz9".repeat(21) + "x";
 
 describe("rehearsal: CLI", () => {
+    it("as a process, prints the whole --json object into a shell pipe (no cut at the pipe buffer)", function () {
+        this.timeout(30_000);
+        // A real pipe, as in `npm run -s rehearse -- --json | jq`: Node writes to it asynchronously
+        // once it is full (64 KiB), so exiting before stdout drains would cut the JSON.
+        const cli = [process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(__dirname, "../../rehearsal/cli.ts"), "--json"];
+        const r = spawnSync("/bin/sh", ["-c", `${cli.map((a) => `'${a}'`).join(" ")} 2>/dev/null | cat`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(r.stdout.length > 65536, `the plan (${r.stdout.length} characters) must be larger than a pipe buffer, or a cut would not show`);
+        const plan = JSON.parse(r.stdout);
+        assert.ok(plan.resources.some((x: { type: string }) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster"));
+    });
+
     it("prints the plan phase by phase, with placeholders marked", async () => {
         const r = await rehearse();
         assert.equal(r.code, 0, r.stderr);

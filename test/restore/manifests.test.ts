@@ -1,11 +1,12 @@
 import { strict as assert } from "assert";
 import Ajv from "ajv";
+import { parse as parseYaml } from "yaml";
 import { validateConfig } from "../../config";
 import { DatabaseRecovery } from "../../config/gitops";
 import { fluxInstance } from "../../components/gitops/values";
 import { objectStore, recoveredCluster, recoveredServerName, recoveryStoreName, restoreName, storageClassConfigMap, veleroRestore } from "../../components/restore/manifests";
 import { validProdRaw } from "../support/config";
-import { CNPG_CLUSTER_SPEC, FLUX_INSTANCE_SPEC, OBJECT_STORE_SPEC, RESTORE_SPEC } from "./fixtures/schemas";
+import { CNPG_CLUSTER_SPEC, FLUX_INSTANCE_SPEC, OBJECT_STORE_SPEC, OCI_VERIFY_SPEC, RESTORE_SPEC } from "./fixtures/schemas";
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 function valid(schema: object, spec: unknown): void {
@@ -73,6 +74,38 @@ describe("restore: manifests", () => {
             valid(FLUX_INSTANCE_SPEC, f.spec);
             assert.deepEqual(f.spec.sync, { kind: "OCIRepository", url: "oci://ghcr.io/devantler-tech/platform/manifests", ref: "latest", path: "clusters/prod", pullSecret: "ghcr-auth" });
         }
+    });
+
+    it("verifies the platform's OCI artifact with cosign keyless through a patch of the generated OCIRepository", () => {
+        const result = validateConfig(validProdRaw());
+        assert.ok(result.ok);
+        if (result.ok) {
+            const f = fluxInstance(result.config.gitops, undefined);
+            valid(FLUX_INSTANCE_SPEC, f.spec);
+            const [patch] = f.spec.kustomize.patches;
+            assert.deepEqual(patch.target, { kind: "OCIRepository" });
+            const ops = parseYaml(patch.patch);
+            assert.equal(ops.length, 1);
+            assert.equal(ops[0].op, "add");
+            assert.equal(ops[0].path, "/spec/verify");
+            valid(OCI_VERIFY_SPEC, ops[0].value);
+            const [identity] = ops[0].value.matchOIDCIdentity;
+            assert.ok(new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com"));
+            assert.ok(!new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com.evil.example"));
+            assert.ok(new RegExp(identity.subject).test("https://github.com/devantler-tech/platform/.github/workflows/release.yaml@refs/heads/main"));
+            assert.ok(!new RegExp(identity.subject).test("https://github.com/someone-else/platform/.github/workflows/release.yaml@refs/heads/main"));
+        }
+    });
+
+    it("leaves verification out only when config says none, and refuses it for a Git source", () => {
+        const none = validateConfig(validProdRaw({ fluxSourceVerify: "none" }));
+        assert.ok(none.ok && fluxInstance(none.config.gitops, undefined).spec.kustomize === undefined);
+        const git = validateConfig(validProdRaw({ fluxSourceKind: "GitRepository", fluxSourceUrl: "https://github.com/devantler-tech/platform", fluxSourceVerify: "cosign-keyless" }));
+        assert.ok(!git.ok && git.problems.some((p) => p.key === "fluxSourceVerify" && /OCIRepository sources only/.test(p.message)));
+        const gitDefault = validateConfig(validProdRaw({ fluxSourceKind: "GitRepository", fluxSourceUrl: "https://github.com/devantler-tech/platform" }));
+        assert.ok(gitDefault.ok && gitDefault.config.gitops.source.verify === undefined);
+        const badRegex = validateConfig(validProdRaw({ fluxSourceVerifySubject: "^https://github.com/(unclosed" }));
+        assert.ok(!badRegex.ok && badRegex.problems.some((p) => p.key === "fluxSourceVerifySubject" && /regular expression/.test(p.message)));
     });
 
     it("labels the storage-class mapping for Velero's plugin", () => {
