@@ -66,6 +66,13 @@ export function recoveryStoreName(db: DatabaseRecovery): string {
     return `${db.recoverAs}-recovery`;
 }
 
+/**
+ * Flux leaves an in-cluster object with this annotation alone (no apply, no prune). A rebuild's
+ * recovered Cluster has the name Flux declares; without it, the `apps` Kustomization would apply
+ * its own spec (initdb, the old server name) over a recovery in progress.
+ */
+export const FLUX_RECONCILE_DISABLED = { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } as const;
+
 /** A postgresql.cnpg.io/v1 Cluster bootstrapped from its object store. */
 export function recoveredCluster(db: DatabaseRecovery, generation: number): Record<string, any> {
     const recovery: Record<string, any> = { source: "origin" };
@@ -75,7 +82,7 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
     return {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "Cluster",
-        metadata: { name: db.recoverAs, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
+        metadata: { name: db.recoverAs, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" }, annotations: { ...FLUX_RECONCILE_DISABLED } },
         spec: {
             instances: db.instances,
             storage: { size: db.size },

@@ -42,6 +42,10 @@ describe("restore: manifests", () => {
         assert.equal(recoveredCluster({ ...umami, targetTime: undefined }, 1).spec.bootstrap.recovery.recoveryTarget, undefined);
     });
 
+    it("keeps Flux off the recovered Cluster until it is handed over", () => {
+        assert.equal(recoveredCluster(umami, 1).metadata.annotations["kustomize.toolkit.fluxcd.io/reconcile"], "disabled");
+    });
+
     it("reads and archives through the program's own ObjectStore, never the one Flux declares", () => {
         const c = recoveredCluster(umami, 2);
         assert.equal(recoveryStoreName(umami), "umami-db-recovery");

@@ -96,8 +96,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.deepEqual((find(s5, "kubernetes:velero.io/v1:Restore", "velero-restore").rawInputs as any).spec.includedNamespaces, ["umami"]);
         const cluster = find(s5, "kubernetes:postgresql.cnpg.io/v1:Cluster", "cnpg-umami-umami-db-cluster");
         assert.equal((cluster.rawInputs as any).spec.bootstrap.recovery.recoveryTarget.targetTime, "2026-11-23T02:00:00Z");
-        // Beside the running umami-db, never over it.
+        // Beside the running umami-db, never over it; Flux kept off; Pulumi waits for Ready.
         assert.equal((cluster.rawInputs as any).metadata.name, "umami-db-restored");
+        assert.equal((cluster.rawInputs as any).metadata.annotations["kustomize.toolkit.fluxcd.io/reconcile"], "disabled");
+        assert.equal((cluster.rawInputs as any).metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
         assert.equal(s5.outputs.mode, "restore-into-existing-cluster");
     });
 });
