@@ -15,14 +15,20 @@ deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
 
 /**
  * Waits until an object exists and its Ready condition is True. On timeout it fails with the
- * object's own Ready message. Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, TIMEOUT_SECONDS.
+ * object's own Ready message, "it does not exist yet" when the API server says NotFound, or
+ * kubectl's own error (an unreachable server is not reported as a missing object).
+ * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, TIMEOUT_SECONDS.
  */
 export const WAIT_READY_SCRIPT = `${PRELUDE}while :; do
   status=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$status" = "True" ]; then echo "$KIND $NAMESPACE/$NAME is Ready"; exit 0; fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    message=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>&1 || true)
-    echo "$KIND $NAMESPACE/$NAME is not Ready after \${TIMEOUT_SECONDS}s: \${message:-it does not exist yet}" >&2
+    if message=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>&1); then
+      message=\${message:-\${status:+Ready is $status}}; message=\${message:-it has no Ready condition yet}
+    else
+      case "$message" in *NotFound*) message="it does not exist yet" ;; esac
+    fi
+    echo "$KIND $NAMESPACE/$NAME is not Ready after \${TIMEOUT_SECONDS}s: $message" >&2
     exit 1
   fi
   sleep 10
@@ -56,16 +62,20 @@ done
 /**
  * Waits until an object exists and a JSONPath of it is non-empty (a load balancer's IP, say).
  * The value is not printed: the waiter is generic, and a field may hold what the logs must not.
- * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, JSONPATH, TIMEOUT_SECONDS.
+ * On timeout it says whether the object is missing (NotFound), lacks the field, or could not be
+ * read (kubectl's error). Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, JSONPATH, TIMEOUT_SECONDS.
  */
 export const WAIT_FIELD_SCRIPT = `${PRELUDE}while :; do
   value=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath="$JSONPATH" 2>/dev/null || true)
   if [ -n "$value" ]; then echo "$KIND $NAMESPACE/$NAME has $JSONPATH"; exit 0; fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    if kubectl get "$KIND" "$NAME" -n "$NAMESPACE" >/dev/null 2>&1; then
+    if error=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" 2>&1 >/dev/null); then
       echo "$KIND $NAMESPACE/$NAME has no $JSONPATH after \${TIMEOUT_SECONDS}s" >&2
     else
-      echo "$KIND $NAMESPACE/$NAME does not exist after \${TIMEOUT_SECONDS}s" >&2
+      case "$error" in
+        *NotFound*) echo "$KIND $NAMESPACE/$NAME does not exist after \${TIMEOUT_SECONDS}s" >&2 ;;
+        *) echo "$KIND $NAMESPACE/$NAME could not be read after \${TIMEOUT_SECONDS}s: $error" >&2 ;;
+      esac
     fi
     exit 1
   fi
@@ -91,7 +101,8 @@ done
 
 /**
  * OpenBao automatic path: deletes the vault-config Job and asks Flux to re-apply it, then waits
- * for the new Job to complete (it restores the newest raft snapshot). Env: KUBECONFIG_CONTENT,
+ * for the new Job to complete (it restores the newest raft snapshot). Until Flux has re-created
+ * the Job, kubectl wait returns at once: the loop sleeps between polls. Env: KUBECONFIG_CONTENT,
  * KUSTOMIZATION, TIMEOUT_SECONDS.
  */
 export const RERUN_VAULT_CONFIG_SCRIPT = `${PRELUDE}kubectl -n openbao delete job vault-config --ignore-not-found --wait=true
@@ -102,20 +113,32 @@ while :; do
     echo "vault-config failed: $(kubectl -n openbao logs job/vault-config --tail=20 2>&1)" >&2; exit 1
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then echo "vault-config did not complete within \${TIMEOUT_SECONDS}s" >&2; exit 1; fi
+  sleep 5
 done
 `;
 
 /**
- * OpenBao fallback: writes the user-fed secrets after unseal, with the root token from the
- * restored openbao-unseal Secret. Token and values travel on stdin, never in arguments.
+ * OpenBao fallback: waits (TIMEOUT_SECONDS) until openbao-0 answers unsealed, then writes the
+ * user-fed secrets with the root token from the restored openbao-unseal Secret. Token and values
+ * travel on stdin, never in arguments. A path that exists is patched (its other keys stay); a new
+ * one is created with put. The value is read once in the pod and handed to the one bao command:
+ * `patch || put` on one stdin would let a failed patch eat the value and put an empty one.
  * Env: KUBECONFIG_CONTENT, SEED_SECRETS (lines "secret/<path> <key>=<value>"), TIMEOUT_SECONDS.
  */
 export const SEED_OPENBAO_SCRIPT = `${PRELUDE}token=$(kubectl -n openbao get secret openbao-unseal -o jsonpath='{.data.root-token}' | base64 -d)
 [ -n "$token" ] || { echo "secret openbao/openbao-unseal has no root-token: restore it first" >&2; exit 1; }
+until kubectl -n openbao exec openbao-0 -- bao status >/dev/null 2>&1; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "openbao-0 is not running and unsealed after \${TIMEOUT_SECONDS}s: $(kubectl -n openbao exec openbao-0 -- bao status 2>&1)" >&2
+    exit 1
+  fi
+  sleep 10
+done
 printf '%s\\n' "$SEED_SECRETS" | while IFS= read -r line; do
   [ -n "$line" ] || continue
   path=\${line%% *}; pair=\${line#* }; key=\${pair%%=*}; value=\${pair#*=}
-  printf '%s\\n%s' "$token" "$value" | kubectl -n openbao exec -i openbao-0 -- sh -c 'read -r VAULT_TOKEN; export VAULT_TOKEN; bao kv patch "$0" "$1=-" >/dev/null 2>&1 || bao kv put "$0" "$1=-" >/dev/null' "$path" "$key"
+  printf '%s\\n%s' "$token" "$value" | kubectl -n openbao exec -i openbao-0 -- sh -c 'read -r VAULT_TOKEN; export VAULT_TOKEN; value=$(cat); if bao kv get "$0" >/dev/null 2>&1; then op=patch; else op=put; fi; printf "%s" "$value" | bao kv "$op" "$0" "$1=-" >/dev/null' "$path" "$key" \\
+    || { echo "writing $key to $path failed (see the error above)" >&2; exit 1; }
   echo "wrote $key to $path"
 done
 `;

@@ -1,0 +1,477 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    LATEST_BACKUP_SCRIPT,
+    RERUN_VAULT_CONFIG_SCRIPT,
+    SEED_OPENBAO_SCRIPT,
+    WAIT_FIELD_SCRIPT,
+    WAIT_PHASE_SCRIPT,
+    WAIT_READY_SCRIPT,
+} from "../../components/waiters/kubeScripts";
+
+/** An admin kubeconfig whose key must never reach a command line or the output. */
+const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nusers:\n  - name: admin@prod\n    user:\n      client-key-data: S3CRET-KUBE-KEY\n";
+const ROOT_TOKEN = "s.R00tT0kenF4ke";
+const ROOT_TOKEN_B64 = Buffer.from(ROOT_TOKEN).toString("base64");
+const NOT_FOUND = (what: string) => `echo 'Error from server (NotFound): ${what} not found' >&2; exit 1`;
+
+/** A stored OpenBao KV secret: key -> value. */
+type Kv = Record<string, string>;
+
+interface Options {
+    /** KV secrets the fake OpenBao holds before the run, by path. */
+    readonly store?: Record<string, Kv>;
+    /** PATH to use instead of the fake directory's. */
+    readonly path?: string;
+}
+
+/**
+ * Runs a script with a fake `kubectl` on PATH (before any real one) whose answers the test
+ * chooses as `case "$*" in` arms, and which logs every call's arguments (one tab-separated line)
+ * and the kubeconfig it was handed. `kubectl exec ... -- <cmd>` runs <cmd> here, with a fake `bao`
+ * that keeps a KV store in files and logs its arguments and VAULT_TOKEN, so the in-pod part of a
+ * script runs for real. A fake `sleep` only logs, so no test waits. `count <name>` in an arm
+ * counts that arm's calls, for answers that change between polls.
+ */
+function run(script: string, arms: string, env: Record<string, string>, opts: Options = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-kube-"));
+    try {
+        const log = path.join(dir, "log");
+        const store = path.join(dir, "store");
+        fs.mkdirSync(store);
+        for (const [p, kv] of Object.entries(opts.store ?? {})) {
+            fs.mkdirSync(path.join(store, p.replace(/\//g, "_")));
+            for (const [k, v] of Object.entries(kv)) {
+                fs.writeFileSync(path.join(store, p.replace(/\//g, "_"), k), v);
+            }
+        }
+        fs.writeFileSync(
+            path.join(dir, "kubectl"),
+            `#!/bin/sh
+{ printf 'CALL'; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> "${log}"
+printf 'KUBECONFIG\\t%s\\t%s\\t%s\\n' "$KUBECONFIG" "$(ls -ld "$KUBECONFIG" | cut -c1-10)" "$(ls -ld "\${KUBECONFIG%/*}" | cut -c1-10)" >> "${log}"
+cp "$KUBECONFIG" "${dir}/kubeconfig.seen"
+count() { n=$(( $(cat "${dir}/count.$1" 2>/dev/null || echo 0) + 1 )); echo "$n" > "${dir}/count.$1"; echo "$n"; }
+in_pod() { while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift; "$@"; }
+case "$*" in
+${arms}
+*) echo "fake kubectl: unexpected call: $*" >&2; exit 99 ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(
+            path.join(dir, "bao"),
+            `#!/bin/sh
+{ printf 'BAO'; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; printf 'BAOTOKEN\\t%s\\n' "$VAULT_TOKEN"; } >> "${log}"
+case "$1" in
+  status) printf 'Sealed          false\\n'; exit 0 ;;
+  kv) ;;
+  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
+esac
+[ "$VAULT_TOKEN" = "${ROOT_TOKEN}" ] || { echo "Code: 403. Errors: * permission denied" >&2; exit 2; }
+secret="${store}/$(printf '%s' "$3" | tr / _)"
+case "$2" in
+  get) [ -d "$secret" ] || { echo "No value found at $3" >&2; exit 2; }; ls "$secret" ;;
+  put|patch)
+    key=\${4%=-}
+    [ "$key=-" = "$4" ] || { echo "fake bao: value not read from stdin: $4" >&2; exit 64; }
+    # Like bao, parse the data (reading stdin) before finding out that a patch has nothing to patch.
+    cat > "${dir}/value"
+    if [ "$2" = patch ] && [ ! -d "$secret" ]; then echo "No value found at $3" >&2; exit 2; fi
+    if [ "$2" = put ]; then rm -rf "$secret"; fi
+    mkdir -p "$secret"; mv "${dir}/value" "$secret/$key" ;;
+  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(path.join(dir, "sleep"), `#!/bin/sh\nprintf 'SLEEP\\t%s\\n' "$*" >> "${log}"\n`, { mode: 0o755 });
+        const r = spawnSync("/bin/sh", ["-c", script], {
+            env: { PATH: opts.path ?? `${dir}:/usr/bin:/bin`, KUBECONFIG_CONTENT, TIMEOUT_SECONDS: "0", ...env },
+            encoding: "utf8",
+            timeout: 10_000,
+        });
+        const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+        const fields = (tag: string) => lines.filter((l) => l.startsWith(`${tag}\t`) || l === tag).map((l) => l.split("\t").slice(1));
+        const kept: Record<string, Kv> = {};
+        for (const p of fs.readdirSync(store)) {
+            kept[p.replace(/_/g, "/")] = Object.fromEntries(fs.readdirSync(path.join(store, p)).map((k) => [k, fs.readFileSync(path.join(store, p, k), "utf8")]));
+        }
+        const seen = path.join(dir, "kubeconfig.seen");
+        return {
+            ...r,
+            calls: fields("CALL"),
+            kubeconfigs: fields("KUBECONFIG").map(([file, mode, dirMode]) => ({ file, mode, dirMode })),
+            seenKubeconfig: fs.existsSync(seen) ? fs.readFileSync(seen, "utf8") : undefined,
+            bao: fields("BAO"),
+            baoTokens: fields("BAOTOKEN").map(([t]) => t),
+            sleeps: fields("SLEEP").map(([s]) => s),
+            store: kept,
+            log: lines.join("\n"),
+        };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** The verbs (and first arguments) kubectl was called with, for order checks. */
+const verbs = (calls: string[][]) => calls.map((c) => c.filter((a) => !a.startsWith("-") && a !== "openbao" && a !== "flux-system").slice(0, 2).join(" "));
+
+const KUSTOMIZATION = { KIND: "kustomizations.kustomize.toolkit.fluxcd.io", NAMESPACE: "flux-system", NAME: "apps" };
+const READY_STATUS = `*'].status}')`;
+const READY_MESSAGE = `*'].message}')`;
+
+const RESTORE = { KIND: "restores.velero.io", NAMESPACE: "velero", NAME: "restore-daily-20240603" };
+const ALLOW_PARTIAL = { ...RESTORE, ACCEPT: "Completed PartiallyFailed", FAIL: "Failed FailedValidation" };
+const STRICT = { ...RESTORE, ACCEPT: "Completed", FAIL: "Failed FailedValidation PartiallyFailed" };
+const PHASE = `*'jsonpath={.status.phase}')`;
+const PHASE_ERRORS = `*'jsonpath={.status.failureReason}'*)`;
+
+const GATEWAY = { KIND: "services", NAMESPACE: "kube-system", NAME: "cilium-gateway-platform", JSONPATH: "{.status.loadBalancer.ingress[0].ip}" };
+const GATEWAY_IP = "198.51.100.7";
+
+const BACKUPS = `*'backups.velero.io'*)`;
+const LATEST_BACKUP_JSONPATH = 'jsonpath={range .items[?(@.status.phase=="Completed")]}{.metadata.name}{"\\n"}{end}';
+
+const VAULT_CONFIG = { KUSTOMIZATION: "infrastructure" };
+const DELETE_JOB = `*'delete job vault-config'*) exit 0 ;;`;
+const ANNOTATE = `*'annotate --overwrite kustomization'*) exit 0 ;;`;
+
+const UNSEAL_SECRET = `*'get secret openbao-unseal'*)`;
+const GIVES_TOKEN = `${UNSEAL_SECRET} printf '%s' '${ROOT_TOKEN_B64}' ;;`;
+const EXEC = `*' exec '*) in_pod "$@" ;;`;
+
+/** A passing fake and environment per script, for properties every script must have. */
+const SCRIPTS: { name: string; script: string; arms: string; env: Record<string, string> }[] = [
+    { name: "WAIT_READY", script: WAIT_READY_SCRIPT, arms: `${READY_STATUS} printf True ;;`, env: KUSTOMIZATION },
+    { name: "WAIT_PHASE", script: WAIT_PHASE_SCRIPT, arms: `${PHASE} printf Completed ;;`, env: ALLOW_PARTIAL },
+    { name: "WAIT_FIELD", script: WAIT_FIELD_SCRIPT, arms: `*) printf '${GATEWAY_IP}' ;;`, env: GATEWAY },
+    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `${BACKUPS} printf 'daily-1\\n' ;;`, env: {} },
+    { name: "RERUN_VAULT_CONFIG", script: RERUN_VAULT_CONFIG_SCRIPT, arms: `${DELETE_JOB}\n${ANNOTATE}\n*'--for=condition=complete'*) exit 0 ;;`, env: VAULT_CONFIG },
+    { name: "SEED_OPENBAO", script: SEED_OPENBAO_SCRIPT, arms: `${GIVES_TOKEN}\n${EXEC}`, env: { SEED_SECRETS: "secret/a k=v" } },
+];
+
+describe("waiters: kubectl scripts", () => {
+    describe("every script", () => {
+        for (const s of SCRIPTS) {
+            it(`${s.name} exits 127 with a clear message when kubectl is missing`, () => {
+                const r = run(s.script, "", s.env, { path: "/nonexistent" });
+                assert.equal(r.status, 127);
+                assert.match(r.stderr, /kubectl is not on PATH: install kubectl and re-run pulumi up/);
+                assert.deepEqual(r.calls, []);
+            });
+
+            it(`${s.name} hands kubectl the kubeconfig as a private file in KUBECONFIG, never on its command line, and removes it`, () => {
+                const r = run(s.script, s.arms, s.env);
+                assert.equal(r.status, 0, r.stderr);
+                assert.ok(r.calls.length > 0);
+                assert.equal(r.seenKubeconfig, KUBECONFIG_CONTENT);
+                for (const k of r.kubeconfigs) {
+                    assert.equal(k.mode, "-rw-------", k.file);
+                    assert.equal(k.dirMode, "drwx------", k.file);
+                    assert.ok(!fs.existsSync(path.dirname(k.file)), `${path.dirname(k.file)} was left behind`);
+                }
+                assert.ok(!r.log.includes("S3CRET-KUBE-KEY"), "the kubeconfig reached a command line");
+                assert.ok(!r.stdout.includes("S3CRET-KUBE-KEY") && !r.stderr.includes("S3CRET-KUBE-KEY"));
+            });
+        }
+
+        it("removes the kubeconfig's directory when a script fails too", () => {
+            const timedOut = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'reconciling' ;;`, KUSTOMIZATION);
+            const killedBySetE = run(RERUN_VAULT_CONFIG_SCRIPT, `*'delete job'*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, VAULT_CONFIG);
+            for (const r of [timedOut, killedBySetE]) {
+                assert.equal(r.status, 1, r.stderr);
+                assert.ok(r.kubeconfigs.length > 0);
+                for (const k of r.kubeconfigs) {
+                    assert.ok(!fs.existsSync(path.dirname(k.file)), `${path.dirname(k.file)} was left behind`);
+                }
+            }
+            assert.match(killedBySetE.stderr, /Unauthorized/);
+        });
+    });
+
+    describe("WAIT_READY", () => {
+        it("succeeds when the object's Ready condition is True, asking for exactly that condition", () => {
+            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf True ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is Ready\n");
+            assert.deepEqual(r.calls, [["get", KUSTOMIZATION.KIND, "apps", "-n", "flux-system", "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']]);
+            assert.deepEqual(r.sleeps, []);
+        });
+
+        it("polls again after a sleep while Ready is not yet True", () => {
+            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} [ "$(count status)" -ge 2 ] && printf True || printf False ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.calls.length, 2);
+            assert.deepEqual(r.sleeps, ["10"]);
+        });
+
+        it("times out with the object's own Ready message", () => {
+            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory' ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory\n");
+        });
+
+        it("times out saying the object does not exist yet when the API server answers NotFound", () => {
+            const r = run(WAIT_READY_SCRIPT, `*) ${NOT_FOUND('kustomizations.kustomize.toolkit.fluxcd.io "apps"')} ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: it does not exist yet\n");
+        });
+
+        it("times out saying the object has no Ready condition when it exists without one (not that it is missing)", () => {
+            const r = run(WAIT_READY_SCRIPT, `*) exit 0 ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /is not Ready after 0s: it has no Ready condition yet\n$/);
+        });
+
+        it("times out naming the Ready status when the condition carries no message", () => {
+            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf Unknown ;;\n${READY_MESSAGE} exit 0 ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /is not Ready after 0s: Ready is Unknown\n$/);
+        });
+
+        it("times out with kubectl's own error when the API server cannot be reached (not 'does not exist')", () => {
+            const r = run(WAIT_READY_SCRIPT, `*) echo 'Unable to connect to the server: dial tcp 203.0.113.1:6443: i/o timeout' >&2; exit 1 ;;`, KUSTOMIZATION);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /is not Ready after 0s: Unable to connect to the server: dial tcp 203\.0\.113\.1:6443: i\/o timeout\n$/);
+            assert.doesNotMatch(r.stderr, /does not exist/);
+        });
+    });
+
+    describe("WAIT_PHASE", () => {
+        it("succeeds on an accepted phase", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf Completed ;;`, STRICT);
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: Completed\n");
+            assert.deepEqual(r.calls, [["get", "restores.velero.io", "restore-daily-20240603", "-n", "velero", "-o", "jsonpath={.status.phase}"]]);
+        });
+
+        for (const phase of ["Failed", "FailedValidation", "PartiallyFailed"]) {
+            it(`fails at once on ${phase} (in FAIL) with the object's failure reason and errors, without sleeping`, () => {
+                const r = run(
+                    WAIT_PHASE_SCRIPT,
+                    `${PHASE} printf '${phase}' ;;\n${PHASE_ERRORS} printf 'backup daily-20240603 not found [spec.backupName: not found] errors=3 warnings=1' ;;`,
+                    { ...STRICT, TIMEOUT_SECONDS: "60" },
+                );
+                assert.equal(r.status, 1);
+                assert.equal(r.stderr, `restores.velero.io velero/restore-daily-20240603 ended ${phase}: backup daily-20240603 not found [spec.backupName: not found] errors=3 warnings=1\n`);
+                assert.deepEqual(r.calls[1].slice(-1), ["jsonpath={.status.failureReason} {.status.validationErrors} errors={.status.errors} warnings={.status.warnings}"]);
+                assert.deepEqual(r.sleeps, []);
+            });
+        }
+
+        it("accepts PartiallyFailed when it is in ACCEPT", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf PartiallyFailed ;;`, ALLOW_PARTIAL);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /: PartiallyFailed\n$/);
+        });
+
+        it("times out naming the phase it saw and the phases it wanted", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf InProgress ;;`, ALLOW_PARTIAL);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "restores.velero.io velero/restore-daily-20240603 did not reach Completed PartiallyFailed within 0s (phase: InProgress)\n");
+        });
+
+        it("times out with phase none when the object does not exist", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `*) ${NOT_FOUND('restores.velero.io "restore-daily-20240603"')} ;;`, ALLOW_PARTIAL);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /\(phase: none\)\n$/);
+        });
+
+        it("keeps waiting through a phase outside ACCEPT when FAIL is empty (the BackupStorageLocation)", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} [ "$(count phase)" -ge 2 ] && printf Available || printf Unavailable ;;`, {
+                KIND: "backupstoragelocations.velero.io",
+                NAMESPACE: "velero",
+                NAME: "default",
+                ACCEPT: "Available",
+                FAIL: "",
+                TIMEOUT_SECONDS: "60",
+            });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.sleeps, ["10"]);
+            assert.match(r.stdout, /backupstoragelocations\.velero\.io velero\/default: Available/);
+        });
+    });
+
+    describe("WAIT_FIELD", () => {
+        it("succeeds when the JSONPath is non-empty, without printing the value", () => {
+            const r = run(WAIT_FIELD_SCRIPT, `*'jsonpath={.status.loadBalancer.ingress[0].ip}') printf '${GATEWAY_IP}' ;;`, GATEWAY);
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "services kube-system/cilium-gateway-platform has {.status.loadBalancer.ingress[0].ip}\n");
+            assert.ok(!r.stdout.includes(GATEWAY_IP) && !r.stderr.includes(GATEWAY_IP));
+        });
+
+        it("times out saying the object does not exist when the API server answers NotFound", () => {
+            const r = run(WAIT_FIELD_SCRIPT, `*) ${NOT_FOUND('services "cilium-gateway-platform"')} ;;`, GATEWAY);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "services kube-system/cilium-gateway-platform does not exist after 0s\n");
+        });
+
+        it("times out saying the object has no such field when it exists with the field empty", () => {
+            const r = run(WAIT_FIELD_SCRIPT, `*'jsonpath='*) exit 0 ;;\n*) echo 'service/cilium-gateway-platform' ;;`, GATEWAY);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "services kube-system/cilium-gateway-platform has no {.status.loadBalancer.ingress[0].ip} after 0s\n");
+            assert.deepEqual(r.calls[1], ["get", "services", "cilium-gateway-platform", "-n", "kube-system"]);
+        });
+
+        it("times out with kubectl's own error when the object cannot be read (not 'does not exist')", () => {
+            const r = run(WAIT_FIELD_SCRIPT, `*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, GATEWAY);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "services kube-system/cilium-gateway-platform could not be read after 0s: error: You must be logged in to the server (Unauthorized)\n");
+        });
+    });
+
+    describe("LATEST_BACKUP", () => {
+        it("prints exactly the last name kubectl lists, with no newline, asking for Completed backups sorted by completion", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} printf 'daily-20240601\\ndaily-20240602\\nweekly-20240603\\n' ;;`, {});
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "weekly-20240603");
+            assert.deepEqual(r.calls, [["get", "backups.velero.io", "-n", "velero", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]]);
+        });
+
+        it("fails with the hint when no Completed backup exists, printing nothing on stdout", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} exit 0 ;;`, {});
+            assert.equal(r.status, 1);
+            assert.equal(r.stdout, "");
+            assert.equal(r.stderr, "no Completed Velero backup found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
+        });
+
+        it("never lets a kubectl error become the backup name (stdout is the name)", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, {});
+            assert.equal(r.status, 1);
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, /no Completed Velero backup found/);
+        });
+    });
+
+    describe("RERUN_VAULT_CONFIG", () => {
+        const waits = (complete: string, failed: string) => `${DELETE_JOB}\n${ANNOTATE}\n*'--for=condition=complete'*) ${complete} ;;\n*'--for=condition=failed'*) ${failed} ;;`;
+
+        it("deletes the vault-config Job, asks Flux to reconcile the configured Kustomization, and succeeds when the Job completes", () => {
+            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits("exit 0", "exit 1"), VAULT_CONFIG);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /vault-config completed: OpenBao restored from its newest raft snapshot/);
+            assert.deepEqual(verbs(r.calls), ["delete job", "annotate kustomization", "wait job/vault-config"]);
+            assert.deepEqual(r.calls[0], ["-n", "openbao", "delete", "job", "vault-config", "--ignore-not-found", "--wait=true"]);
+            const annotate = r.calls[1];
+            assert.deepEqual(annotate.slice(0, 6), ["-n", "flux-system", "annotate", "--overwrite", "kustomization", "infrastructure"]);
+            assert.match(annotate[6], /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
+            assert.equal(annotate.length, 7);
+            assert.deepEqual(r.calls[2], ["-n", "openbao", "wait", "--for=condition=complete", "job/vault-config", "--timeout=10s"]);
+        });
+
+        it("fails with the Job's logs when it failed", () => {
+            const r = run(RERUN_VAULT_CONFIG_SCRIPT, `${waits("exit 1", "exit 0")}\n*'logs job/vault-config'*) printf 'restoring snapshot: 403 Forbidden from R2' ;;`, VAULT_CONFIG);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "vault-config failed: restoring snapshot: 403 Forbidden from R2\n");
+            assert.deepEqual(r.calls.at(-1), ["-n", "openbao", "logs", "job/vault-config", "--tail=20"]);
+        });
+
+        it("times out clearly when the Job neither completes nor fails", () => {
+            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits("exit 1", "exit 1"), VAULT_CONFIG);
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "vault-config did not complete within 0s\n");
+        });
+
+        it("sleeps between polls while Flux has not re-created the Job (kubectl wait returns at once), instead of spinning", () => {
+            const notFound = NOT_FOUND('jobs.batch "vault-config"');
+            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits(`[ "$(count complete)" -ge 3 ] || { ${notFound}; }`, notFound), { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.sleeps, ["5", "5"]);
+            assert.equal(r.calls.filter((c) => c.includes("--for=condition=complete")).length, 3);
+        });
+
+        it("stops before waiting when the Kustomization cannot be annotated", () => {
+            const r = run(RERUN_VAULT_CONFIG_SCRIPT, `${DELETE_JOB}\n*'annotate'*) ${NOT_FOUND('kustomizations.kustomize.toolkit.fluxcd.io "infrastructure"')} ;;`, VAULT_CONFIG);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /kustomizations\.kustomize\.toolkit\.fluxcd\.io "infrastructure" not found/);
+            assert.deepEqual(verbs(r.calls), ["delete job", "annotate kustomization"]);
+        });
+    });
+
+    describe("SEED_OPENBAO", () => {
+        const VALUE_1 = "cf-Api-T0ken-123";
+        const VALUE_2 = "lic with  spaces=and==equals $HOME \\n";
+        const SEEDS = `secret/infrastructure/dns/cloudflare api_token=${VALUE_1}\nsecret/apps/fleetdm/license license-key=${VALUE_2}\n`;
+
+        it("reads the root token from openbao/openbao-unseal and writes each secret with token and value on stdin only", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.calls[0], ["-n", "openbao", "get", "secret", "openbao-unseal", "-o", "jsonpath={.data.root-token}"]);
+            assert.deepEqual(r.store, {
+                "secret/infrastructure/dns/cloudflare": { api_token: VALUE_1 },
+                "secret/apps/fleetdm/license": { "license-key": VALUE_2 },
+            });
+            const writes = r.calls.filter((c) => c.includes("-i"));
+            assert.equal(writes.length, 2);
+            for (const w of writes) {
+                assert.deepEqual(w.slice(0, 8), ["-n", "openbao", "exec", "-i", "openbao-0", "--", "sh", "-c"]);
+            }
+            assert.deepEqual(writes.map((w) => w.slice(9)), [["secret/infrastructure/dns/cloudflare", "api_token"], ["secret/apps/fleetdm/license", "license-key"]]);
+            assert.deepEqual(r.bao.filter((b) => b[1] === "put" || b[1] === "patch").map((b) => b[3]), ["api_token=-", "license-key=-"]);
+            assert.ok(r.baoTokens.filter((_, i) => r.bao[i][0] === "kv").every((t) => t === ROOT_TOKEN));
+            assert.equal(r.stdout, "wrote api_token to secret/infrastructure/dns/cloudflare\nwrote license-key to secret/apps/fleetdm/license\n");
+            const argv = [...r.calls, ...r.bao].flat().join(" ");
+            for (const secret of [ROOT_TOKEN, ROOT_TOKEN_B64, VALUE_1, "and==equals"]) {
+                assert.ok(!argv.includes(secret), `${secret} reached a command line`);
+                assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret} reached the output`);
+            }
+        });
+
+        it("creates a new path with put, where a patch-then-put on one stdin would store an empty value", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: `secret/new/path key=${VALUE_1}` });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.store, { "secret/new/path": { key: VALUE_1 } });
+            assert.deepEqual(r.bao.map((b) => b.slice(0, 2).join(" ")), ["status", "kv get", "kv put"]);
+        });
+
+        it("patches a path that exists, keeping its other keys, and a second key of one path adds to the first", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: "secret/apps/x a=1\nsecret/apps/x b=2\nsecret/apps/y c=3" }, { store: { "secret/apps/y": { kept: "yes" } } });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.store, { "secret/apps/x": { a: "1", b: "2" }, "secret/apps/y": { kept: "yes", c: "3" } });
+            assert.deepEqual(
+                r.bao.filter((b) => b[1] === "put" || b[1] === "patch").map((b) => `${b[1]} ${b[2]}`),
+                ["put secret/apps/x", "patch secret/apps/x", "patch secret/apps/y"],
+            );
+        });
+
+        it("fails clearly when openbao-unseal has no root-token, writing nothing", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${UNSEAL_SECRET} exit 0 ;;\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "secret openbao/openbao-unseal has no root-token: restore it first\n");
+            assert.deepEqual(r.calls.length, 1);
+            assert.deepEqual(r.store, {});
+        });
+
+        it("waits for openbao-0 to answer unsealed before writing", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n*'bao status') [ "$(count status)" -ge 2 ] && in_pod "$@" || { echo 'Sealed true'; exit 2; } ;;\n${EXEC}`, {
+                SEED_SECRETS: "secret/a k=v",
+                TIMEOUT_SECONDS: "60",
+            });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.sleeps, ["10"]);
+            assert.deepEqual(r.store, { "secret/a": { k: "v" } });
+        });
+
+        it("times out naming OpenBao's status when openbao-0 stays sealed, writing nothing", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n*'bao status') printf 'Sealed          true\\n'; exit 2 ;;\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /^openbao-0 is not running and unsealed after 0s: Sealed +true\n$/);
+            assert.deepEqual(r.store, {});
+            assert.ok(!r.calls.some((c) => c.includes("-i")));
+        });
+
+        it("fails naming the path when a write is refused, without going on", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${UNSEAL_SECRET} printf '%s' '${Buffer.from("s.wrong").toString("base64")}' ;;\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /permission denied/);
+            assert.match(r.stderr, /writing api_token to secret\/infrastructure\/dns\/cloudflare failed/);
+            assert.equal(r.stdout, "");
+            assert.equal(r.calls.filter((c) => c.includes("-i")).length, 1);
+        });
+    });
+});
