@@ -117,3 +117,4 @@ export const backupBucket = storage?.bucketName;
 export const s3Endpoint = storage?.s3Endpoint;
 export const apiHostname = dns?.apiHostname;
 export const restoredBackup = velero.backupName;
+export const restoreOutcome = velero.outcome;

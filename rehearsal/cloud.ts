@@ -7,7 +7,8 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
-import { LATEST_BACKUP_SCRIPT } from "../components/waiters/kubeScripts";
+import { restoreName } from "../components/restore/manifests";
+import { LATEST_BACKUP_SCRIPT, WAIT_PHASE_SCRIPT } from "../components/waiters/kubeScripts";
 import {
     BOOTSTRAP_SCRIPT,
     GENERATE_CONFIG_SCRIPT,
@@ -20,7 +21,16 @@ export interface CloudState {
     /** DNS records that survived at Cloudflare (they point at the dead cluster). */
     readonly dnsRecords: SimulatedDnsRecord[];
     /** Velero backups in the bucket, newest last. */
-    readonly veleroBackups: { readonly name: string; readonly phase: string; readonly completionTimestamp: string }[];
+    readonly veleroBackups: SimulatedBackup[];
+}
+
+/** A Velero backup in the bucket, and how a restore of it would end. */
+export interface SimulatedBackup {
+    readonly name: string;
+    readonly phase: string;
+    readonly completionTimestamp: string;
+    /** The restore's final phase and counts (default: Completed, no errors, no warnings). */
+    readonly restoreOutcome?: { readonly phase: string; readonly errors?: number; readonly warnings?: number };
 }
 
 /** A Cloudflare DNS record as the API lists it. */
@@ -152,6 +162,30 @@ export const COMMAND_MODELS: CommandModel[] = [
                 throw new Error("no Completed Velero backup found in the bucket");
             }
             return completed[completed.length - 1].name;
+        },
+    },
+    {
+        // A Velero Restore ends as its backup's restoreOutcome says (Completed by default). A backup
+        // pinned in config but not modelled here is assumed to exist: the rehearsal cannot see the
+        // operator's real bucket, and must not invent a failure. Other phase waits (the
+        // BackupStorageLocation) reach their first accepted phase.
+        script: WAIT_PHASE_SCRIPT,
+        stdout: (env, cloud) => {
+            const object = `${env.KIND} ${env.NAMESPACE}/${env.NAME}`;
+            if (env.KIND !== "restores.velero.io") {
+                return `${object}: ${env.ACCEPT.split(" ")[0]}`;
+            }
+            const backup = cloud.state.veleroBackups.find((b) => restoreName(b.name) === env.NAME);
+            const outcome = { errors: 0, warnings: 0, ...backup?.restoreOutcome, phase: backup?.restoreOutcome?.phase ?? "Completed" };
+            if (env.FAIL.split(" ").includes(outcome.phase)) {
+                throw new Error(`${object} ended ${outcome.phase}: errors=${outcome.errors} warnings=${outcome.warnings}`);
+            }
+            if (!env.ACCEPT.split(" ").includes(outcome.phase)) {
+                throw new Error(`${object} did not reach ${env.ACCEPT} within ${env.TIMEOUT_SECONDS}s (phase: ${outcome.phase})`);
+            }
+            // Velero leaves zero counts out of the status, so the report shows them empty.
+            const count = (n: number) => (n ? String(n) : "");
+            return `${object}: ${outcome.phase}${env.REPORT ? ` (errors=${count(outcome.errors)} warnings=${count(outcome.warnings)})` : ""}`;
         },
     },
     { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },

@@ -174,7 +174,9 @@ function unloadProgram(projectDir: string): void {
 }
 
 async function settle<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
-    const value = await new Promise<T>((resolve) => output.apply((v) => resolve(v)));
+    // `promise()` (unlike a callback in apply) rejects when a resource behind the output failed,
+    // so a failed step ends the simulation with its error instead of leaving it waiting forever.
+    const value = await (output as unknown as { promise(): Promise<T> }).promise();
     return { value, secret: await pulumi.isSecret(output) };
 }
 
@@ -275,7 +277,15 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
     const capture = (...parts: unknown[]) => messages.push(parts.map(String).join(" ").replace(/^(warning|info): \[runtime\] /, ""));
     Object.assign(console, { log: capture, info: capture, warn: capture, error: capture });
-    const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));
+    // One failed step rejects every output that depends on it, each wrapped once more by the
+    // component that registered it: report the step's own error, once.
+    const fail = (reason: unknown) => {
+        const message = (reason instanceof Error ? reason.message : String(reason)).replace(/^(error serializing property "[^"]*": )+/, "");
+        if (!errors.includes(message)) {
+            errors.push(message);
+        }
+    };
+    const onRejection = fail;
     process.on("unhandledRejection", onRejection);
 
     // The SDK captures a stack trace per resource for source positions; under ts-node's source
@@ -297,7 +307,15 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         }
         for (const [key, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
-                const { value: v, secret } = await settle(value);
+                let settled: { value: unknown; secret: boolean };
+                try {
+                    settled = await settle(value);
+                } catch (e) {
+                    // A step behind this output failed: reported once, and the output is left out.
+                    fail(e);
+                    continue;
+                }
+                const { value: v, secret } = settled;
                 if (secret) {
                     collectStrings(v, secretValues, true);
                     secretOutputs.push(key);

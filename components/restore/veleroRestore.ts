@@ -5,6 +5,7 @@ import { scriptCommand } from "../shell";
 import { LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
+import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
 
 /** Arguments of the Velero restore. */
 export interface VeleroRestoreArgs {
@@ -35,6 +36,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
     public readonly backupName: pulumi.Output<string>;
     /** Done when the restore finished (Completed, or PartiallyFailed when allowed). */
     public readonly done: pulumi.Resource;
+    /** How it ended: phase, error and warning counts. A PartiallyFailed one is also logged as a warning. */
+    public readonly outcome: pulumi.Output<RestoreOutcome>;
 
     constructor(name: string, args: VeleroRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:restore:VeleroRestore", name, {}, opts);
@@ -73,13 +76,29 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 kind: "restores.velero.io",
                 namespace: "velero",
                 name: this.backupName.apply(restoreName),
-                condition: { phase: { accept: restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"], fail: restore.allowPartiallyFailed ? ["Failed", "FailedValidation"] : ["Failed", "FailedValidation", "PartiallyFailed"] } },
+                condition: {
+                    phase: {
+                        accept: restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"],
+                        fail: restore.allowPartiallyFailed ? ["Failed", "FailedValidation"] : ["Failed", "FailedValidation", "PartiallyFailed"],
+                        report: RESTORE_REPORT_JSONPATH,
+                    },
+                },
                 timeoutSeconds: 7200,
                 after: [cr],
             },
             { parent: this },
         );
         this.done = waiter.done;
-        this.registerOutputs({ backupName: this.backupName });
+        // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,
+        // not only in the waiter's console line.
+        this.outcome = pulumi.all([this.backupName, waiter.result]).apply(([backup, result]) => {
+            const outcome = parseRestoreOutcome(restoreName(backup), result);
+            const notice = restoreOutcomeNotice(outcome);
+            if (notice) {
+                pulumi.log.warn(notice, this);
+            }
+            return outcome;
+        });
+        this.registerOutputs({ backupName: this.backupName, outcome: this.outcome });
     }
 }

@@ -37,13 +37,19 @@ done
 
 /**
  * Waits until `.status.phase` is one of ACCEPT (space-separated); fails at once on any phase in
- * FAIL, printing the object's errors. Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, ACCEPT,
- * FAIL, TIMEOUT_SECONDS.
+ * FAIL, printing the object's errors. On success it prints one line, `<kind> <ns>/<name>: <phase>`,
+ * followed by ` (<REPORT>)` when REPORT (a JSONPath, may be empty) gives something: the waiter's
+ * stdout is how an accepted but imperfect outcome (PartiallyFailed) reaches the program.
+ * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, ACCEPT, FAIL, REPORT, TIMEOUT_SECONDS.
  */
 export const WAIT_PHASE_SCRIPT = `${PRELUDE}while :; do
   phase=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.phase}' 2>/dev/null || true)
   for p in $ACCEPT; do
-    if [ "$phase" = "$p" ]; then echo "$KIND $NAMESPACE/$NAME: $phase"; exit 0; fi
+    if [ "$phase" = "$p" ]; then
+      report=""
+      if [ -n "\${REPORT:-}" ]; then report=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath="$REPORT" 2>/dev/null || true); fi
+      echo "$KIND $NAMESPACE/$NAME: $phase\${report:+ ($report)}"; exit 0
+    fi
   done
   for p in $FAIL; do
     if [ "$phase" = "$p" ]; then

@@ -6,8 +6,11 @@ import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeS
 export type WaitCondition =
     /** The Ready condition is True (Flux Kustomizations, BackupStorageLocations use phase). */
     | { readonly ready: true }
-    /** `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors. */
-    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[] } }
+    /**
+     * `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors.
+     * `report` (a JSONPath template) is read once accepted and appended to `result`.
+     */
+    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[]; readonly report?: string } }
     /** A kubectl JSONPath (e.g. `{.status.loadBalancer.ingress[0].ip}`) is non-empty. */
     | { readonly field: string };
 
@@ -36,6 +39,8 @@ export interface KubeWaiterArgs {
 export class KubeWaiter extends pulumi.ComponentResource {
     /** Dependants wait for this. */
     public readonly done: pulumi.Resource;
+    /** What the wait ended with: `<kind> <namespace>/<name>: <phase>[ (<report>)]` for a phase wait. */
+    public readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: KubeWaiterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:waiters:KubeWaiter", name, {}, opts);
@@ -50,11 +55,16 @@ export class KubeWaiter extends pulumi.ComponentResource {
         if ("phase" in c) {
             environment.ACCEPT = c.phase.accept.join(" ");
             environment.FAIL = c.phase.fail.join(" ");
+            if (c.phase.report) {
+                environment.REPORT = c.phase.report;
+            }
         }
         if ("field" in c) {
             environment.JSONPATH = c.field;
         }
-        this.done = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { parent: this, dependsOn: args.after ?? [] });
-        this.registerOutputs({});
+        const wait = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { parent: this, dependsOn: args.after ?? [] });
+        this.done = wait;
+        this.result = wait.stdout;
+        this.registerOutputs({ result: this.result });
     }
 }

@@ -270,6 +270,20 @@ describe("waiters: kubectl scripts", () => {
             assert.match(r.stdout, /: PartiallyFailed\n$/);
         });
 
+        it("reports REPORT's fields after an accepted phase, in one line the program parses", () => {
+            const report = "errors={.status.errors} warnings={.status.warnings}";
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf PartiallyFailed ;;\n*'jsonpath=errors='*) printf 'errors=2 warnings=41' ;;`, { ...ALLOW_PARTIAL, REPORT: report });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: PartiallyFailed (errors=2 warnings=41)\n");
+            assert.deepEqual(r.calls[1].slice(-1), [`jsonpath=${report}`]);
+        });
+
+        it("still succeeds, without the report, when the report cannot be read", () => {
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf Completed ;;\n*'jsonpath=errors='*) echo 'error: connection refused' >&2; exit 1 ;;`, { ...ALLOW_PARTIAL, REPORT: "errors={.status.errors}" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: Completed\n");
+        });
+
         it("times out naming the phase it saw and the phases it wanted", () => {
             const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf InProgress ;;`, ALLOW_PARTIAL);
             assert.equal(r.status, 1);

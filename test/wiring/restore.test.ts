@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { SimulationResult } from "../../rehearsal/simulate";
+import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { offClusterOverrides } from "./offCluster.test";
 
@@ -79,6 +79,43 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     it("warns loudly when the Kopia password is not configured", async () => {
         const without = await simulateOk({ overrides: offClusterOverrides() });
         assert.ok(without.messages.some((m) => /veleroRepoPassword is NOT set/.test(m)));
+    });
+
+    describe("how the Velero restore ended", () => {
+        const NEWEST = "daily-full-20261123021700";
+        const backupsWith = (restoreOutcome: { phase: string; errors?: number; warnings?: number }) => ({
+            veleroBackups: [
+                { name: "daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
+                { name: NEWEST, phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z", restoreOutcome },
+            ],
+        });
+        const password = offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]);
+
+        it("a clean restore is a stack output and no warning", () => {
+            assert.deepEqual(r.outputs.restoreOutcome, { restore: `restore-${NEWEST}`, phase: "Completed", errors: 0, warnings: 0 });
+            assert.ok(!r.messages.some((m) => /Velero restore/.test(m)), r.messages.join("\n"));
+        });
+
+        it("an accepted PartiallyFailed is reported: a warning with the counts and the commands, and the output", async () => {
+            const partial = await simulateOk({ overrides: password, cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }) });
+            assert.deepEqual(partial.outputs.restoreOutcome, { restore: `restore-${NEWEST}`, phase: "PartiallyFailed", errors: 2, warnings: 41 });
+            const warning = partial.messages.find((m) => /Velero restore restore-daily-full-20261123021700 ended PartiallyFailed/.test(m));
+            assert.ok(warning, partial.messages.join("\n"));
+            assert.match(warning!, /2 error\(s\) and 41 warning\(s\).*velero restore describe restore-daily-full-20261123021700 --details/);
+        });
+
+        it("PartiallyFailed fails the update, with the restore's counts, when veleroAllowPartiallyFailed is false", async () => {
+            const strict = await simulate({
+                overrides: [...password, { path: "veleroAllowPartiallyFailed", value: "false", secret: false }],
+                cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }),
+            });
+            assert.ok(strict.errors.some((e) => /restore-daily-full-20261123021700 ended PartiallyFailed: errors=2 warnings=41/.test(e)), strict.errors.join("\n"));
+        });
+
+        it("a Failed restore fails the update whatever the config allows", async () => {
+            const failed = await simulate({ overrides: password, cloud: backupsWith({ phase: "Failed", errors: 1 }) });
+            assert.ok(failed.errors.some((e) => /ended Failed/.test(e)), failed.errors.join("\n"));
+        });
     });
 
     it("Scenario 5: an existing cluster gets only the restores", async () => {
