@@ -5,12 +5,16 @@
  * Every wait has a deadline and ends with a message that says what failed and what to check.
  */
 
-/** Common prelude: strict mode, a talosctl check, a private temp dir removed on exit. */
+/**
+ * Common prelude: strict mode, a talosctl check, a private temp dir removed on exit, also when
+ * the script is interrupted (a signal that kills sh skips the EXIT trap; `exit` in its trap runs it).
+ */
 const PRELUDE = `set -eu
 command -v talosctl >/dev/null 2>&1 || { echo "talosctl is not on PATH: install the talosctl release matching the cluster's Talos version and re-run pulumi up" >&2; exit 127; }
 umask 077
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 `;
 
 /** Writes $TALOSCONFIG (content) to a file and points talosctl at it. */

@@ -1,6 +1,7 @@
 /**
  * kubectl scripts for objects the program does not own (Flux and Velero create them). Constant
- * text; inputs arrive in the environment, the kubeconfig as content written to a private file.
+ * text; inputs arrive in the environment, the kubeconfig as content written to a private file,
+ * removed on exit and on HUP/INT/TERM (a signal that kills sh would skip the EXIT trap).
  */
 
 const PRELUDE = `set -eu
@@ -8,6 +9,7 @@ command -v kubectl >/dev/null 2>&1 || { echo "kubectl is not on PATH: install ku
 umask 077
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 printf '%s' "$KUBECONFIG_CONTENT" > "$work/kubeconfig"
 export KUBECONFIG="$work/kubeconfig"
 deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
@@ -127,8 +129,10 @@ done
  * OpenBao fallback: waits (TIMEOUT_SECONDS) until openbao-0 answers unsealed, then writes the
  * user-fed secrets with the root token from the restored openbao-unseal Secret. Token and values
  * travel on stdin, never in arguments. A path that exists is patched (its other keys stay); a new
- * one is created with put. The value is read once in the pod and handed to the one bao command:
- * `patch || put` on one stdin would let a failed patch eat the value and put an empty one.
+ * one is created with put, and only when OpenBao says "No value found": any other failure of the
+ * read (a refused token, a lost connection) stops, as a put would replace the path's other keys.
+ * The value is read once in the pod and handed to the one bao command: `patch || put` on one
+ * stdin would let a failed patch eat the value and put an empty one.
  * Env: KUBECONFIG_CONTENT, SEED_SECRETS (lines "secret/<path> <key>=<value>"), TIMEOUT_SECONDS.
  */
 export const SEED_OPENBAO_SCRIPT = `${PRELUDE}token=$(kubectl -n openbao get secret openbao-unseal -o jsonpath='{.data.root-token}' | base64 -d)
@@ -143,7 +147,7 @@ done
 printf '%s\\n' "$SEED_SECRETS" | while IFS= read -r line; do
   [ -n "$line" ] || continue
   path=\${line%% *}; pair=\${line#* }; key=\${pair%%=*}; value=\${pair#*=}
-  printf '%s\\n%s' "$token" "$value" | kubectl -n openbao exec -i openbao-0 -- sh -c 'read -r VAULT_TOKEN; export VAULT_TOKEN; value=$(cat); if bao kv get "$0" >/dev/null 2>&1; then op=patch; else op=put; fi; printf "%s" "$value" | bao kv "$op" "$0" "$1=-" >/dev/null' "$path" "$key" \\
+  printf '%s\\n%s' "$token" "$value" | kubectl -n openbao exec -i openbao-0 -- sh -c 'read -r VAULT_TOKEN; export VAULT_TOKEN; value=$(cat); if out=$(bao kv get "$0" 2>&1 >/dev/null); then op=patch; else case "$out" in *"No value found"*) op=put ;; *) printf "%s\\n" "$out" >&2; exit 1 ;; esac; fi; printf "%s" "$value" | bao kv "$op" "$0" "$1=-" >/dev/null' "$path" "$key" \\
     || { echo "writing $key to $path failed (see the error above)" >&2; exit 1; }
   echo "wrote $key to $path"
 done

@@ -13,7 +13,12 @@ function run(script: string, fakeTalosctl: string, env: Record<string, string>) 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-test-"));
     try {
         fs.writeFileSync(path.join(dir, "talosctl"), `#!/bin/sh\n${fakeTalosctl}\n`, { mode: 0o755 });
-        return spawnSync("/bin/sh", ["-c", script], { env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, encoding: "utf8", timeout: 10_000 });
+        // exec keeps the pid, so the fake can signal the script itself (SCRIPT_PID); FAKE_DIR lets it leave notes.
+        return spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
+            env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir, ...env },
+            encoding: "utf8",
+            timeout: 10_000,
+        });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -44,6 +49,19 @@ describe("cluster: Talos scripts", () => {
         const r = run(BOOTSTRAP_SCRIPT, 'for a in "$@"; do case "$a" in *"context: prod"*) echo LEAK; exit 3;; esac; done; cat "$2"', bootstrapEnv);
         assert.equal(r.status, 0, r.stderr);
         assert.ok(!r.stdout.includes("LEAK"));
+    });
+
+    it("removes the talosconfig's private directory when interrupted (SIGTERM)", () => {
+        const seen = path.join(os.tmpdir(), `platform-dr-seen-${process.pid}`);
+        try {
+            const r = run(BOOTSTRAP_SCRIPT, `printf '%s' "$2" > "${seen}"; kill -TERM "$SCRIPT_PID"; exit 1`, { ...bootstrapEnv, TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 143, r.stderr);
+            const file = fs.readFileSync(seen, "utf8");
+            assert.match(file, /talosconfig$/);
+            assert.ok(!fs.existsSync(path.dirname(file)), "the talosconfig was left behind");
+        } finally {
+            fs.rmSync(seen, { force: true });
+        }
     });
 
     it("apply-config treats an already configured node as done", () => {

@@ -73,6 +73,7 @@ case "$1" in
   *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
 esac
 [ "$VAULT_TOKEN" = "${ROOT_TOKEN}" ] || { echo "Code: 403. Errors: * permission denied" >&2; exit 2; }
+if [ "$2" = get ] && [ -n "\${FAKE_BAO_GET_ERROR:-}" ]; then echo "$FAKE_BAO_GET_ERROR" >&2; exit 2; fi
 secret="${store}/$(printf '%s' "$3" | tr / _)"
 case "$2" in
   get) [ -d "$secret" ] || { echo "No value found at $3" >&2; exit 2; }; ls "$secret" ;;
@@ -90,7 +91,8 @@ esac
             { mode: 0o755 },
         );
         fs.writeFileSync(path.join(dir, "sleep"), `#!/bin/sh\nprintf 'SLEEP\\t%s\\n' "$*" >> "${log}"\n`, { mode: 0o755 });
-        const r = spawnSync("/bin/sh", ["-c", script], {
+        // exec keeps the pid, so a fake can signal the script itself (SCRIPT_PID), as a terminal would.
+        const r = spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
             env: { PATH: opts.path ?? `${dir}:/usr/bin:/bin`, KUBECONFIG_CONTENT, TIMEOUT_SECONDS: "0", ...env },
             encoding: "utf8",
             timeout: 10_000,
@@ -177,6 +179,16 @@ describe("waiters: kubectl scripts", () => {
                 }
                 assert.ok(!r.log.includes("S3CRET-KUBE-KEY"), "the kubeconfig reached a command line");
                 assert.ok(!r.stdout.includes("S3CRET-KUBE-KEY") && !r.stderr.includes("S3CRET-KUBE-KEY"));
+            });
+        }
+
+        for (const [signal, status] of [["HUP", 129], ["INT", 130], ["TERM", 143]] as const) {
+            it(`removes the kubeconfig's directory when the script is interrupted (SIG${signal})`, () => {
+                const r = run(WAIT_READY_SCRIPT, `*) kill -${signal} "$SCRIPT_PID"; exit 1 ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
+                assert.equal(r.status, status, r.stderr);
+                assert.equal(r.kubeconfigs.length, 1);
+                assert.ok(!fs.existsSync(path.dirname(r.kubeconfigs[0].file)), "the kubeconfig was left behind");
+                assert.deepEqual(r.sleeps, []);
             });
         }
 
@@ -451,6 +463,15 @@ describe("waiters: kubectl scripts", () => {
                 r.bao.filter((b) => b[1] === "put" || b[1] === "patch").map((b) => `${b[1]} ${b[2]}`),
                 ["put secret/apps/x", "patch secret/apps/x", "patch secret/apps/y"],
             );
+        });
+
+        it("stops when reading a path fails for another reason than 'No value found', and never replaces it with put", () => {
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: `secret/apps/y c=${VALUE_1}`, FAKE_BAO_GET_ERROR: "Error making API request: dial tcp 127.0.0.1:8200: connection refused" }, { store: { "secret/apps/y": { kept: "yes" } } });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /connection refused\nwriting c to secret\/apps\/y failed/);
+            assert.deepEqual(r.store, { "secret/apps/y": { kept: "yes" } });
+            assert.deepEqual(r.bao.map((b) => b.slice(0, 2).join(" ")), ["status", "kv get"]);
+            assert.ok(!r.stderr.includes(VALUE_1));
         });
 
         it("fails clearly when openbao-unseal has no root-token, writing nothing", () => {
