@@ -40,7 +40,7 @@ const STRATEGIES = [
 
 function workload(i: number, namespaces: number): Record<string, unknown> {
     const kind = i % 5 === 4 ? "StatefulSet" : "Deployment";
-    const labels = { app: `app-${i}`, team: `team-${i % 10}`, tier: i % 3 === 0 ? "frontend" : "backend" };
+    const labels = { "app.kubernetes.io/instance": `release-${i % 10}`, app: `app-${i}`, team: `team-${i % 10}`, tier: i % 3 === 0 ? "frontend" : "backend" };
     const hpaDriven = i % 5 === 0;
     const spec: Record<string, unknown> = { selector: { matchLabels: { app: labels.app } }, template: { metadata: { labels }, spec: { containers: [{ name: "main", image: "busybox" }] } } };
     if (!hpaDriven) {
@@ -53,12 +53,18 @@ function workload(i: number, namespaces: number): Record<string, unknown> {
     return { apiVersion: "apps/v1", kind, metadata: { name: `app-${i}`, namespace: `ns-${i % namespaces}` }, spec };
 }
 
-/** One PDB per workload; every tenth selects nothing, and budgets mix passing and blocking values. */
+/**
+ * One PDB per workload; every tenth selects nothing, and budgets mix passing and blocking values.
+ * Two of the selector forms lead with a label or key shared by a tenth or all of the workloads
+ * (Helm's release label first, an `Exists`), which an index on the first label would turn quadratic.
+ */
 function pdb(i: number, namespaces: number): Record<string, unknown> {
     const selectors = [
         { matchLabels: { app: `app-${i}` } },
         { matchExpressions: [{ key: "app", operator: "In", values: [`app-${i}`] }] },
         { matchLabels: { app: `app-${i}` }, matchExpressions: [{ key: "tier", operator: "Exists" }, { key: "team", operator: "NotIn", values: ["team-x"] }] },
+        { matchLabels: { "app.kubernetes.io/instance": `release-${i % 10}`, app: `app-${i}` } },
+        { matchExpressions: [{ key: "tier", operator: "Exists" }, { key: "app", operator: "In", values: [`app-${i}`] }] },
     ];
     const budgets = [{ maxUnavailable: 1 }, { minAvailable: "50%" }, { minAvailable: 1 + (i % 4) }, { maxUnavailable: "0%" }];
     const selector = i % 10 === 9 ? { matchLabels: { app: `missing-${i}` } } : selectors[i % selectors.length];

@@ -6,7 +6,7 @@ import { DraftFinding } from "./draft";
 import { Namespace, buildInventory, hpasTargeting, pdbsSelecting } from "./inventory";
 import { Hpa, KubeObject, Pdb, Workload, readObject } from "./objects";
 import { ResolvedOptions, isExempt, resolveOptions } from "./options";
-import { budgetOf, checkDisruption, malformedBudget } from "./pdbAllowsDisruption";
+import { Member, budgetOf, checkDisruption, malformedBudget, overlappingPdbs } from "./pdbAllowsDisruption";
 import { effectiveReplicas } from "./replicas";
 import { checkRollout, malformedStrategy } from "./rollingUpdate";
 import { matches } from "./selector";
@@ -24,7 +24,10 @@ function add<S>(into: DraftFinding<S>[], finding: DraftFinding<S> | undefined): 
     }
 }
 
-function addWorkloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, options: ResolvedOptions, into: DraftFinding<S>[]): void {
+/** The workloads each PDB selects, gathered while the workloads are checked. */
+type Members<S> = Map<Pdb<S>, Member<S>[]>;
+
+function addWorkloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, options: ResolvedOptions, members: Members<S>, into: DraftFinding<S>[]): void {
     add(into, malformedReplicas(workload));
     add(into, malformedStrategy(workload));
     const replicas = effectiveReplicas(workload, hpasTargeting(namespace, workload));
@@ -34,8 +37,14 @@ function addWorkloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, 
     const needsPdbs = enabled(options, "workload-has-pdb") || enabled(options, "pdb-allows-disruption");
     const selecting = needsPdbs ? pdbsSelecting(namespace, workload.podLabels) : [];
     add(into, checkCoverage(workload, replicas, selecting, options.replicaThreshold));
-    if (selecting.length > 0) {
-        into.push(...checkDisruption(workload, replicas, selecting));
+    add(into, overlappingPdbs(workload, replicas, selecting));
+    for (const pdb of selecting) {
+        const list = members.get(pdb);
+        if (list) {
+            list.push({ workload, replicas });
+        } else {
+            members.set(pdb, [{ workload, replicas }]);
+        }
     }
     add(into, checkRollout(workload, replicas, options.replicaThreshold));
 }
@@ -51,8 +60,13 @@ function workloadsScaledBy<S>(namespace: Namespace<S>, hpa: Hpa<S>): ObjectRef[]
 }
 
 function addNamespaceFindings<S>(namespace: Namespace<S>, options: ResolvedOptions, into: DraftFinding<S>[]): void {
+    // A PDB is judged over all the workloads it selects, so after every workload is placed.
+    const members: Members<S> = new Map();
     for (const workload of namespace.workloads) {
-        addWorkloadFindings(namespace, workload, options, into);
+        addWorkloadFindings(namespace, workload, options, members, into);
+    }
+    for (const [pdb, selected] of members) {
+        into.push(...checkDisruption(pdb, selected));
     }
     for (const pdb of namespace.pdbs) {
         add(into, malformedSelector(pdb));

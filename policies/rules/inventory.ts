@@ -1,10 +1,10 @@
 /**
  * The objects of one evaluation, indexed so that every lookup stays inside one namespace and,
- * within a namespace, PDB candidates are found through one label of their selector. Matching a
+ * within a namespace, PDB candidates are found through the rarest label of their selector. Matching a
  * workload therefore costs the number of PDBs that could plausibly select it, not all of them.
  */
 import { Hpa, KubeObject, Pdb, Workload, isPdb, isWorkload } from "./objects";
-import { Labels, Requirement, matches } from "./selector";
+import { Labels, matches } from "./selector";
 
 /** Two-level lookup without building composite string keys on every probe. */
 type NestedIndex<T> = Map<string, Map<string, T[]>>;
@@ -54,11 +54,44 @@ function pushNested<V>(index: NestedIndex<V>, outer: string, inner: string, valu
     push(map, inner, value);
 }
 
-function positive(requirement: Requirement): boolean {
-    return requirement.operator === "In" || requirement.operator === "Exists";
+/** How many workloads of a namespace carry each pod label, to file a PDB where the fewest will look. */
+interface LabelCounts {
+    /** Workloads by label key, then value. */
+    readonly byLabel: Map<string, Map<string, number>>;
+    /** Workloads by label key. */
+    readonly byKey: Map<string, number>;
 }
 
-function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>): void {
+function countLabels(workloads: readonly Workload<unknown>[]): LabelCounts {
+    const byLabel = new Map<string, Map<string, number>>();
+    const byKey = new Map<string, number>();
+    for (const workload of workloads) {
+        const labels = workload.podLabels;
+        for (const key in labels) {
+            if (Object.prototype.hasOwnProperty.call(labels, key)) {
+                byKey.set(key, (byKey.get(key) ?? 0) + 1);
+                let values = byLabel.get(key);
+                if (!values) {
+                    values = new Map();
+                    byLabel.set(key, values);
+                }
+                values.set(labels[key], (values.get(labels[key]) ?? 0) + 1);
+            }
+        }
+    }
+    return { byLabel, byKey };
+}
+
+/** A requirement every selected pod meets, as a place to file the PDB. */
+type Anchor = { readonly key: string; readonly values: readonly string[] } | { readonly key: string; readonly exists: true };
+
+/**
+ * Files a PDB under the positive requirement that the fewest workloads meet. Any requirement would
+ * be correct; the rarest keeps lookups short when selectors share a leading label (Helm's
+ * `app.kubernetes.io/instance: <release>` first, say), which would otherwise put every PDB of a
+ * release in one bucket that every workload of the release scans.
+ */
+function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>, counts: LabelCounts): void {
     const selector = pdb.selector.selector;
     if (selector.type === "nothing") {
         return;
@@ -67,15 +100,32 @@ function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>): void {
         index.unanchored.push(pdb);
         return;
     }
-    const [firstLabel] = Object.entries(selector.matchLabels);
-    if (firstLabel) {
-        pushNested(index.byLabel, firstLabel[0], firstLabel[1], pdb);
-        return;
+    let best: Anchor | undefined;
+    let bestCount = Infinity;
+    const consider = (anchor: Anchor, count: number) => {
+        if (count < bestCount) {
+            best = anchor;
+            bestCount = count;
+        }
+    };
+    for (const [key, value] of Object.entries(selector.matchLabels)) {
+        consider({ key, values: [value] }, counts.byLabel.get(key)?.get(value) ?? 0);
     }
-    const anchor = selector.expressions.find(positive);
+    for (const requirement of selector.expressions) {
+        if (requirement.operator === "In") {
+            let count = 0;
+            for (const value of requirement.values) {
+                count += counts.byLabel.get(requirement.key)?.get(value) ?? 0;
+            }
+            consider({ key: requirement.key, values: [...requirement.values] }, count);
+        } else if (requirement.operator === "Exists") {
+            consider({ key: requirement.key, exists: true }, counts.byKey.get(requirement.key) ?? 0);
+        }
+    }
+    const anchor = best as Anchor | undefined;
     if (!anchor) {
         index.unanchored.push(pdb);
-    } else if (anchor.operator === "In") {
+    } else if ("values" in anchor) {
         // A pod has one value per key, so a PDB filed under several values is still found at most once.
         for (const value of anchor.values) {
             pushNested(index.byLabel, anchor.key, value, pdb);
@@ -102,12 +152,18 @@ export function buildInventory<S>(objects: Iterable<KubeObject<S>>): Inventory<S
             namespace.workloads.push(object);
         } else if (isPdb(object)) {
             namespace.pdbs.push(object);
-            indexPdb(namespace.pdbIndex, object);
         } else {
             namespace.hpas.push(object);
             if (object.targetKind && object.targetName) {
                 pushNested(namespace.hpasByTarget, object.targetKind, object.targetName, object);
             }
+        }
+    }
+    // PDBs are filed once every workload is known, under their rarest requirement.
+    for (const namespace of inventory.values()) {
+        const counts = countLabels(namespace.workloads);
+        for (const pdb of namespace.pdbs) {
+            indexPdb(namespace.pdbIndex, pdb, counts);
         }
     }
     return inventory;

@@ -1,13 +1,14 @@
 /**
  * Rule `pdb-allows-disruption`: every PDB selecting a workload allows at least one voluntary
- * eviction at the workload's effective replica count, computed as the disruption controller does
- * (percentages of both minAvailable and maxUnavailable round up). With several PDBs over one
- * workload an eviction needs all of them to agree, so each one is judged on its own.
+ * eviction, computed as the disruption controller does: over all the pods the PDB selects, with
+ * each workload at the lowest count it can run at (its HPA floor), percentages of both
+ * minAvailable and maxUnavailable rounding up. Several PDBs over one workload: each is judged on
+ * its own, and the overlap itself is a finding, as the eviction API refuses such pods.
  */
 import { DraftFinding } from "./draft";
 import { IntOrPercent, formatIntOrPercent, isExplicitZero, scale } from "./intOrPercent";
 import { Pdb, Workload } from "./objects";
-import { KnownReplicas, describe, hpaRefs, pluralReplicas, replicaBasis } from "./replicas";
+import { KnownReplicas, describe, hpaRefs, lowestBasis, pluralReplicas } from "./replicas";
 import { ObjectRef } from "./types";
 
 const RULE = "pdb-allows-disruption";
@@ -45,52 +46,97 @@ export function budgetOf(pdb: Pdb<unknown>): Budget | undefined {
     return { minAvailable: minAvailable.value, maxUnavailable: maxUnavailable.value };
 }
 
-function reason(budget: Budget, replicas: number): string {
+/** A workload a PDB selects, with its replica counts. */
+export interface Member<S> {
+    /** The workload. */
+    readonly workload: Workload<S>;
+    /** Its counts; the budget is judged at `lowest`. */
+    readonly replicas: KnownReplicas;
+}
+
+/** What the budget is compared with: one workload's replicas, or all the pods a shared PDB selects. */
+function counted(total: number, shared: boolean): string {
+    return shared ? `the ${total} pods it selects` : pluralReplicas(total);
+}
+
+function reason(budget: Budget, total: number, shared: boolean): string {
     if (budget.maxUnavailable !== undefined) {
         return `its maxUnavailable: ${formatIntOrPercent(budget.maxUnavailable)} never lets a pod be evicted`;
     }
     const minAvailable = budget.minAvailable as IntOrPercent;
     if (minAvailable.type === "percent") {
-        const desired = scale(minAvailable, replicas, "up");
-        return `its minAvailable: ${formatIntOrPercent(minAvailable)} of ${pluralReplicas(replicas)} rounds up to ${desired}, so no replica may be down`;
+        const desired = scale(minAvailable, total, "up");
+        return `its minAvailable: ${formatIntOrPercent(minAvailable)} of ${counted(total, shared)} rounds up to ${desired}, so no pod may be down`;
     }
-    return minAvailable.value === replicas
-        ? `its minAvailable: ${minAvailable.value} equals the replica count, so no replica may be down`
-        : `its minAvailable: ${minAvailable.value} exceeds the ${pluralReplicas(replicas)}, so no replica may be down`;
+    return minAvailable.value === total
+        ? `its minAvailable: ${minAvailable.value} equals ${shared ? counted(total, shared) : "the replica count"}, so no pod may be down`
+        : `its minAvailable: ${minAvailable.value} exceeds ${shared ? counted(total, shared) : `the ${pluralReplicas(total)}`}, so no pod may be down`;
 }
 
-function fix(budget: Budget, replicas: number): string {
+function fix(budget: Budget, total: number): string {
     if (isExplicitZero(budget.maxUnavailable)) {
         return "Fix: set maxUnavailable: 1 (or a percentage above 0%).";
     }
-    const lower = replicas > 1 ? `, or lower minAvailable to ${replicas - 1} or less` : "";
-    const single = replicas === 1 ? "; a single replica cannot be evicted without downtime, so also run at least 2 replicas" : "";
+    const lower = total > 1 ? `, or lower minAvailable to ${total - 1} or less` : "";
+    const single = total === 1 ? "; a single replica cannot be evicted without downtime, so also run at least 2 replicas" : "";
     return `Fix: replace minAvailable with maxUnavailable: 1, which allows one eviction at any replica count${lower}${single}.`;
 }
 
-/** The check proper, for one workload and the PDBs selecting it. */
-export function checkDisruption<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[]): DraftFinding<S>[] {
+/**
+ * The check proper, for one PDB and the workloads it selects. The disruption controller counts
+ * every pod the PDB selects, so a PDB shared by several workloads is judged at the sum of their
+ * lowest counts; each workload with pods gets its own finding naming the PDB.
+ */
+export function checkDisruption<S>(pdb: Pdb<S>, members: readonly Member<S>[]): DraftFinding<S>[] {
+    const budget = budgetOf(pdb);
+    let total = 0;
+    for (const member of members) {
+        total += member.replicas.lowest;
+    }
     // No pods, nothing to evict: a scaled-to-zero workload never blocks a drain.
-    if (replicas.count === 0) {
+    if (budget === undefined || total === 0 || allowedDisruptions(budget, total) >= 1) {
         return [];
     }
+    const shared = members.length > 1;
+    const breakdown = shared ? ` (${members.map((m) => `${describe(m.workload.ref)}: ${m.replicas.lowest}`).join(", ")})` : "";
     const findings: DraftFinding<S>[] = [];
-    for (const pdb of selecting) {
-        const budget = budgetOf(pdb);
-        if (budget === undefined || allowedDisruptions(budget, replicas.count) >= 1) {
+    for (const { workload, replicas } of members) {
+        if (replicas.lowest === 0) {
             continue;
         }
+        const at = shared ? `with ${counted(total, true)}${breakdown}` : `at ${pluralReplicas(total)} (${lowestBasis(replicas)})`;
         findings.push({
             rule: RULE,
             object: workload.ref,
-            related: [pdb.ref, ...hpaRefs(replicas)],
+            related: [pdb.ref, ...members.filter((m) => m.workload !== workload).map((m) => m.workload.ref), ...hpaRefs(replicas)],
             message:
-                `${describe(pdb.ref)} allows no voluntary disruption of ${describe(workload.ref)} at ${pluralReplicas(replicas.count)} (${replicaBasis(replicas)}): ` +
-                `${reason(budget, replicas.count)}; node drains and node upgrades hang on it. ${fix(budget, replicas.count)}`,
+                `${describe(pdb.ref)} allows no voluntary disruption of ${describe(workload.ref)} ${at}: ` +
+                `${reason(budget, total, shared)}; node drains and node upgrades hang on it. ${fix(budget, total)}`,
             source: workload.source,
         });
     }
     return findings;
+}
+
+/**
+ * A workload whose pods more than one PDB selects. The eviction API refuses to evict such a pod
+ * at all ("This pod has more than one PodDisruptionBudget, which the eviction subresource does
+ * not support"), so a drain fails on it however lenient each budget is.
+ */
+export function overlappingPdbs<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[]): DraftFinding<S> | undefined {
+    if (selecting.length < 2 || replicas.count === 0) {
+        return undefined;
+    }
+    return {
+        rule: RULE,
+        object: workload.ref,
+        related: selecting.map((p) => p.ref),
+        message:
+            `${describe(workload.ref)} is selected by ${selecting.length} PodDisruptionBudgets (${selecting.map((p) => describe(p.ref)).join(", ")}): ` +
+            'the eviction API refuses to evict a pod covered by more than one ("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support"), ' +
+            "so node drains and node upgrades fail on its pods. Fix: keep one PodDisruptionBudget over these pods (merge the budgets, or narrow the selectors so they do not overlap).",
+        source: workload.source,
+    };
 }
 
 /** A PDB whose minAvailable/maxUnavailable the API server would reject. `selected` are the workloads it selects. */

@@ -39,8 +39,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Label values must be strings; YAML scalars such as `1` or `true` are read as their text, as kubectl would reject them anyway. */
+/**
+ * Label values must be strings; YAML scalars such as `1` or `true` are read as their text, as
+ * kubectl would reject them anyway. A null (`app:` with nothing after it) is the empty string:
+ * that is how the API server decodes it, so `{app: }` selects pods labelled `app=""`, not all pods.
+ */
 function scalarText(value: unknown): string | undefined {
+    if (value === null) {
+        return "";
+    }
     return typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
 }
 
@@ -56,7 +63,8 @@ function allStrings(raw: Record<string, unknown>): boolean {
 }
 
 /**
- * Reads a `labels`/`matchLabels` map; non-scalar values are dropped (they cannot match anything).
+ * Reads a `labels`/`matchLabels` map; values that are maps or lists are dropped (the API server
+ * rejects them; a PDB selector carrying one is reported by `parseSelector`).
  * A map that is already all strings, the usual case, is used as it is rather than copied.
  */
 export function readLabels(raw: unknown): Labels {
@@ -115,6 +123,13 @@ export function parseSelector(raw: unknown, emptyMatchesEverything: boolean): Pa
     }
     if (raw.matchLabels !== undefined && raw.matchLabels !== null && !isRecord(raw.matchLabels)) {
         return malformed("selector.matchLabels must be a map of label to value");
+    }
+    if (isRecord(raw.matchLabels)) {
+        // Dropping such a label would widen the selector, possibly to every pod in the namespace.
+        const bad = Object.entries(raw.matchLabels).find(([, value]) => scalarText(value) === undefined);
+        if (bad) {
+            return malformed(`selector.matchLabels.${bad[0]} is ${show(bad[1])}; a label value must be a string`);
+        }
     }
     const rawExpressions = raw.matchExpressions ?? [];
     if (!Array.isArray(rawExpressions)) {

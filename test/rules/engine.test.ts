@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { evaluate, parseExemptionPattern } from "../../policies/rules";
 import { resolveOptions } from "../../policies/rules/options";
-import { check, deployment, hpa, objectsOf, pdbFor, statefulSet } from "./fixtures";
+import { check, deployment, hpa, objectsOf, pdb, pdbFor, statefulSet } from "./fixtures";
 
 /** A workload that breaks all three rules (3 replicas, Recreate, a PDB that blocks is added separately). */
 function broken(name: string, namespace: string) {
@@ -96,9 +96,22 @@ describe("rules: engine options and behaviour", () => {
             { ...pdbFor("x", { maxUnavailable: 1 }), metadata: { name: "in" }, spec: { maxUnavailable: 1, selector: { matchExpressions: [{ key: "app", operator: "In", values: ["app-8", "app-9"] }] } } },
             { ...pdbFor("x", { maxUnavailable: 1 }), metadata: { name: "odd" }, spec: { maxUnavailable: 1, selector: { matchExpressions: [{ key: "team", operator: "Exists" }, { key: "team", operator: "NotIn", values: ["even"] }] } } },
         );
-        const uncovered = new Set(check(objects).map((f) => f.object.name));
+        const uncovered = new Set(check(objects).filter((f) => f.rule === "workload-has-pdb").map((f) => f.object.name));
         assert.equal(uncovered.size, 99, "100 even apps, minus app-8");
         assert.ok(!uncovered.has("app-8") && !uncovered.has("app-7") && !uncovered.has("app-9") && uncovered.has("app-10"));
+    });
+
+    it("matches exactly when every selector leads with a label all workloads share (Helm's release label first)", () => {
+        const objects: unknown[] = [];
+        for (let i = 0; i < 50; i++) {
+            const labels = { "app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": `svc-${i}` };
+            objects.push(deployment(`svc-${i}`, { replicas: 2, labels }));
+            if (i !== 13) {
+                objects.push(pdb(`svc-${i}`, { selector: { matchLabels: labels }, maxUnavailable: 1 }));
+            }
+        }
+        assert.deepEqual(objectsOf(check(objects).filter((f) => f.rule === "workload-has-pdb")), ["Deployment default/svc-13"]);
+        assert.deepEqual(check(objects).filter((f) => f.rule === "pdb-allows-disruption"), []);
     });
 
     it("refuses nonsensical options", () => {

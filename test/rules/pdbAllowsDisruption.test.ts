@@ -64,11 +64,43 @@ describe("rules: pdb-allows-disruption", () => {
         const strict = pdb("strict", { selector: { matchLabels: { tier: "frontend" } }, minAvailable: "100%" });
         const blocking = pdb("blocking", { selector: {}, maxUnavailable: 0 });
         assert.deepEqual(findingsOf(RULE, [web, lenient]), []);
-        const findings = findingsOf(RULE, [web, lenient, strict, blocking]);
+        const findings = findingsOf(RULE, [web, lenient, strict, blocking]).filter((f) => /allows no voluntary disruption/.test(f.message));
         assert.deepEqual(
             findings.map((f) => f.related[0].name),
             ["blocking", "strict"],
         );
+    });
+
+    it("several PDBs over one workload are a finding however lenient each is: the eviction API refuses such pods", () => {
+        const web = deployment("web", { replicas: 3, labels: { app: "web", tier: "frontend" } });
+        const byApp = pdb("by-app", { selector: { matchLabels: { app: "web" } }, maxUnavailable: 1 });
+        const byTier = pdb("by-tier", { selector: { matchLabels: { tier: "frontend" } }, maxUnavailable: 1 });
+        const [finding, ...rest] = findingsOf(RULE, [web, byApp, byTier]);
+        assert.equal(rest.length, 0);
+        assert.deepEqual(finding.object, { kind: "Deployment", namespace: "default", name: "web" });
+        assert.deepEqual(finding.related.map((r) => r.name), ["by-app", "by-tier"]);
+        assert.match(finding.message, /selected by 2 PodDisruptionBudgets .*This pod has more than one PodDisruptionBudget.*Fix: keep one PodDisruptionBudget/);
+        assert.deepEqual(findingsOf(RULE, [deployment("web", { replicas: 0, labels: { app: "web", tier: "frontend" } }), byApp, byTier]), [], "no pods, nothing to evict");
+    });
+
+    it("a PDB shared by several workloads is judged over all the pods it selects, as the disruption controller counts them", () => {
+        const a = deployment("a", { replicas: 2, labels: { app: "a", tier: "x" } });
+        const b = deployment("b", { replicas: 2, labels: { app: "b", tier: "x" } });
+        const shared = (budget: Record<string, unknown>) => pdb("tier-x", { selector: { matchLabels: { tier: "x" } }, ...budget });
+        assert.deepEqual(findingsOf(RULE, [a, b, shared({ minAvailable: 3 })]), [], "4 pods, minAvailable 3: one eviction left");
+        assert.deepEqual(findingsOf(RULE, [a, b, shared({ minAvailable: "75%" })]), [], "75% of 4 is 3");
+        const findings = findingsOf(RULE, [a, b, shared({ minAvailable: 4 })]);
+        assert.deepEqual(objectsOf(findings), ["Deployment default/a", "Deployment default/b"]);
+        assert.match(findings[0].message, /allows no voluntary disruption of Deployment default\/a with the 4 pods it selects \(Deployment default\/a: 2, Deployment default\/b: 2\): its minAvailable: 4 equals the 4 pods it selects/);
+        assert.deepEqual(findings[0].related.map((r) => r.name), ["tier-x", "b"]);
+    });
+
+    it("judges at the HPA floor even when replicas is set higher: the HPA may scale down to it", () => {
+        const scaler = hpa("web", { kind: "Deployment", name: "web" }, 2);
+        const [finding, ...rest] = judge(3, { minAvailable: 2 }, [scaler]);
+        assert.equal(rest.length, 0);
+        assert.match(finding.message, /at 2 replicas \(the floor HorizontalPodAutoscaler default\/web may scale it down to, from replicas: 3\)/);
+        assert.deepEqual(judge(3, { maxUnavailable: 1 }, [scaler]), []);
     });
 
     it("a PDB that selects nothing, or another namespace, is not judged against the workload", () => {

@@ -63,6 +63,12 @@ describe("rules: label selectors", () => {
         }
     });
 
+    it("a null label value (`app:` with nothing after it) is the empty string, as the API server reads it, never a wildcard", () => {
+        assert.ok(!selects({ matchLabels: { app: null } }), "app=web is not app=\"\"");
+        assert.ok(selects({ matchLabels: { app: null } }, { app: "" }));
+        assert.ok(!selects({ matchLabels: { app: null } }, {}), "the label must exist");
+    });
+
     it("policy/v1beta1: an empty selector selects nothing", () => {
         assert.ok(!matches(parseSelector({}, false).selector, labels));
     });
@@ -77,6 +83,8 @@ describe("rules: label selectors", () => {
             [{ matchExpressions: [{ key: "app", operator: "In" }] }, /non-empty list/],
             [{ matchExpressions: [{ key: "app", operator: "Exists", values: ["web"] }] }, /must not list values/],
             [{ matchExpressions: [{ operator: "Exists" }] }, /non-empty "key"/],
+            [{ matchLabels: { app: { name: "web" } } }, /matchLabels\.app is \{"name":"web"\}; a label value must be a string/],
+            [{ matchLabels: { app: ["web"] } }, /matchLabels\.app is \["web"\]/],
         ];
         for (const [raw, expected] of cases) {
             const parsed = parseSelector(raw, true);
