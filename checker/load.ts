@@ -22,7 +22,7 @@ export interface LoadResult {
     objects: SourcedObject<ManifestSource>[];
     /** Problems with the input; any problem makes the run a usage error (exit 2). */
     errors: string[];
-    /** Non-empty YAML documents read, to tell an empty input from one without checked kinds. */
+    /** Non-empty YAML documents read, to tell input with no documents at all from one holding only empty Lists. */
     documents: number;
 }
 
@@ -142,38 +142,75 @@ function systemReason(e: unknown): string {
     return (code && reasons[code]) ?? (e instanceof Error ? e.message : String(e));
 }
 
-/** Manifest files under `directory`, recursively, sorted by path so results never depend on the file system's order. */
-export function manifestFilesUnder(directory: string): string[] {
+/** Why a path cannot be read: a broken symbolic link says where it points, anything else the system's reason. */
+function entryReason(full: string, e: unknown): string {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        try {
+            return `it is a symbolic link to ${fs.readlinkSync(full)}, which does not exist`;
+        } catch {
+            // Not a link after all (or gone meanwhile): the plain reason is all there is to say.
+        }
+    }
+    return systemReason(e);
+}
+
+/**
+ * Manifest files under `directory`, recursively, sorted by path so results never depend on the
+ * file system's order. An entry that cannot be read (a broken symbolic link named `*.yaml`, an
+ * unreadable subdirectory) is reported in `errors` under its own path, and the rest is still
+ * searched: the message must point at the entry to fix, not at the directory named on the command line.
+ */
+export function manifestFilesUnder(directory: string, errors: string[]): string[] {
     const files: string[] = [];
-    const entries = fs.readdirSync(directory, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let entries: fs.Dirent[];
+    try {
+        entries = fs.readdirSync(directory, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+        errors.push(`cannot read ${directory}: ${systemReason(e)}`);
+        return files;
+    }
     for (const entry of entries) {
         const full = path.join(directory, entry.name);
         if (entry.isDirectory()) {
-            files.push(...manifestFilesUnder(full));
-        } else if (MANIFEST_EXTENSIONS.has(path.extname(entry.name).toLowerCase()) && (entry.isFile() || fs.statSync(full).isFile())) {
-            files.push(full);
+            files.push(...manifestFilesUnder(full, errors));
+        } else if (MANIFEST_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+            if (entry.isFile()) {
+                files.push(full);
+                continue;
+            }
+            // A symbolic link (or other special entry): followed when it leads to a file; links to directories are not searched.
+            try {
+                if (fs.statSync(full).isFile()) {
+                    files.push(full);
+                }
+            } catch (e) {
+                errors.push(`cannot read ${full}: ${entryReason(full, e)}`);
+            }
         }
     }
     return files;
 }
 
-/** The files a PATH argument stands for, or an error message. `-` is handled by the caller. */
-export function expandPath(argument: string): { files: string[] } | { error: string } {
+/**
+ * The files a PATH argument stands for, and the reasons some of it cannot be read (every reason,
+ * so one run lists them all). `-` is handled by the caller.
+ */
+export function expandPath(argument: string): { files: string[]; errors: string[] } {
     let stats: fs.Stats;
     try {
         stats = fs.statSync(argument);
     } catch (e) {
-        return { error: `cannot read ${argument}: ${systemReason(e)}` };
+        return { files: [], errors: [`cannot read ${argument}: ${entryReason(argument, e)}`] };
     }
     if (!stats.isDirectory()) {
-        return { files: [argument] };
+        return { files: [argument], errors: [] };
     }
-    try {
-        const files = manifestFilesUnder(argument);
-        return files.length > 0 ? { files } : { error: `no .yaml or .yml files under ${argument}` };
-    } catch (e) {
-        return { error: `cannot read ${argument}: ${systemReason(e)}` };
+    const errors: string[] = [];
+    const files = manifestFilesUnder(argument, errors);
+    if (files.length === 0 && errors.length === 0) {
+        errors.push(`no .yaml or .yml files under ${argument}`);
     }
+    return { files, errors };
 }
 
 function merge(into: LoadResult, from: LoadResult): void {
@@ -185,10 +222,16 @@ function merge(into: LoadResult, from: LoadResult): void {
     into.documents += from.documents;
 }
 
+/** How a PATH is named in messages: `-` is stdin. */
+function sourceName(argument: string): string {
+    return argument === "-" ? STDIN_NAME : argument;
+}
+
 /**
- * Loads every PATH (`-` is stdin, read once by `readStdin`). Input that yields no YAML document
- * at all is an error: an empty pipe usually means the command before it failed, and a pre-flight
- * check must not pass on nothing.
+ * Loads every PATH (`-` is stdin, read once by `readStdin`). Input that yields no Kubernetes object
+ * at all, across all PATHs, is an error: an empty pipe usually means the command before it failed,
+ * `kubectl get ... -o yaml` prints an empty List for a wrong context or namespace, and a pre-flight
+ * check must not pass on nothing. Objects of kinds the rules ignore (a ConfigMap) do count as read.
  */
 export async function loadPaths(paths: readonly string[], readStdin: () => Promise<string>): Promise<LoadResult> {
     const result: LoadResult = { objects: [], errors: [], documents: 0 };
@@ -206,10 +249,7 @@ export async function loadPaths(paths: readonly string[], readStdin: () => Promi
             continue;
         }
         const expanded = expandPath(argument);
-        if ("error" in expanded) {
-            result.errors.push(expanded.error);
-            continue;
-        }
+        result.errors.push(...expanded.errors);
         for (const file of expanded.files) {
             try {
                 merge(result, parseManifests(fs.readFileSync(file, "utf8"), file));
@@ -218,8 +258,15 @@ export async function loadPaths(paths: readonly string[], readStdin: () => Promi
             }
         }
     }
-    if (result.errors.length === 0 && result.documents === 0) {
-        result.errors.push(`no YAML documents in ${paths.join(", ")}`);
+    // Only when everything was readable: otherwise the errors above already explain the missing objects.
+    if (result.errors.length === 0 && result.objects.length === 0) {
+        const sources = paths.map(sourceName).join(", ");
+        result.errors.push(
+            result.documents === 0
+                ? `no YAML documents in ${sources}, so there is nothing to check`
+                : `no Kubernetes objects in ${sources}, only empty Lists, so there is nothing to check; ` +
+                      "kubectl prints an empty List when the context or namespace is wrong",
+        );
     }
     return result;
 }

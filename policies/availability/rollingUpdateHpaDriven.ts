@@ -6,7 +6,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { AVAILABILITY_CONFIG_SCHEMA, AvailabilityPolicyConfig, engineOptionsFor } from "../support/config";
 import { checkStack } from "../support/kubernetes";
-import { KUBERNETES_TYPES } from "../support/types";
+import { availabilityKindOf } from "../support/types";
 
 /** A Deployment whose HPA floor reaches `replicaThreshold` rolls with maxUnavailable 0 and a positive surge. */
 export const rollingUpdateHpaDriven: StackValidationPolicy = {
@@ -21,7 +21,8 @@ export const rollingUpdateHpaDriven: StackValidationPolicy = {
         const options = engineOptionsFor("rolling-update-max-unavailable-zero", args.getConfig<AvailabilityPolicyConfig>());
         const withHpas = checkStack(args.resources, options);
         const withoutHpas = checkStack(
-            args.resources.filter((r) => r.type !== KUBERNETES_TYPES.horizontalPodAutoscaler),
+            // Every HPA version, as checkStack reads them all.
+            args.resources.filter((r) => availabilityKindOf(r.type) !== "HorizontalPodAutoscaler"),
             options,
         );
         const seenByResourcePolicy = new Set(withoutHpas.findings.map((f) => f.source));

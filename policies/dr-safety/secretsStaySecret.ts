@@ -15,36 +15,72 @@ import { SECRET_BEARING_TYPES } from "../support/types";
 
 /** Settings of the policy. */
 export interface SecretsPolicyConfig {
-    /** Name endings of local commands whose stdout is a credential (default -kubeconfig, -talosconfig, -secrets). */
+    /** Name endings of local commands whose stdout is a credential (default -kubeconfig, -talosconfig, -secrets, -bundle, -config). */
     readonly commandNameSuffixes?: readonly string[];
+    /**
+     * Name endings of local commands whose stdout carries no credential although the name also
+     * ends in one of `commandNameSuffixes` (default -apply-config, -vault-config); these win.
+     */
+    readonly plainCommandNameSuffixes?: readonly string[];
 }
 
-const DEFAULT_COMMAND_SUFFIXES = ["-kubeconfig", "-talosconfig", "-secrets"];
+/**
+ * What the program's credential commands print: `-bundle` is the Talos secrets bundle
+ * (components/cluster/talosSecrets.ts) and `-config` a node's machine config
+ * (components/cluster/talosNode.ts), which holds the cluster CAs' private keys and join tokens.
+ */
+const DEFAULT_COMMAND_SUFFIXES = ["-kubeconfig", "-talosconfig", "-secrets", "-bundle", "-config"];
 
-/** The output of a resource that must be secret and what it carries; undefined when the resource carries no credential. */
-function secretOutputsOf(type: string, name: string, config: SecretsPolicyConfig): { output: string; carries: string } | undefined {
+/**
+ * `-config` also ends the names of commands that only print a status line: `<node>-apply-config`
+ * (ISO boot applies the machine config; components/cluster/talosNode.ts) and `openbao-vault-config`
+ * (re-runs the vault-config Job; components/restore/openbaoRecovery.ts). Marking those secret would
+ * hide useful logs for nothing, so they are exempt by name.
+ */
+const DEFAULT_PLAIN_COMMAND_SUFFIXES = ["-apply-config", "-vault-config"];
+
+/** What a default credential ending's stdout is, for messages; other endings are described by their name. */
+const CARRIED_BY_SUFFIX: Readonly<Record<string, string>> = {
+    "-bundle": "a Talos secrets bundle document",
+    "-config": "a Talos machine config document",
+};
+
+/**
+ * The output of a resource that must be secret and what it carries; undefined when the resource
+ * carries no credential, or a string saying why a credential-like name is exempt.
+ */
+function secretOutputsOf(type: string, name: string, config: SecretsPolicyConfig): { output: string; carries: string } | string | undefined {
     if (type === SECRET_BEARING_TYPES.apiToken) {
         return { output: "value", carries: "a Cloudflare API token" };
     }
-    const suffix = (config.commandNameSuffixes ?? DEFAULT_COMMAND_SUFFIXES).find((s) => name.endsWith(s));
-    if (type === SECRET_BEARING_TYPES.command && suffix !== undefined) {
-        return { output: "stdout", carries: `a ${suffix.slice(1)} document` };
+    if (type !== SECRET_BEARING_TYPES.command) {
+        return undefined;
     }
-    return undefined;
+    const suffix = (config.commandNameSuffixes ?? DEFAULT_COMMAND_SUFFIXES).find((s) => name.endsWith(s));
+    if (suffix === undefined) {
+        return undefined;
+    }
+    const plain = (config.plainCommandNameSuffixes ?? DEFAULT_PLAIN_COMMAND_SUFFIXES).find((s) => name.endsWith(s));
+    if (plain !== undefined) {
+        return `${name} ends in ${plain}, listed in plainCommandNameSuffixes as printing no credential`;
+    }
+    return { output: "stdout", carries: CARRIED_BY_SUFFIX[suffix] ?? `a ${suffix.slice(1)} document` };
 }
 
-/** Commands printing kubeconfigs, talosconfigs or secrets, and Cloudflare API tokens, mark those outputs secret. */
+/** Commands printing kubeconfigs, talosconfigs, secrets, Talos secrets bundles or machine configs, and Cloudflare API tokens, mark those outputs secret. */
 export const secretsStaySecret: ResourceValidationPolicy = {
     name: "secrets-stay-secret",
     description:
         "Credential-carrying outputs are listed in additionalSecretOutputs: stdout of command:local:Command resources whose " +
-        "names end in -kubeconfig, -talosconfig or -secrets, and value of cloudflare:index/apiToken:ApiToken. Policies cannot " +
+        "names end in -kubeconfig, -talosconfig, -secrets, -bundle (Talos secrets bundle) or -config (Talos machine config), " +
+        "except -apply-config and -vault-config (status lines), and value of cloudflare:index/apiToken:ApiToken. Policies cannot " +
         "see whether a value is secret (@pulumi/policy unwraps secrets before validation), so the stack outputs kubeconfig " +
         "and talosconfig are not checked here.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             commandNameSuffixes: { type: "array", items: { type: "string", minLength: 1 }, default: DEFAULT_COMMAND_SUFFIXES },
+            plainCommandNameSuffixes: { type: "array", items: { type: "string", minLength: 1 }, default: DEFAULT_PLAIN_COMMAND_SUFFIXES },
         },
     },
     remediationSteps: 'Add the output to the resource option additionalSecretOutputs, e.g. { additionalSecretOutputs: ["stdout"] }.',
@@ -52,6 +88,9 @@ export const secretsStaySecret: ResourceValidationPolicy = {
         const expected = secretOutputsOf(args.type, args.name, args.getConfig<SecretsPolicyConfig>());
         if (expected === undefined) {
             return args.notApplicable("applies to credential-carrying commands and API tokens only");
+        }
+        if (typeof expected === "string") {
+            return args.notApplicable(expected);
         }
         if (!args.opts.additionalSecretOutputs.includes(expected.output)) {
             reportViolation(

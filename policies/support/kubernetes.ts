@@ -6,7 +6,7 @@
  */
 import { PolicyProviderResource } from "@pulumi/policy";
 import { DEFAULT_NAMESPACE, Finding, RuleEngineOptions, SourcedObject, evaluate } from "../rules";
-import { AVAILABILITY_TYPES, kubernetesTypeOf } from "./types";
+import { availabilityKindOf, kubernetesTypeOf } from "./types";
 import { UnknownValueError, isUnknownValueError, withContext } from "./unknowns";
 
 /** The parts of a Pulumi resource the conversion reads (a stack policy's PolicyResource, or a resource policy's args). */
@@ -134,7 +134,7 @@ export interface StackCheck {
 function byCluster(resources: readonly KubernetesResourceView[]): Map<string, KubernetesResourceView[]> {
     const clusters = new Map<string, KubernetesResourceView[]>();
     for (const resource of resources) {
-        if (AVAILABILITY_TYPES.has(resource.type)) {
+        if (availabilityKindOf(resource.type) !== undefined) {
             const key = resource.provider?.urn ?? "";
             const cluster = clusters.get(key);
             if (cluster) {

@@ -1,15 +1,18 @@
 /** Pulumi type tokens the policies look at. */
+import { CheckedKind } from "../rules";
+import { checkedKindOf } from "../rules/objects";
 
-/** Kubernetes workloads, budgets and autoscalers: what the availability rules read. */
+/**
+ * The current API version of each Kubernetes kind the availability rules read. The stack
+ * policies read every API version the rule engine accepts (see `availabilityKindOf`); these are
+ * for the resource policy, which judges `apps/v1` Deployments, and for tests.
+ */
 export const KUBERNETES_TYPES = {
     deployment: "kubernetes:apps/v1:Deployment",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     podDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
     horizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
 } as const;
-
-/** Every type the availability rules read, as a set for lookups. */
-export const AVAILABILITY_TYPES: ReadonlySet<string> = new Set(Object.values(KUBERNETES_TYPES));
 
 /** Resources that hold backups. */
 export const BACKUP_HOLDER_TYPES = {
@@ -37,4 +40,15 @@ export function kubernetesTypeOf(type: string): { apiVersion: string; kind: stri
     }
     const [, groupVersion, kind] = match;
     return { apiVersion: groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion, kind };
+}
+
+/**
+ * The kind the availability rules read for a Pulumi type, or undefined when they ignore it. Chosen
+ * by kind and API group exactly as the rule engine chooses manifests (`checkedKindOf`), so every
+ * version the engine accepts counts: an `autoscaling/v1` HPA sets a replica floor just as an
+ * `autoscaling/v2` one does, and a CRD that reuses a kind name in another group is ignored.
+ */
+export function availabilityKindOf(type: string): CheckedKind | undefined {
+    const kubernetesType = kubernetesTypeOf(type);
+    return kubernetesType && checkedKindOf(kubernetesType);
 }

@@ -111,6 +111,19 @@ metadata:
             assert.equal(r.code, 2);
             assert.match(r.stderr, /<stdin>: no input/);
         });
+
+        it("the empty List kubectl prints for a wrong context: a pre-flight must not pass on nothing", async () => {
+            const r = await runChecker(["-"], "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n");
+            assert.equal(r.code, 2, r.stdout);
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, /cannot check the input:\n {2}no Kubernetes objects in <stdin>, only empty Lists, so there is nothing to check; kubectl prints an empty List when the context or namespace is wrong\n/);
+        });
+
+        it("only ConfigMaps: read, nothing to check, and that is a pass", async () => {
+            const r = await runChecker(["-"], "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n");
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /^Checked 0 Deployments, .*: no findings\.\n$/);
+        });
     });
 
     it("--help exits 0 and documents the exit codes", async () => {

@@ -172,3 +172,40 @@ describe("policies: rolling-update-max-unavailable-zero (resource) and rolling-u
         assert.match(stack.violations[0].message, /HPA-driven: HorizontalPodAutoscaler default\/driven has minReplicas 2/);
     });
 });
+
+describe("policies: every API version the rule engine accepts", () => {
+    it("HPAs of autoscaling/v1, v2beta1 and v2beta2 set the replica floor, and a policy/v1beta1 PDB covers, like their current versions", async () => {
+        /** `object` as a Pulumi resource of the given API version: the type token carries it, as @pulumi/kubernetes registers it. */
+        const at = (apiVersion: string, object: Record<string, unknown>): HarnessResource => {
+            const kind = object.kind as string;
+            const name = `${kind.toLowerCase()}-${apiVersion.replace("/", "-")}-${(object.metadata as { name: string }).name}`;
+            return { type: `kubernetes:${apiVersion}:${kind}`, name, props: { ...object, apiVersion } };
+        };
+        for (const version of ["autoscaling/v1", "autoscaling/v2beta1", "autoscaling/v2beta2"]) {
+            // One declared replica: only the HPA's minReplicas 3 makes web a multi-replica workload.
+            const web = k8s(deployment("web", { replicas: 1, namespace: "shop" }));
+            const floor = at(version, hpa("web", { kind: "Deployment", name: "web" }, 3, "shop"));
+            const uncovered = await runStackPolicy(workloadHasPdb, [web, floor]);
+            assert.deepEqual(uncovered.violations.map((v) => v.urn), [urnFor(web)], `${version}: the HPA floor was lost`);
+            assert.match(uncovered.violations[0].message, /Deployment shop\/web runs 3 replicas/);
+
+            // minAvailable 2 blocks the one declared replica but leaves one eviction at the HPA floor of 3.
+            const roomy = await runStackPolicy(pdbAllowsDisruption, [web, floor, k8s(pdbFor("web", { minAvailable: 2 }, "shop"))]);
+            assert.deepEqual(roomy.violations, [], `${version}: the PDB was judged below the HPA floor`);
+
+            // The stack policy takes every HPA version away to find what the resource policy already saw.
+            const driven = k8s(deployment("driven", { replicas: 1, namespace: "shop", strategy: null }));
+            const rollout = await runStackPolicy(rollingUpdateHpaDriven, [driven, at(version, hpa("driven", { kind: "Deployment", name: "driven" }, 2, "shop"))]);
+            assert.deepEqual(rollout.violations.map((v) => v.urn), [urnFor(driven)], `${version}: the HPA-driven rollout finding was lost`);
+        }
+
+        const web = k8s(deployment("web", { replicas: 3, namespace: "shop" }));
+        const covered = await runStackPolicy(workloadHasPdb, [web, at("policy/v1beta1", pdbFor("web", { maxUnavailable: 1 }, "shop"))]);
+        assert.deepEqual(covered.violations, [], "a policy/v1beta1 PDB covers the workload");
+
+        // A custom resource that merely reuses the kind name, in another API group, is not an HPA.
+        const impostor = { type: "kubernetes:example.com/v1:HorizontalPodAutoscaler", name: "impostor", props: hpa("web", { kind: "Deployment", name: "web" }, 3, "shop") };
+        const single = k8s(deployment("web", { replicas: 1, namespace: "shop" }));
+        assert.deepEqual((await runStackPolicy(workloadHasPdb, [single, impostor])).violations, []);
+    });
+});

@@ -38,6 +38,35 @@ describe("policies: secrets-stay-secret", () => {
         });
     }
 
+    for (const [name, carries] of [
+        ["prod-talos-secrets-bundle", "a Talos secrets bundle document"],
+        ["prod-control-plane-1-config", "a Talos machine config document"],
+        ["prod-worker-3-config", "a Talos machine config document"],
+    ]) {
+        it(`a command named ${name} (as components/cluster names it) marks stdout secret: it prints ${carries}`, async () => {
+            const resource = { type: SECRET_BEARING_TYPES.command, name, props: { create: "talosctl gen ..." } };
+            const plain = await runResourcePolicy(secretsStaySecret, resource);
+            assert.deepEqual(
+                plain.violations.map((v) => v.message),
+                [
+                    `${name}'s stdout carries ${carries} but is not marked secret, so it would be stored in plain text in the state ` +
+                        'and shown in logs. Fix: add additionalSecretOutputs: ["stdout"] to its resource options.',
+                ],
+            );
+            assert.deepEqual((await runResourcePolicy(secretsStaySecret, { ...resource, opts: { additionalSecretOutputs: ["stdout"] } })).violations, []);
+        });
+    }
+
+    it("commands that end in -config but print a status line (-apply-config, -vault-config) are exempt; the exemptions are configurable", async () => {
+        for (const name of ["prod-control-plane-1-apply-config", "openbao-vault-config"]) {
+            const outcome = await runResourcePolicy(secretsStaySecret, { type: SECRET_BEARING_TYPES.command, name });
+            assert.deepEqual(outcome.violations, []);
+            assert.match(outcome.notApplicable[0], new RegExp(`^${name} ends in -(apply|vault)-config, listed in plainCommandNameSuffixes as printing no credential$`));
+        }
+        const apply = { type: SECRET_BEARING_TYPES.command, name: "prod-worker-1-apply-config" };
+        assert.equal((await runResourcePolicy(secretsStaySecret, apply, { plainCommandNameSuffixes: [] })).violations.length, 1);
+    });
+
     it("a value that is secret on the wire does not count: the option is what policies can see", async () => {
         const outcome = await runResourcePolicy(secretsStaySecret, { type: SECRET_BEARING_TYPES.command, name: "x-kubeconfig", props: { stdout: secret("kubeconfig") } });
         assert.equal(outcome.violations.length, 1);

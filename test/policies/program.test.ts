@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { RESOURCE_POLICIES, STACK_POLICIES } from "../../policies/all";
+import { BACKUP_HOLDER_TYPES } from "../../policies/support/types";
 import { RecordedResource, SimulationResult } from "../../rehearsal/simulate";
 import { FAKE_HCLOUD_TOKEN } from "../support/config";
 import { simulateOk } from "../support/simulation";
@@ -48,20 +49,28 @@ describe("policies: the real program passes the whole pack", function () {
     it("no resource policy reports a violation or an advisory", async () => {
         const byUrn = new Map(prod.resources.map((r) => [r.urn, r]));
         const problems: string[] = [];
-        const examined = new Map<string, number>();
+        // Policy name -> names of the resources it examined (did not call notApplicable for).
+        const examined = new Map<string, string[]>();
         for (const resource of prod.resources) {
             for (const policy of RESOURCE_POLICIES) {
                 const outcome = await runResourcePolicy(policy, asPolicyResource(resource, byUrn, "inputs"));
                 problems.push(...describeOutcome(policy.name, outcome));
                 if (outcome.notApplicable.length === 0) {
-                    examined.set(policy.name, (examined.get(policy.name) ?? 0) + 1);
+                    examined.set(policy.name, [...(examined.get(policy.name) ?? []), resource.name]);
                 }
             }
         }
         assert.deepEqual(problems, []);
-        // Guards against a vacuous pass: the credential commands and the firewall were really looked at.
-        assert.ok((examined.get("secrets-stay-secret") ?? 0) >= 2, "no kubeconfig/talosconfig command examined");
-        assert.equal(examined.get("api-firewall-not-world-open"), 1);
+        // Guards against a vacuous pass: the credential commands, the backup holders and the firewall were really looked at.
+        const secretsExamined = examined.get("secrets-stay-secret") ?? [];
+        for (const name of ["prod-bootstrap-kubeconfig", "prod-talos-secrets-talosconfig", "prod-talos-secrets-bundle", "prod-control-plane-1-config", "prod-worker-1-config"]) {
+            assert.ok(secretsExamined.includes(name), `secrets-stay-secret did not examine ${name}; it examined ${secretsExamined.join(", ")}`);
+        }
+        const backupHolders = prod.resources.filter((r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket || r.type === BACKUP_HOLDER_TYPES.cnpgCluster);
+        assert.ok(backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket), "the program registers no R2 bucket");
+        assert.ok(backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.cnpgCluster), "the program registers no recovered CNPG cluster");
+        assert.deepEqual(examined.get("backups-protected"), backupHolders.map((r) => r.name), "backups-protected must examine the R2 bucket and every recovered CNPG cluster");
+        assert.equal(examined.get("api-firewall-not-world-open")?.length, 1);
     });
 
     it("no stack policy reports a violation or an advisory", async () => {
