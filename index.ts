@@ -12,6 +12,7 @@ import { GithubCiCredentials } from "./components/ci/githubCiCredentials";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
 import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
+import { KustomizationRelease, heldKustomizations } from "./components/gitops/kustomizationRelease";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
 import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
@@ -26,9 +27,10 @@ const cluster = existingKubeconfig ? undefined : new TalosCluster(config.cluster
 const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig });
 const clusterKubeconfig = cluster ? cluster.kubeconfig : pulumi.secret(existingKubeconfig!);
 
-// 2. Namespaces the program writes into before Flux exists.
+// 2. Namespaces the program writes into before Flux exists. A running cluster has them: creating
+// one there would fail (it exists), and its stack must never own it.
 const namespaces = new ClusterNamespaces("namespaces", {
-    names: [...(config.storage ? storageNamespaces(config.storage) : []), ...(cluster ? ["flux-system", "velero"] : [])],
+    names: cluster ? [...(config.storage ? storageNamespaces(config.storage) : []), "flux-system", "velero"] : [],
     provider,
 });
 
@@ -47,7 +49,10 @@ if (cluster && !repoPassword) {
     pulumi.log.warn("veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`");
 }
 
-// 5. Cilium, Flux, and the Kustomizations in order (rebuild only).
+// 5. Cilium, Flux, and the Kustomizations in order (rebuild only). Those after Velero's are held
+// (suspended) until the restores are done, so nothing Flux creates races them.
+const restoresFromVelero = config.restore.veleroBackup !== "none";
+const held = cluster && restoresFromVelero ? heldKustomizations(config.gitops.kustomizations, config.restore.veleroAfter) : [];
 const gitops = cluster
     ? new GitopsBootstrap("gitops", {
           gitops: config.gitops,
@@ -56,21 +61,37 @@ const gitops = cluster
           kubeconfig: clusterKubeconfig,
           namespaces: namespaces.byName,
           beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : [])],
+          hold: held.map((k) => k.name),
       })
     : undefined;
-const ready = (name: string): pulumi.Resource[] => (gitops?.kustomizationReady[name] ? [gitops.kustomizationReady[name]] : []);
+const readyBeforeRestores = (name: string): pulumi.Resource[] => (gitops?.kustomizationReady[name] ? [gitops.kustomizationReady[name]] : []);
 
 // 6. The restores, each as early as is safe.
 const databases = config.restore.databases;
-const velero = new VeleroRestore("velero", {
-    restore: config.restore,
-    provider,
-    kubeconfig: clusterKubeconfig,
-    veleroReady: [...ready(config.restore.veleroAfter), ...credentials],
-    // Databases come back from their archives, not as Cluster objects from the backup.
-    excludedResources: databases.length ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [],
-});
-new OpenbaoRecovery("openbao", { restore: config.restore, kubeconfig: clusterKubeconfig, after: [velero.done, ...ready(config.restore.openbaoKustomization)] });
+const velero = restoresFromVelero
+    ? new VeleroRestore("velero", {
+          restore: config.restore,
+          provider,
+          kubeconfig: clusterKubeconfig,
+          // A rebuilt Velero needs the credentials this program writes; a running one has its own.
+          veleroReady: cluster ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])] : [],
+          // Databases come back from their archives, not as Cluster objects from the backup.
+          excludedResources: databases.length ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [],
+          scope: cluster ? undefined : pulumi.getStack(),
+      })
+    : undefined;
+const veleroDone = velero ? [velero.done] : [];
+
+// The held Kustomizations resume once Velero has restored (openbao-unseal, app volumes): the
+// vault-config Job in them then restores OpenBao's raft snapshot instead of initializing it.
+const release = held.length
+    ? new KustomizationRelease("gitops-release", { kustomizations: held, kubeconfig: clusterKubeconfig, after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])] })
+    : undefined;
+const ready = (name: string): pulumi.Resource[] => {
+    const done = gitops?.kustomizationReady[name] ?? release?.kustomizationReady[name];
+    return done ? [done] : [];
+};
+new OpenbaoRecovery("openbao", { restore: config.restore, kubeconfig: clusterKubeconfig, after: [...veleroDone, ...ready(config.restore.openbaoKustomization)] });
 if (storage) {
     for (const db of databases) {
         // Validation guarantees a cnpg-format credential Secret in the database's namespace.
@@ -99,7 +120,7 @@ const dns =
         : undefined;
 const ci = config.ci;
 if (cluster && ci?.githubToken) {
-    new GithubCiCredentials("ci", { ci: { ...ci, githubToken: ci.githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig });
+    new GithubCiCredentials("ci", { ci: { ...ci, githubToken: ci.githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig, apiReady: cluster.apiReady });
 } else if (cluster && ci) {
     pulumi.log.warn(`github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${ci.owner}/${ci.repository} (environment ${ci.environment}) are NOT refreshed and CI deploys will fail against the new cluster; set it with \`pulumi config set --secret github:token\` and re-run`);
 }
@@ -116,5 +137,5 @@ export const createdNamespaces = Object.keys(namespaces.byName);
 export const backupBucket = storage?.bucketName;
 export const s3Endpoint = storage?.s3Endpoint;
 export const apiHostname = dns?.apiHostname;
-export const restoredBackup = velero.backupName;
-export const restoreOutcome = velero.outcome;
+export const restoredBackup = velero?.backupName;
+export const restoreOutcome = velero?.outcome;

@@ -29,6 +29,18 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL_SELECTOR = /^[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?(,[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?)*$/;
 /** Talos Image Factory schematic IDs are SHA-256 hex digests. */
 const SCHEMATIC_ID = /^[0-9a-f]{64}$/;
+/** A PCI address as Talos `deviceSelector.busPath` takes it: domain:bus:slot.function. */
+const PCI_BUS_PATH = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+/** PCI bus path of the public NIC on Hetzner Cloud servers (Talos names it enp1s0, not eth0). */
+export const PUBLIC_NIC_BUS_PATH = "0000:01:00.0";
+/** Default PCI bus path of the private-network NIC: enp7s0 is PCI bus 7, slot 0. */
+export const DEFAULT_PRIVATE_NIC_BUS_PATH = "0000:07:00.0";
+/**
+ * Default hcloud-cloud-controller-manager chart version: the newest release (v1.35.0, August
+ * 2026), which supports Kubernetes 1.33-1.36, and the version the platform's Flux HelmRelease pins.
+ */
+export const DEFAULT_HCLOUD_CCM_VERSION = "1.35.0";
 
 /** One group of identical servers. */
 export interface NodePoolConfig {
@@ -57,6 +69,11 @@ export interface ClusterConfig {
     readonly kubernetesVersion: string;
     /** Installer image written to disk (Image Factory image when a schematic is configured). */
     readonly installerImage: string;
+    /**
+     * Image Factory schematic ID (the system extensions), or undefined: then the installer is the
+     * plain image without the extensions the platform needs, and a real run warns.
+     */
+    readonly talosSchematicId?: string;
     /** Hetzner location of servers and floating IP. */
     readonly location: string;
     /** Network zone of the subnet; follows from the location. */
@@ -77,6 +94,16 @@ export interface ClusterConfig {
         readonly podCidr: string;
         /** Service addresses; must not overlap the network or the pods. */
         readonly serviceCidr: string;
+        /**
+         * PCI bus path of the NIC on the private network (enp7s0 = `0000:07:00.0`). Talos configures
+         * it with DHCP; kubelet, etcd and the load balancer's targets use its address.
+         */
+        readonly privateNicBusPath: string;
+    };
+    /** The Hetzner cloud controller, installed before Flux: until it runs, every node is tainted uninitialized. */
+    readonly cloudController: {
+        /** hcloud-cloud-controller-manager chart version (= release version without the v). */
+        readonly version: string;
     };
     /** Who may reach the Kubernetes API (6443) and Talos apid (50000). */
     readonly firewall: {
@@ -190,6 +217,25 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
     }
 
     const apiEndpoint = r.string("apiEndpoint", { default: "floating-ip", oneOf: ["floating-ip", "load-balancer"] }) as ClusterConfig["apiEndpoint"];
+    // Hetzner firewalls attach to servers, not to load balancers, and the load balancer reaches the
+    // control planes over the private network, which firewalls do not filter: in this mode
+    // firewallSources cannot restrict who reaches 6443. Allow it only when that is stated.
+    if (apiEndpoint === "load-balancer" && !openToWorld) {
+        r.problem(
+            "apiEndpoint",
+            apiEndpoint,
+            "exposes the Kubernetes API (6443) to the whole internet whatever firewallSources says: a Hetzner firewall cannot be attached to a load balancer, and the load balancer reaches the control planes over the private network, which firewalls do not filter. Set firewallOpenToWorld: true to accept that (the API stays mTLS-authenticated), or use apiEndpoint: floating-ip to keep firewallSources in force",
+        );
+    }
+    const privateNicBusPath = r.string("privateNicBusPath", { default: DEFAULT_PRIVATE_NIC_BUS_PATH, pattern: PCI_BUS_PATH, expected: "a PCI bus path such as 0000:07:00.0 (enp7s0)" });
+    if (privateNicBusPath === PUBLIC_NIC_BUS_PATH) {
+        r.problem("privateNicBusPath", privateNicBusPath, `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`);
+    }
+    const cloudControllerVersion = r.string("hcloudCcmVersion", {
+        default: DEFAULT_HCLOUD_CCM_VERSION,
+        pattern: /^\d+\.\d+\.\d+$/,
+        expected: `an hcloud-cloud-controller-manager chart version such as ${DEFAULT_HCLOUD_CCM_VERSION} (a release tag without the v)`,
+    });
     const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
     r.declare("talosIsoId", "talosIsoBaseImage", "talosSnapshotSelector");
     const boot: TalosBootConfig =
@@ -211,6 +257,7 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         talosVersion,
         kubernetesVersion,
         installerImage,
+        talosSchematicId: schematic,
         location,
         networkZone,
         controlPlane,
@@ -221,7 +268,9 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             subnetCidr: net.nodeSubnetCidr?.text ?? "",
             podCidr: net.podCidr?.text ?? "",
             serviceCidr: net.serviceCidr?.text ?? "",
+            privateNicBusPath,
         },
+        cloudController: { version: cloudControllerVersion },
         firewall: { sources, openToWorld },
         apiEndpoint,
         boot,

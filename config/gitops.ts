@@ -76,7 +76,7 @@ export type OpenbaoRecovery = "snapshot" | "manual" | "none";
 
 /** The restores. */
 export interface RestoreConfig {
-    /** Velero backup to restore: a name, or `latest` (the newest Completed backup, resolved once). */
+    /** Velero backup to restore: a name, `latest` (the newest Completed backup, resolved once), or `none` (no Velero restore). */
     readonly veleroBackup: string;
     /** Namespaces excluded from the restore. */
     readonly excludedNamespaces: readonly string[];
@@ -233,7 +233,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         }
         return v;
     };
-    const veleroBackup = r.string("veleroBackup", { default: "latest", pattern: /^(latest|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/, expected: "latest, or a Velero backup name (DNS label, e.g. daily-full-20261123021700)" });
+    const veleroBackup = r.string("veleroBackup", {
+        default: "latest",
+        pattern: /^(latest|none|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/,
+        expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. daily-full-20261123021700)",
+    });
     const mapping: Record<string, string> = {};
     r.stringList("veleroStorageClassMapping", { default: [], check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud") }).forEach((e) => {
         const [from, to] = e.split("=");
@@ -272,7 +276,32 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, targetTime };
         },
     });
-    const openbao = r.string("openbaoRecovery", { default: "snapshot", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;
+    // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.
+    const openbao = r.string("openbaoRecovery", { default: rebuild ? "snapshot" : "none", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;
+    if (openbao === "snapshot" && !rebuild) {
+        r.problem("openbaoRecovery", openbao, "is for a rebuild: in a running cluster the vault-config Job finds OpenBao initialized and restores nothing; use manual (re-enter user-fed secrets) or none");
+    } else if (openbao === "snapshot" && veleroBackup === "none") {
+        r.problem("openbaoRecovery", openbao, "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none");
+    }
+    const includedNamespaces = r.stringList("veleroIncludedNamespaces", { default: ["*"] });
+    if (!rebuild && veleroBackup !== "none" && includedNamespaces.includes("*")) {
+        r.problem(
+            "veleroIncludedNamespaces",
+            includedNamespaces.join(","),
+            "must name the namespaces to restore into a running cluster (e.g. umami), not *: a restore of everything into production is never what Scenario 5 means; or set veleroBackup none to recover only databases",
+        );
+    }
+    // Velero runs once its controllers are up (the platform installs it in infrastructure-controllers);
+    // the Kustomizations after it are held back until the restores are done.
+    const veleroAfter = after("veleroAfterKustomization", "infrastructure-controllers");
+    const openbaoKustomization = after("openbaoKustomization", "infrastructure");
+    if (rebuild && openbao === "snapshot" && names.includes(veleroAfter) && names.includes(openbaoKustomization) && names.indexOf(openbaoKustomization) <= names.indexOf(veleroAfter)) {
+        r.problem(
+            "openbaoKustomization",
+            openbaoKustomization,
+            `must come after veleroAfterKustomization (${veleroAfter}) for openbaoRecovery snapshot: the vault-config Job must not run before Velero has brought openbao-unseal back, or it initializes an empty OpenBao`,
+        );
+    }
     const seeds = r.secret("openbaoSeedSecrets", {
         required: openbao === "manual",
         check: (t) => {
@@ -288,14 +317,14 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     return {
         veleroBackup,
         excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
-        includedNamespaces: r.stringList("veleroIncludedNamespaces", { default: ["*"] }),
+        includedNamespaces,
         allowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
         veleroRepoPassword: readRepoPassword(r, rebuild),
         storageClassMapping: mapping,
-        veleroAfter: after("veleroAfterKustomization", "infrastructure"),
+        veleroAfter,
         cnpgAfter: after("cnpgAfterKustomization", "infrastructure-controllers"),
         openbao,
-        openbaoKustomization: after("openbaoKustomization", "infrastructure"),
+        openbaoKustomization,
         openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
         databases,
         recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),

@@ -66,15 +66,35 @@ function readAll(reader: ConfigReader): PlatformConfig {
     const cluster = readClusterConfig(reader, rebuild);
     const gitops = readGitopsConfig(reader, rebuild);
     const restore = readRestoreConfig(reader, gitops.kustomizations, rebuild);
+    // A rebuild always restores from R2; Scenario 5 needs it only to recover databases.
+    const storage = readStorageConfig(reader, rebuild || restore.databases.length > 0);
     return {
         cluster,
-        // A rebuild always restores from R2; Scenario 5 needs it only to recover databases.
-        storage: readStorageConfig(reader, rebuild || restore.databases.length > 0),
+        storage: storage && !rebuild ? besideRunningCluster(storage, restore.databases) : storage,
         dns: readDnsConfig(reader, rebuild),
         ci: readCiConfig(reader, rebuild),
         gitops,
         restore,
     };
+}
+
+/**
+ * Scenario 5: the running cluster has its own R2 credential Secrets (Velero's, OpenBao's, each
+ * database's), and this stack's token is deleted with the stack, so the stack never writes over
+ * them. It writes only the `cnpg` credentials of the databases it recovers, each as
+ * `<name>-restore` beside the cluster's own.
+ */
+export function besideRunningCluster(storage: StorageConfig, databases: readonly { readonly namespace: string }[]): StorageConfig {
+    const recovering = new Set(databases.map((d) => d.namespace));
+    const credentialTargets = storage.credentialTargets
+        .filter((t) => t.format === "cnpg" && recovering.has(t.namespace))
+        .map((t) => ({ ...t, name: restoreCredentialName(t.name) }));
+    return Object.freeze({ ...storage, credentialTargets });
+}
+
+/** `<name>-restore`, cut to a valid Secret name: the Scenario 5 copy of a credential Secret. */
+export function restoreCredentialName(name: string): string {
+    return `${name.slice(0, 63 - "-restore".length).replace(/-+$/, "")}-restore`;
 }
 
 /** Rules that span areas: each recovered database needs R2 credentials in its namespace. */

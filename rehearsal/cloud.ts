@@ -22,6 +22,25 @@ export interface CloudState {
     readonly dnsRecords: SimulatedDnsRecord[];
     /** Velero backups in the bucket, newest last. */
     readonly veleroBackups: SimulatedBackup[];
+    /** GitHub repositories of the CI owner that exist (by name). */
+    readonly githubRepositories: string[];
+    /** GitHub deployment environments: they live with the repository and survive the disaster. */
+    readonly githubEnvironments: SimulatedGithubEnvironment[];
+}
+
+/** A GitHub deployment environment, with the protection settings its create/update call replaces. */
+export interface SimulatedGithubEnvironment {
+    readonly repository: string;
+    readonly name: string;
+    waitTimer: number;
+    /** Required reviewers (user or team IDs). */
+    reviewers: number[];
+    canAdminsBypass: boolean;
+    preventSelfReview: boolean;
+    /** null: any branch may deploy. */
+    deploymentBranchPolicy: { protectedBranches: boolean; customBranchPolicies: boolean } | null;
+    /** Names of the environment secrets set on it. */
+    secrets: string[];
 }
 
 /** A Velero backup in the bucket, and how a restore of it would end. */
@@ -60,6 +79,20 @@ export function defaultCloudState(): CloudState {
             { name: "daily-full-20261123021700", phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z" },
             { name: "daily-full-20261124021700", phase: "PartiallyFailed", completionTimestamp: "2026-11-24T02:33:05Z" },
         ],
+        githubRepositories: ["platform"],
+        // The platform's prod environment: a required reviewer, deployments from protected branches only.
+        githubEnvironments: [
+            {
+                repository: "platform",
+                name: "prod",
+                waitTimer: 0,
+                reviewers: [1_234_567],
+                canAdminsBypass: false,
+                preventSelfReview: true,
+                deploymentBranchPolicy: { protectedBranches: true, customBranchPolicies: false },
+                secrets: ["KUBE_CONFIG", "TALOS_CONFIG"],
+            },
+        ],
     };
 }
 
@@ -71,6 +104,11 @@ export function stableHash(text: string): number {
 /** A deterministic Hetzner-style numeric ID. */
 export function numericId(type: string, name: string): string {
     return String(10_000_000 + (stableHash(`${type}/${name}`) % 89_999_999));
+}
+
+/** A GitHub environment of a repository; GitHub compares environment names case-insensitively. */
+function githubEnvironment(cloud: SimulatedCloud, repository: string, name: string): SimulatedGithubEnvironment | undefined {
+    return cloud.state.githubEnvironments.find((e) => e.repository === repository && e.name.toLowerCase() === name.toLowerCase());
 }
 
 /** Public ranges reserved for documentation (RFC 5737): a simulated address is never a real host. */
@@ -109,6 +147,47 @@ export const RESOURCE_MODELS: Record<string, ResourceModel> = {
         status: { loadBalancer: { ingress: [{ ip: cloud.allocateIp(`gateway/${a.name}`, "198.51.100") }] } },
     }),
     "command:local:Command": (a, cloud) => ({ stdout: cloud.commandStdout(a.inputs.create, a.inputs.environment ?? {}), stderr: "" }),
+    // An import only reads the environment. A create is GitHub's create-or-update PUT, which
+    // replaces every protection setting with what it sends (the provider sends wait_timer 0, no
+    // reviewers, no branch policy when the program sets none): modelled, so a wipe is visible.
+    "github:index/repositoryEnvironment:RepositoryEnvironment": (a, cloud) => {
+        const repository = String(a.inputs.repository);
+        let env = githubEnvironment(cloud, repository, String(a.inputs.environment));
+        if (a.id) {
+            if (!env) {
+                throw new Error(`import of github:index/repositoryEnvironment:RepositoryEnvironment ${a.id} failed: the environment does not exist`);
+            }
+        } else {
+            if (!env) {
+                env = { repository, name: String(a.inputs.environment), waitTimer: 0, reviewers: [], canAdminsBypass: true, preventSelfReview: false, deploymentBranchPolicy: null, secrets: [] };
+                cloud.state.githubEnvironments.push(env);
+            }
+            Object.assign(env, {
+                waitTimer: a.inputs.waitTimer ?? 0,
+                reviewers: [...(a.inputs.reviewers?.[0]?.users ?? []), ...(a.inputs.reviewers?.[0]?.teams ?? [])],
+                canAdminsBypass: a.inputs.canAdminsBypass ?? true,
+                preventSelfReview: a.inputs.preventSelfReview ?? false,
+                deploymentBranchPolicy: a.inputs.deploymentBranchPolicy ?? null,
+            });
+        }
+        const { waitTimer, canAdminsBypass, preventSelfReview, deploymentBranchPolicy, reviewers } = env;
+        return { repositoryId: numericId("github-repository", repository), waitTimer, canAdminsBypass, preventSelfReview, deploymentBranchPolicy, reviewers: reviewers.length ? [{ users: reviewers, teams: [] }] : [] };
+    },
+    // GitHub answers 404 for a secret of an environment that does not exist.
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": (a, cloud) => {
+        const env = githubEnvironment(cloud, String(a.inputs.repository), String(a.inputs.environment));
+        if (!env) {
+            throw new Error(`PUT environments/${a.inputs.environment}/secrets/${a.inputs.secretName}: 404 Not Found (the environment does not exist)`);
+        }
+        env.secrets = [...new Set([...env.secrets, String(a.inputs.secretName)])];
+        return { createdAt: "2026-11-25T08:00:00Z", updatedAt: "2026-11-25T08:00:00Z" };
+    },
+};
+
+/** IDs of created resources whose provider forms them from inputs rather than numbers. */
+export const RESOURCE_IDS: Record<string, (inputs: Record<string, any>) => string> = {
+    // `<repository>:<environment>`, the same form as its import ID.
+    "github:index/repositoryEnvironment:RepositoryEnvironment": (inputs) => `${inputs.repository}:${inputs.environment}`,
 };
 
 /** Invoke results by token. Extend with the invokes your area calls. */
@@ -120,6 +199,14 @@ export const INVOKE_MODELS: Record<string, InvokeModel> = {
             { id: "bf7481a1826f439697cb59a20b22293e", name: "Workers R2 Storage Write", scopes: ["com.cloudflare.api.account"] },
         ],
     }),
+    // Lists every environment of the repository (the provider pages through them); 404 for an unknown repository.
+    "github:index/getRepositoryEnvironments:getRepositoryEnvironments": (inputs, cloud) => {
+        if (!cloud.state.githubRepositories.includes(inputs.repository)) {
+            throw new Error(`GET repos/${inputs.repository}/environments: 404 Not Found`);
+        }
+        const environments = cloud.state.githubEnvironments.filter((e) => e.repository === inputs.repository);
+        return { id: inputs.repository, repository: inputs.repository, environments: environments.map((e) => ({ name: e.name, nodeId: `EN_${numericId("github-environment", e.name)}` })) };
+    },
     "hcloud:index/getImage:getImage": (inputs) => ({
         id: 251_234_567,
         name: "",
@@ -175,7 +262,7 @@ export const COMMAND_MODELS: CommandModel[] = [
             if (env.KIND !== "restores.velero.io") {
                 return `${object}: ${env.ACCEPT.split(" ")[0]}`;
             }
-            const backup = cloud.state.veleroBackups.find((b) => restoreName(b.name) === env.NAME);
+            const backup = cloud.state.veleroBackups.find((b) => env.NAME === restoreName(b.name) || env.NAME.startsWith(`${restoreName(b.name)}-`));
             const outcome = { errors: 0, warnings: 0, ...backup?.restoreOutcome, phase: backup?.restoreOutcome?.phase ?? "Completed" };
             if (env.FAIL.split(" ").includes(outcome.phase)) {
                 throw new Error(`${object} ended ${outcome.phase}: errors=${outcome.errors} warnings=${outcome.warnings}`);
@@ -248,9 +335,10 @@ export class SimulatedCloud implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const model = RESOURCE_MODELS[args.type];
-        const outputs = model ? model({ ...args, inputs: unwrapSecrets(args.inputs) }, this) : {};
+        const inputs = unwrapSecrets(args.inputs);
+        const outputs = model ? model({ ...args, inputs }, this) : {};
         // An imported resource keeps its import ID, as the engine would report it.
-        const id = args.id || (args.custom === false ? undefined : numericId(args.type, args.name));
+        const id = args.id || (args.custom === false ? undefined : (RESOURCE_IDS[args.type]?.(inputs) ?? numericId(args.type, args.name)));
         return { id, state: { ...args.inputs, ...outputs } };
     }
 

@@ -180,6 +180,30 @@ async function settle<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: 
     return { value, secret: await pulumi.isSecret(output) };
 }
 
+const ABANDONED = Symbol("abandoned");
+
+/**
+ * Resolves once a step has failed and no further failure has come for a moment: what depends on
+ * a failed step never runs in a real update, and under mocks it may never settle either.
+ * `stop` ends the polling.
+ */
+function failureWatcher(errors: readonly string[]): { readonly abandoned: Promise<typeof ABANDONED>; stop(): void } {
+    let poll: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<typeof ABANDONED>((resolve) => {
+        let seen = -1;
+        poll = setInterval(() => {
+            if (errors.length > 0 && errors.length === seen) {
+                clearInterval(poll);
+                resolve(ABANDONED);
+            }
+            seen = errors.length;
+        }, 250);
+        // Never keeps a process alive on its own.
+        poll.unref();
+    });
+    return { abandoned, stop: () => clearInterval(poll) };
+}
+
 /**
  * Runs index.ts under the simulated cloud. Never throws for user errors: configuration problems
  * and program failures come back in `errors`.
@@ -293,6 +317,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const savedStackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     let configInvalid = false;
+    const watcher = failureWatcher(errors);
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
     try {
@@ -309,7 +334,11 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             if (pulumi.Output.isInstance(value)) {
                 let settled: { value: unknown; secret: boolean };
                 try {
-                    settled = await settle(value);
+                    const result = await Promise.race([settle(value), watcher.abandoned]);
+                    if (result === ABANDONED) {
+                        continue;
+                    }
+                    settled = result;
                 } catch (e) {
                     // A step behind this output failed: reported once, and the output is left out.
                     fail(e);
@@ -325,9 +354,12 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                 outputs[key] = value;
             }
         }
-        await settings.waitForRPCs();
+        // After a failed step the SDK under mocks can leave the steps behind it pending for ever; the
+        // engine would have stopped the update there, so the simulation stops too.
+        await Promise.race([settings.waitForRPCs(), watcher.abandoned]);
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
+        watcher.stop();
         Error.stackTraceLimit = savedStackTraceLimit;
         process.off("unhandledRejection", onRejection);
         Object.assign(console, saved);

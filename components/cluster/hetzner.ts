@@ -85,7 +85,9 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
                 new hcloud.PrimaryIp(
                     `${name}-${node.role}-${node.index}-ipv4`,
                     { name: `${node.name}-ipv4`, type: "ipv4", assigneeType: "server", location: cluster.location, autoDelete: false, labels: { ...node.labels } },
-                    { parent: this },
+                    // Replaced only with a new location: names are unique per project, so the old
+                    // address must go first (after its server, which depends on it).
+                    { parent: this, deleteBeforeReplace: true },
                 ),
             ]),
         );
@@ -99,8 +101,9 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
         const ip = new hcloud.FloatingIp(
             `${name}-floating-ip`,
             { name: clusterResourceName(cluster.name, "floating-ip"), type: "ipv4", homeLocation: cluster.location, labels: clusterLabels(cluster.name) },
-            // Talos assigns it to the current VIP leader; Pulumi must not call that drift.
-            { parent: this, ignoreChanges: ["serverId"] },
+            // Talos assigns it to the current VIP leader; Pulumi must not call that drift. A new home
+            // location replaces it, and Hetzner refuses a second floating IP of the same name.
+            { parent: this, ignoreChanges: ["serverId"], deleteBeforeReplace: true },
         );
         return ip.ipAddress;
     }
@@ -110,13 +113,15 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
         const lb = new hcloud.LoadBalancer(
             `${name}-api-lb`,
             { name: clusterResourceName(cluster.name, "api-lb"), loadBalancerType: "lb11", location: cluster.location, labels: clusterLabels(cluster.name) },
-            { parent: this },
+            // A new location replaces it; names are unique, so the old one goes first.
+            { parent: this, deleteBeforeReplace: true },
         );
         const loadBalancerId = lb.id.apply(Number);
         const attachment = new hcloud.LoadBalancerNetwork(
             `${name}-api-lb-network`,
             { loadBalancerId, subnetId: this.subnet.id, ip: loadBalancerPrivateIp(cluster) },
-            { parent: this },
+            // A load balancer joins a network once: a new attachment (new subnet or IP) needs the old one gone.
+            { parent: this, deleteBeforeReplace: true },
         );
         new hcloud.LoadBalancerTarget(
             `${name}-api-lb-targets`,

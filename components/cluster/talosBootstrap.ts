@@ -11,7 +11,7 @@ export interface TalosBootstrapArgs {
     readonly firstControlPlane: { readonly name: string; readonly ip: pulumi.Input<string> };
     /** Admin talosconfig, secret. */
     readonly talosconfig: pulumi.Input<string>;
-    /** The API URL by IP, to probe before DNS exists. */
+    /** The API URL by the stable endpoint's IP: probed before DNS exists, and the admin kubeconfig's server. */
     readonly probeUrl: pulumi.Input<string>;
     /** The API URL clients use (the DNS name when configured). */
     readonly clientUrl: pulumi.Input<string>;
@@ -30,8 +30,15 @@ export interface TalosBootstrapArgs {
 export class TalosBootstrap extends pulumi.ComponentResource {
     /** After this the Kubernetes API answers on the stable endpoint. */
     public readonly apiReady: pulumi.Resource;
-    /** Admin kubeconfig pointing at the stable endpoint, secret. */
+    /** Admin kubeconfig whose server is `clientUrl` (the DNS name when configured), secret. */
     public readonly kubeconfig: pulumi.Output<string>;
+    /**
+     * The same credentials with the server on the stable endpoint's IP (`probeUrl`), secret. What
+     * this program itself talks to the cluster with: in a disaster a resolver may still hold the
+     * dead cluster's address for the API name, and nothing orders this program's steps after the
+     * DNS record. The API certificate covers the IP as well as the name.
+     */
+    public readonly adminKubeconfig: pulumi.Output<string>;
 
     constructor(name: string, args: TalosBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosBootstrap", name, {}, opts);
@@ -68,6 +75,7 @@ export class TalosBootstrap extends pulumi.ComponentResource {
             { parent: this, dependsOn: [bootstrap, this.apiReady] },
         );
         this.kubeconfig = pulumi.secret(pulumi.all([fetched.stdout, args.clientUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)));
-        this.registerOutputs({ kubeconfig: this.kubeconfig });
+        this.adminKubeconfig = pulumi.secret(pulumi.all([fetched.stdout, args.probeUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)));
+        this.registerOutputs({ kubeconfig: this.kubeconfig, adminKubeconfig: this.adminKubeconfig });
     }
 }

@@ -3,6 +3,7 @@ import * as hcloud from "@pulumi/hcloud";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../../config/cluster";
 import { apiUrl } from "./clientConfigs";
+import { HetznerCloudController } from "./cloudController";
 import { HetznerInfrastructure } from "./hetzner";
 import { NodeSpec, planNodes } from "./naming";
 import { TalosBootstrap } from "./talosBootstrap";
@@ -24,8 +25,18 @@ export interface TalosClusterArgs {
 export class TalosCluster extends pulumi.ComponentResource {
     /** Kubernetes provider for everything that runs on the cluster; ready once the API answers. */
     public readonly provider: k8s.Provider;
-    /** Admin kubeconfig (server on the stable endpoint), secret. */
+    /**
+     * Admin kubeconfig with the server on the stable DNS name (`https://api.<domain>:6443`), secret:
+     * for people and CI (the `kubeconfig` stack output, KUBE_CONFIG), who reach the cluster after
+     * DNS has moved.
+     */
     public readonly kubeconfig: pulumi.Output<string>;
+    /**
+     * Admin kubeconfig with the server on the stable endpoint's IP, secret: for this program's own
+     * steps (the provider, the kubectl waiters), which must not depend on a resolver that may
+     * still hold the dead cluster's address. The API certificate covers both the IP and the name.
+     */
+    public readonly adminKubeconfig: pulumi.Output<string>;
     /** Admin talosconfig (endpoints = control-plane IPs), secret. */
     public readonly talosconfig: pulumi.Output<string>;
     /** The secrets bundle in use; save it into config to keep the PKI across rebuilds. */
@@ -42,6 +53,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly apiReady: pulumi.Resource;
     /** The private network's ID (the cloud controller needs it). */
     public readonly networkId: pulumi.Output<number>;
+    /** The Hetzner cloud controller; nodes are schedulable for Flux once it runs. */
+    public readonly cloudController: HetznerCloudController;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosCluster", name, {}, opts);
@@ -112,11 +125,13 @@ export class TalosCluster extends pulumi.ComponentResource {
         );
         this.apiReady = bootstrap.apiReady;
         this.kubeconfig = bootstrap.kubeconfig;
+        this.adminKubeconfig = bootstrap.adminKubeconfig;
 
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+        // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.adminKubeconfig }, { parent: this });
 
         // The Hetzner cloud controller and CSI driver read this Secret.
-        new k8s.core.v1.Secret(
+        const hcloudSecret = new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
@@ -124,9 +139,24 @@ export class TalosCluster extends pulumi.ComponentResource {
             },
             { parent: this, provider: this.provider },
         );
+        this.cloudController = new HetznerCloudController(`${name}-hcloud-ccm`, { cluster, provider: this.provider, hcloudSecret }, { parent: this });
+
+        if (!cluster.talosSchematicId) {
+            // Not a config error (a plain cluster boots), but the platform's storage needs the
+            // extensions: Longhorn cannot attach a volume without iscsi-tools.
+            const effect =
+                cluster.boot.mode === "iso"
+                    ? `nodes install the plain ${cluster.installerImage}, WITHOUT`
+                    : `nodes have only what the snapshot carries, and an upgrade to the plain ${cluster.installerImage} drops`;
+            pulumi.log.warn(
+                `talosSchematicId is NOT set: ${effect} the system extensions the platform needs (siderolabs/iscsi-tools, siderolabs/util-linux-tools, siderolabs/qemu-guest-agent); Longhorn volumes cannot attach without iscsi-tools. Get the ID with \`curl -X POST --data-binary @schematic.yaml https://factory.talos.dev/schematics\` (README, "Talos system extensions") and set it with \`pulumi config set talosSchematicId <id>\``,
+                this,
+            );
+        }
 
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
+            adminKubeconfig: this.adminKubeconfig,
             talosconfig: this.talosconfig,
             apiEndpointIp: this.apiEndpointIp,
             apiUrl: this.apiUrl,

@@ -95,7 +95,9 @@ export class TalosNode extends pulumi.ComponentResource {
                 // No aliasIps: Talos adds its own, and an explicit empty list would be a permanent diff.
                 networks: [{ subnetId: args.subnetId, ip: node.privateIp }],
             },
-            { parent: this, ignoreChanges: ["userData", "image", "iso"] },
+            // A replacement (a new location, say) must delete the old server first: Hetzner refuses
+            // a second server with the same name, primary IP or private IP.
+            { parent: this, ignoreChanges: ["userData", "image", "iso"], deleteBeforeReplace: true },
         );
         this.publicIp = args.primaryIp.ipAddress;
 

@@ -1,8 +1,7 @@
-import { ClusterConfig } from "../../config/cluster";
+import { ClusterConfig, PUBLIC_NIC_BUS_PATH } from "../../config/cluster";
 import { NodeSpec } from "./naming";
 
-/** PCI bus path of the public NIC on Hetzner Cloud servers; Talos names it enp1s0, not eth0. */
-export const PUBLIC_NIC_BUS_PATH = "0000:01:00.0";
+export { PUBLIC_NIC_BUS_PATH };
 /** KubePrism's local port; Cilium reaches the API through it (k8sServiceHost localhost:7445). */
 export const KUBEPRISM_PORT = 7445;
 
@@ -23,8 +22,16 @@ export interface MachinePatchArgs {
 
 /**
  * The strategic-merge patch Talos applies over its generated config for one node: the platform's
- * requirements (no CNI, no kube-proxy, KubePrism, external cloud provider, NIC by bus path,
+ * requirements (no CNI, no kube-proxy, KubePrism, external cloud provider, both NICs by bus path,
  * hostname equal to the server name). A plain object, so it is tested without talosctl.
+ *
+ * NICs are selected by PCI bus path, never by name: booted from the ISO, Talos runs as the metal
+ * platform and names them enp1s0/enp7s0; booted from a snapshot it runs as the hcloud platform,
+ * which sets net.ifnames=0 (eth0/eth1) and configures only the public NIC from Hetzner's metadata.
+ * The bus path is the same in both. The private NIC is configured explicitly on both paths:
+ * kubelet (validSubnets), etcd (advertisedSubnets) and the load balancer's private targets need
+ * its address, and Talos's fallback DHCP on unconfigured links stops as soon as any network
+ * config document is added, so the cluster must not depend on it.
  */
 export function machineConfigPatch(args: MachinePatchArgs): Record<string, unknown> {
     const { cluster, node, certSans, vip } = args;
@@ -33,9 +40,14 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
     if (controlPlane && vip) {
         publicInterface.vip = { ip: vip.ip, hcloud: { apiToken: vip.hcloudToken } };
     }
+    // Hetzner's DHCP on the private network hands out the server's fixed private IP (naming.ts).
+    const privateInterface = { deviceSelector: { busPath: cluster.network.privateNicBusPath }, dhcp: true };
     const clusterPatch: Record<string, unknown> = {
         network: { cni: { name: "none" }, podSubnets: [cluster.network.podCidr], serviceSubnets: [cluster.network.serviceCidr] },
         proxy: { disabled: true },
+        // Nodes stay tainted node.cloudprovider.kubernetes.io/uninitialized until the Hetzner cloud
+        // controller initializes them; HetznerCloudController installs it right after the bootstrap
+        // (a Helm release Flux adopts, not Talos manifests: see cloudController.ts).
         externalCloudProvider: { enabled: true },
     };
     if (controlPlane) {
@@ -46,7 +58,7 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
     return {
         machine: {
             certSANs: [...certSans],
-            network: { hostname: node.name, interfaces: [publicInterface] },
+            network: { hostname: node.name, interfaces: [publicInterface, privateInterface] },
             kubelet: { nodeIP: { validSubnets: [cluster.network.subnetCidr] } },
             features: { kubePrism: { enabled: true, port: KUBEPRISM_PORT } },
             install: { disk: "/dev/sda", image: cluster.installerImage },

@@ -50,7 +50,8 @@ cat "$work/out.yaml"
 
 /**
  * ISO boot: applies a machine config to a node waiting in maintenance mode, retrying until its
- * Talos API answers. Env: NODE_NAME, NODE_IP, MACHINE_CONFIG, TIMEOUT_SECONDS.
+ * Talos API answers. A node that answers "certificate required" already has a config (done);
+ * every other error is retried until the deadline. Env: NODE_NAME, NODE_IP, MACHINE_CONFIG, TIMEOUT_SECONDS.
  */
 export const APPLY_CONFIG_SCRIPT = `${PRELUDE}printf '%s' "$MACHINE_CONFIG" > "$work/config.yaml"
 deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
@@ -59,8 +60,10 @@ while :; do
     echo "machine config applied to $NODE_NAME ($NODE_IP)"; exit 0
   fi
   case "$out" in
-    # Already configured (the node left maintenance mode): nothing to do.
-    *"certificate required"*|*"tls: "*) echo "$NODE_NAME ($NODE_IP) is already configured"; exit 0 ;;
+    # Already configured: out of maintenance mode, apid demands a client certificate and refuses
+    # --insecure with exactly this TLS alert. Any other TLS error (a handshake cut short while the
+    # node boots, a middlebox) says nothing about the node's state: retry until the deadline.
+    *"certificate required"*) echo "$NODE_NAME ($NODE_IP) is already configured"; exit 0 ;;
   esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "applying the machine config to $NODE_NAME ($NODE_IP) failed: Talos maintenance API on port 50000 did not accept it within \${TIMEOUT_SECONDS}s. Check that the server booted the Talos ISO and that the firewall admits this machine. Last error: $out" >&2

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { GitopsConfig } from "../../config/gitops";
-import { KubeWaiter } from "../waiters/kubeWaiter";
+import { scriptCommand } from "../shell";
+import { HOLD_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
+import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
 import { ciliumValues, fluxInstance } from "./values";
 
 /** Arguments of the GitOps bootstrap. */
@@ -17,6 +19,11 @@ export interface GitopsBootstrapArgs {
     readonly namespaces: Readonly<Record<string, pulumi.Resource>>;
     /** Things Flux needs before it starts (e.g. backup credentials, the Kopia password). */
     readonly beforeFlux: pulumi.Resource[];
+    /**
+     * Kustomizations to suspend as soon as Flux creates them, until the restores are done
+     * (`KustomizationRelease` resumes them and waits for them). They get no waiter here.
+     */
+    readonly hold: readonly string[];
 }
 
 /**
@@ -29,8 +36,10 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
     public readonly cilium: k8s.helm.v3.Release;
     /** The FluxInstance. */
     public readonly fluxInstance: k8s.apiextensions.CustomResource;
-    /** Per Kustomization name: the wait after which it is Ready (each waits for the one before). */
+    /** Per Kustomization name not held: the wait after which it is Ready (each waits for the one before). */
     public readonly kustomizationReady: Readonly<Record<string, pulumi.Resource>>;
+    /** Done when the held Kustomizations are suspended (undefined when none is held). */
+    public readonly held?: pulumi.Resource;
 
     constructor(name: string, args: GitopsBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:gitops:GitopsBootstrap", name, {}, opts);
@@ -76,9 +85,18 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
             { ...instance, metadata: { ...instance.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } } } as k8s.apiextensions.CustomResourceArgs,
             { parent: this, provider, dependsOn: [operator, sopsAge, ...(pull ? [pull] : []), ...args.beforeFlux], retainOnDelete: true },
         );
+        // Beside the FluxInstance, not after it: the held Kustomizations must be suspended within
+        // seconds of Flux creating them, long before the ones they depend on are Ready.
+        this.held = args.hold.length
+            ? scriptCommand(
+                  `${name}-hold`,
+                  { script: HOLD_KUSTOMIZATIONS_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), HOLD: args.hold.join(" "), TIMEOUT_SECONDS: "900" } },
+                  { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [operator] },
+              )
+            : undefined;
         const ready: Record<string, pulumi.Resource> = {};
         let previous: pulumi.Resource = this.fluxInstance;
-        for (const k of gitops.kustomizations) {
+        for (const k of gitops.kustomizations.filter((x) => !args.hold.includes(x.name))) {
             const waiter = new KubeWaiter(
                 `${name}-ks-${k.name}`,
                 { kubeconfig: args.kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },

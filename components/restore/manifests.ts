@@ -8,9 +8,14 @@ import { DatabaseRecovery } from "../../config/gitops";
 /** The barman-cloud plugin's name, as CloudNativePG expects it. */
 export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 
-/** `restore-<backup>`, cut to a valid name. Deterministic: the same backup gives the same restore. */
-export function restoreName(backup: string): string {
-    return `restore-${backup}`.slice(0, 63).replace(/-+$/, "");
+/**
+ * `restore-<backup>`, or `restore-<backup>-<scope>` for a restore into a running cluster (the
+ * stack's name: that cluster may already hold `restore-<backup>` from its own rebuild, and a
+ * Restore of the same name would be taken as done), cut to a valid name. Deterministic: the same
+ * backup and scope give the same restore.
+ */
+export function restoreName(backup: string, scope?: string): string {
+    return `restore-${backup}${scope ? `-${scope}` : ""}`.slice(0, 63).replace(/-+$/, "");
 }
 
 /** Arguments of a Velero Restore. */
@@ -20,6 +25,8 @@ export interface VeleroRestoreSpecArgs {
     readonly excludedNamespaces: readonly string[];
     /** Resources the program recovers itself (CNPG clusters come back from their archives instead). */
     readonly excludedResources: readonly string[];
+    /** Restore into a running cluster: the stack's name, part of the Restore's name. */
+    readonly scope?: string;
 }
 
 /** A velero.io/v1 Restore. */
@@ -27,7 +34,7 @@ export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> 
     return {
         apiVersion: "velero.io/v1",
         kind: "Restore",
-        metadata: { name: restoreName(args.backup), namespace: "velero" },
+        metadata: { name: restoreName(args.backup, args.scope), namespace: "velero" },
         spec: {
             backupName: args.backup,
             includedNamespaces: [...args.includedNamespaces],

@@ -1,20 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { RERUN_VAULT_CONFIG_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
+import { OPENBAO_SNAPSHOT_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
+import { KUBE_COMMAND_OPTIONS } from "../waiters/kubeWaiter";
 
 /** Arguments of the OpenBao recovery. */
 export interface OpenbaoRecoveryArgs {
     readonly restore: RestoreConfig;
     readonly kubeconfig: pulumi.Input<string>;
-    /** The Velero restore brought back `openbao/openbao-unseal`. */
+    /** The Velero restore brought back `openbao/openbao-unseal`, and the vault-config Job's Kustomization runs. */
     readonly after: pulumi.Resource[];
 }
 
 /**
- * OpenBao after the Velero restore. `snapshot`: re-run the vault-config Job, which restores the
- * newest raft snapshot from R2 with the restored unseal key. `manual`: write the user-fed
- * secrets into the unsealed OpenBao. `none`: nothing.
+ * OpenBao after the Velero restore. `snapshot`: wait for the platform's vault-config Job, which
+ * restores the newest raft snapshot from R2 with the restored unseal key (re-run once if it
+ * failed), and prove from its log that it restored rather than initialized an empty vault.
+ * `manual`: write the user-fed secrets into the unsealed OpenBao. `none`: nothing.
  */
 export class OpenbaoRecovery extends pulumi.ComponentResource {
     /** Done when OpenBao holds its secrets again (undefined for `none`). */
@@ -27,14 +29,14 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
         if (restore.openbao === "snapshot") {
             this.done = scriptCommand(
                 `${name}-vault-config`,
-                { script: RERUN_VAULT_CONFIG_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" } },
-                { parent: this, dependsOn: args.after },
+                { script: OPENBAO_SNAPSHOT_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" } },
+                { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
             );
         } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
             this.done = scriptCommand(
                 `${name}-seed`,
                 { script: SEED_OPENBAO_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" } },
-                { parent: this, dependsOn: args.after },
+                { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
             );
         }
         this.registerOutputs({});

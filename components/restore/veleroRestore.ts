@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
-import { KubeWaiter } from "../waiters/kubeWaiter";
+import { CREATE_RESTORE_SCRIPT, LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
+import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
 import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
 
@@ -16,6 +16,8 @@ export interface VeleroRestoreArgs {
     readonly veleroReady: pulumi.Resource[];
     /** Resources Velero must not restore because the program recovers them itself. */
     readonly excludedResources: readonly string[];
+    /** Set for a restore into a running cluster: a name unique to this stack (see `restoreName`). */
+    readonly scope?: string;
 }
 
 /** The Kopia repository password Secret; written before Velero starts (see index.ts). */
@@ -29,7 +31,9 @@ export function veleroRepoCredentials(name: string, password: pulumi.Input<strin
 
 /**
  * Restores the chosen backup once: waits for BackupStorageLocation `default`, resolves `latest`
- * once (kept in state), creates a Restore named after the backup, and waits for its phase.
+ * once (kept in state), creates a Restore named after the backup (once: a command, so neither a
+ * refresh nor Velero's garbage collection of old Restores makes Pulumi create it again), and
+ * waits for its phase.
  */
 export class VeleroRestore extends pulumi.ComponentResource {
     /** The backup restored. */
@@ -52,22 +56,24 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         this.backupName =
             restore.veleroBackup === "latest"
-                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), TIMEOUT_SECONDS: "900" } }, { parent: this, dependsOn: [bsl.done] }).stdout
+                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), TIMEOUT_SECONDS: "900" } }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
-            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources }),
+            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope }),
         );
-        const cr = new k8s.apiextensions.CustomResource(
-            `${name}-restore`,
+        // Created once by a command, never owned as an object: see CREATE_RESTORE_SCRIPT.
+        const create = scriptCommand(
+            `${name}-restore-create`,
             {
-                apiVersion: "velero.io/v1",
-                kind: "Restore",
-                // Phase handling (PartiallyFailed may pass) is the waiter's; Pulumi must not wait itself.
-                metadata: manifest.apply((m) => ({ ...m.metadata, annotations: { "pulumi.com/skipAwait": "true" } })),
-                spec: manifest.apply((m) => m.spec),
+                script: CREATE_RESTORE_SCRIPT,
+                environment: {
+                    KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                    NAME: this.backupName.apply((b) => restoreName(b, args.scope)),
+                    MANIFEST: manifest.apply((m) => JSON.stringify(m)),
+                    TIMEOUT_SECONDS: "60",
+                },
             },
-            // A restore must never re-fire, and deleting its record is pointless: keep it.
-            { parent: this, provider, dependsOn: [bsl.done, ...mapping], retainOnDelete: true, ignoreChanges: ["spec"] },
+            { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done, ...mapping] },
         );
         const waiter = new KubeWaiter(
             `${name}-restore`,
@@ -75,7 +81,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 kubeconfig: args.kubeconfig,
                 kind: "restores.velero.io",
                 namespace: "velero",
-                name: this.backupName.apply(restoreName),
+                name: this.backupName.apply((b) => restoreName(b, args.scope)),
                 condition: {
                     phase: {
                         accept: restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"],
@@ -84,7 +90,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     },
                 },
                 timeoutSeconds: 7200,
-                after: [cr],
+                after: [create],
             },
             { parent: this },
         );
@@ -92,7 +98,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,
         // not only in the waiter's console line.
         this.outcome = pulumi.all([this.backupName, waiter.result]).apply(([backup, result]) => {
-            const outcome = parseRestoreOutcome(restoreName(backup), result);
+            const outcome = parseRestoreOutcome(restoreName(backup, args.scope), result);
             const notice = restoreOutcomeNotice(outcome);
             if (notice) {
                 pulumi.log.warn(notice, this);

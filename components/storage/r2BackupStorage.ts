@@ -4,6 +4,14 @@ import * as k8s from "@pulumi/kubernetes";
 import { CredentialTarget, StorageConfig } from "../../config/offCluster";
 import { R2_REGION, bucketScopedResources, credentialSecretData, objectPermissionGroupIds, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
 
+/**
+ * Flux neither applies over nor prunes an in-cluster object carrying this annotation. The
+ * credential Secrets are this program's alone: should the GitOps repository still ship a copy
+ * (e.g. SOPS-encrypted), Flux would otherwise write Git's stale token over them on every
+ * reconcile, undoing each rotation.
+ */
+export const FLUX_HANDS_OFF = { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } as const;
+
 /** Arguments of the backup storage. */
 export interface R2BackupStorageArgs {
     /** Validated storage config. */
@@ -96,7 +104,12 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                 const secret = new k8s.core.v1.Secret(
                     `${name}-${target.namespace}-${target.name}`,
                     {
-                        metadata: { name: target.name, namespace: target.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" } },
+                        metadata: {
+                            name: target.name,
+                            namespace: target.namespace,
+                            labels: { "app.kubernetes.io/managed-by": "platform-dr" },
+                            annotations: { ...FLUX_HANDS_OFF },
+                        },
                         type: "Opaque",
                         stringData: pulumi.secret(creds.apply((c) => credentialSecretData(target.format, c, this.s3Endpoint, storage.bucket))),
                     },

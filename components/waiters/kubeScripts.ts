@@ -108,21 +108,89 @@ done
 `;
 
 /**
- * OpenBao automatic path: deletes the vault-config Job and asks Flux to re-apply it, then waits
- * for the new Job to complete (it restores the newest raft snapshot). Until Flux has re-created
- * the Job, kubectl wait returns at once: the loop sleeps between polls. Env: KUBECONFIG_CONTENT,
- * KUSTOMIZATION, TIMEOUT_SECONDS.
+ * OpenBao automatic path, after the Velero restore brought `openbao/openbao-unseal` back and the
+ * Kustomization owning the vault-config Job was resumed. The platform's Job, finding no
+ * initialized pod but the unseal keys and a raft snapshot (it fetches the newest from R2's
+ * `openbao-snapshots/`), restores that snapshot. This waits for the Job; a failed Job is re-run
+ * once (deleted, and Flux asked to re-apply it). Its log is only searched, never copied into
+ * Pulumi's output (it may hold tokens), for the line that proves which way it went: a restore,
+ * an already initialized vault, or an EMPTY vault initialized because the keys were not back.
+ * Env: KUBECONFIG_CONTENT, KUSTOMIZATION, TIMEOUT_SECONDS.
  */
-export const RERUN_VAULT_CONFIG_SCRIPT = `${PRELUDE}kubectl -n openbao delete job vault-config --ignore-not-found --wait=true
-kubectl -n flux-system annotate --overwrite kustomization "$KUSTOMIZATION" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)"
+export const OPENBAO_SNAPSHOT_SCRIPT = `${PRELUDE}rerun=0
 while :; do
-  if kubectl -n openbao wait --for=condition=complete job/vault-config --timeout=10s >/dev/null 2>&1; then echo "vault-config completed: OpenBao restored from its newest raft snapshot"; exit 0; fi
+  if kubectl -n openbao wait --for=condition=complete job/vault-config --timeout=10s >/dev/null 2>&1; then
+    log=$(kubectl -n openbao logs job/vault-config -c vault-init 2>/dev/null || true)
+    case "$log" in
+      *"Snapshot restored"*) echo "vault-config restored OpenBao from its newest raft snapshot with the restored openbao-unseal key"; exit 0 ;;
+      *"running bao operator init"*)
+        echo "vault-config initialized an EMPTY OpenBao instead of restoring it: openbao-unseal was not back when it ran. Recover by hand (platform docs/dr/openbao.md, full rebuild): restore openbao-unseal over the new one, scale StatefulSet openbao to 0, delete the data-openbao-* PVCs, reconcile $KUSTOMIZATION" >&2
+        exit 1 ;;
+      "") echo "vault-config completed; its log could not be read to confirm a snapshot restore: check kubectl -n openbao logs job/vault-config -c vault-init"; exit 0 ;;
+      *) echo "vault-config completed and found OpenBao already initialized: nothing to restore"; exit 0 ;;
+    esac
+  fi
   if kubectl -n openbao wait --for=condition=failed job/vault-config --timeout=1s >/dev/null 2>&1; then
-    echo "vault-config failed: $(kubectl -n openbao logs job/vault-config --tail=20 2>&1)" >&2; exit 1
+    if [ "$rerun" -ge 1 ]; then
+      echo "vault-config failed again after a re-run; its log is not copied here (it may hold tokens): kubectl -n openbao logs job/vault-config --all-containers" >&2
+      exit 1
+    fi
+    rerun=1
+    echo "vault-config failed; deleting it and asking Flux to re-apply $KUSTOMIZATION"
+    kubectl -n openbao delete job vault-config --ignore-not-found --wait=true >/dev/null
+    kubectl -n flux-system annotate --overwrite kustomization "$KUSTOMIZATION" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)" >/dev/null
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then echo "vault-config did not complete within \${TIMEOUT_SECONDS}s" >&2; exit 1; fi
   sleep 5
 done
+`;
+
+/**
+ * Suspends Flux Kustomizations until the restores are done, as soon as Flux has created them
+ * (they depend on earlier ones, so they have applied nothing yet). Without it, \`apps\` (and the
+ * vault-config Job in \`infrastructure\`) would create fresh PVCs, Secrets and an empty OpenBao
+ * that a Velero restore then skips as already existing. Field manager \`platform-dr\`, so Flux's
+ * own apply of the object leaves the field alone. Env: KUBECONFIG_CONTENT, HOLD (space-separated
+ * names), TIMEOUT_SECONDS.
+ */
+export const HOLD_KUSTOMIZATIONS_SCRIPT = `${PRELUDE}for ks in $HOLD; do
+  until kubectl -n flux-system get kustomizations.kustomize.toolkit.fluxcd.io "$ks" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "Kustomization flux-system/$ks did not appear within \${TIMEOUT_SECONDS}s, so it could not be held back until the restores: check fluxKustomizations and the FluxInstance's sync" >&2
+      exit 1
+    fi
+    sleep 5
+  done
+  kubectl -n flux-system patch kustomizations.kustomize.toolkit.fluxcd.io "$ks" --type merge --field-manager platform-dr -p '{"spec":{"suspend":true}}' >/dev/null
+  echo "suspended Kustomization $ks until the restores are done"
+done
+`;
+
+/**
+ * Resumes the Kustomizations HOLD_KUSTOMIZATIONS_SCRIPT suspended (removes the field, so Git's
+ * value applies again) and asks Flux to reconcile them now. Env: KUBECONFIG_CONTENT, RELEASE.
+ */
+export const RELEASE_KUSTOMIZATIONS_SCRIPT = `${PRELUDE}for ks in $RELEASE; do
+  kubectl -n flux-system patch kustomizations.kustomize.toolkit.fluxcd.io "$ks" --type merge --field-manager platform-dr -p '{"spec":{"suspend":null}}' >/dev/null
+  kubectl -n flux-system annotate --overwrite kustomizations.kustomize.toolkit.fluxcd.io "$ks" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)" >/dev/null
+  echo "resumed Kustomization $ks"
+done
+`;
+
+/**
+ * Creates the Velero Restore once. A run-once command rather than a Pulumi-owned object: Velero
+ * deletes a backup's Restores when the backup expires, and a refresh would then have Pulumi
+ * create the Restore again. An existing Restore of that name is success: a restore never runs
+ * twice. Env: KUBECONFIG_CONTENT, NAME, MANIFEST (JSON), TIMEOUT_SECONDS.
+ */
+export const CREATE_RESTORE_SCRIPT = `${PRELUDE}if out=$(printf '%s' "$MANIFEST" | kubectl create -f - 2>&1); then
+  echo "created Restore velero/$NAME"; exit 0
+fi
+case "$out" in
+  *AlreadyExists*|*"already exists"*) echo "Restore velero/$NAME already exists: a restore runs once and is not created again"; exit 0 ;;
+esac
+echo "creating Restore velero/$NAME failed: $out" >&2
+exit 1
 `;
 
 /**

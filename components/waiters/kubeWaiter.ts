@@ -2,6 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { scriptCommand } from "../shell";
 import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeScripts";
 
+/**
+ * Options of every kubectl command: a new kubeconfig (rotated, or rebuilt with the cluster layer)
+ * must not re-run a wait, a backup lookup or a restore that has already happened.
+ */
+export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["environment.KUBECONFIG_CONTENT"] };
+
 /** What to wait for on an object the program does not own. */
 export type WaitCondition =
     /** The Ready condition is True (Flux Kustomizations, BackupStorageLocations use phase). */
@@ -62,7 +68,7 @@ export class KubeWaiter extends pulumi.ComponentResource {
         if ("field" in c) {
             environment.JSONPATH = c.field;
         }
-        const wait = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { parent: this, dependsOn: args.after ?? [] });
+        const wait = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after ?? [] });
         this.done = wait;
         this.result = wait.stdout;
         this.registerOutputs({ result: this.result });

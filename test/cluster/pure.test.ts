@@ -6,6 +6,7 @@ import { apiUrl, rewriteKubeconfigServer, rewriteTalosconfigEndpoints } from "..
 import { firewallRules, firewallSourceIps } from "../../components/cluster/hetzner";
 import { clusterResourceName, controlPlaneSelector, loadBalancerPrivateIp, planNodes } from "../../components/cluster/naming";
 import { PUBLIC_NIC_BUS_PATH, machineConfigPatch } from "../../components/cluster/talosPatches";
+import { HCLOUD_CCM_RELEASE, cloudControllerValues } from "../../components/cluster/cloudController";
 import { validProdRaw } from "../support/config";
 
 function cluster(overrides: Record<string, unknown> = {}): ClusterConfig {
@@ -74,13 +75,40 @@ describe("cluster: Talos machine-config patch", () => {
         assert.deepEqual(patch.machine.kubelet.nodeIP.validSubnets, ["10.0.1.0/24"]);
     });
 
+    it("configures the private NIC by its bus path (enp7s0), with DHCP, on every node and both boot paths", () => {
+        for (const boot of [{}, { talosBoot: "snapshot" }]) {
+            const bc = cluster(boot);
+            for (const node of planNodes(bc)) {
+                const patch = machineConfigPatch({ cluster: bc, node, certSans: [] }) as any;
+                const interfaces = patch.machine.network.interfaces;
+                assert.equal(interfaces.length, 2, `${node.name}: public and private NIC`);
+                assert.deepEqual(interfaces[1], { deviceSelector: { busPath: "0000:07:00.0" }, dhcp: true });
+                assert.deepEqual(interfaces[0].deviceSelector, { busPath: "0000:01:00.0" });
+            }
+        }
+    });
+
+    it("takes the private NIC's bus path from config", () => {
+        const patch = machineConfigPatch({ cluster: cluster({ privateNicBusPath: "0000:08:00.0" }), node: worker1, certSans: [] }) as any;
+        assert.deepEqual(patch.machine.network.interfaces[1].deviceSelector, { busPath: "0000:08:00.0" });
+    });
+
     it("puts the floating-IP VIP on control planes only", () => {
         const vip = { ip: "198.51.100.7", hcloudToken: "t" };
         const cp = machineConfigPatch({ cluster: c, node: cp1, certSans: [], vip }) as any;
         const wk = machineConfigPatch({ cluster: c, node: worker1, certSans: [], vip }) as any;
         assert.deepEqual(cp.machine.network.interfaces[0].vip, { ip: "198.51.100.7", hcloud: { apiToken: "t" } });
+        assert.equal(cp.machine.network.interfaces[1].vip, undefined, "the VIP is public, never on the private NIC");
         assert.equal(wk.machine.network.interfaces[0].vip, undefined);
         assert.equal(wk.cluster.apiServer, undefined);
+    });
+});
+
+describe("cluster: Hetzner cloud controller", () => {
+    it("installs under the platform's HelmRelease name, in private-network mode with the cluster's pod CIDR", () => {
+        assert.deepEqual({ ...HCLOUD_CCM_RELEASE }, { name: "hcloud-cloud-controller-manager", namespace: "kube-system" });
+        assert.deepEqual(cloudControllerValues(cluster()), { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
+        assert.deepEqual(cloudControllerValues(cluster({ podCidr: "10.128.0.0/16" })), { networking: { enabled: true, clusterCIDR: "10.128.0.0/16" } });
     });
 });
 

@@ -9,10 +9,13 @@ import { APPLY_CONFIG_SCRIPT, BOOTSTRAP_SCRIPT, KUBECONFIG_SCRIPT } from "../../
  * Runs a script with a fake `talosctl` on PATH whose behaviour the test chooses, so the scripts'
  * real control flow (idempotence, deadlines, error messages) is exercised without a cluster.
  */
-function run(script: string, fakeTalosctl: string, env: Record<string, string>) {
+function run(script: string, fakeTalosctl: string, env: Record<string, string>, otherFakes: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-test-"));
     try {
         fs.writeFileSync(path.join(dir, "talosctl"), `#!/bin/sh\n${fakeTalosctl}\n`, { mode: 0o755 });
+        for (const [name, body] of Object.entries(otherFakes)) {
+            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        }
         // exec keeps the pid, so the fake can signal the script itself (SCRIPT_PID); FAKE_DIR lets it leave notes.
         return spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
             env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir, ...env },
@@ -68,6 +71,44 @@ describe("cluster: Talos scripts", () => {
         const r = run(APPLY_CONFIG_SCRIPT, 'echo "tls: certificate required" >&2; exit 1', { NODE_NAME: "prod-worker-1", NODE_IP: "203.0.113.9", MACHINE_CONFIG: "version: v1alpha1", TIMEOUT_SECONDS: "0" });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /already configured/);
+    });
+
+    describe("apply-config: only 'certificate required' means already configured", () => {
+        const applyEnv = { NODE_NAME: "prod-worker-1", NODE_IP: "203.0.113.9", MACHINE_CONFIG: "version: v1alpha1" };
+        // Fails with a TLS error on the first call, then succeeds; `sleep` returns at once.
+        const tlsThenOk = (error: string) =>
+            `n=$(cat "$FAKE_DIR/calls" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/calls"
+if [ "$n" -eq 0 ]; then echo "rpc error: code = Unavailable desc = connection error: transport: authentication handshake failed: ${error}" >&2; exit 1; fi
+echo applied`;
+
+        for (const error of [
+            "tls: handshake failure",
+            "tls: first record does not look like a TLS handshake",
+            "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+        ]) {
+            it(`retries another TLS error until the node accepts the config (${error})`, () => {
+                const r = run(APPLY_CONFIG_SCRIPT, tlsThenOk(error), { ...applyEnv, TIMEOUT_SECONDS: "60" }, { sleep: "exit 0" });
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /machine config applied to prod-worker-1 \(203\.0\.113\.9\)/);
+                assert.doesNotMatch(r.stdout, /already configured/);
+            });
+        }
+
+        it("fails at the deadline on a TLS error that is not 'certificate required', naming it", () => {
+            const r = run(APPLY_CONFIG_SCRIPT, 'echo "remote error: tls: handshake failure" >&2; exit 1', { ...applyEnv, TIMEOUT_SECONDS: "0" });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /applying the machine config to prod-worker-1 \(203\.0\.113\.9\) failed: .*Last error: remote error: tls: handshake failure/s);
+        });
+
+        it("a configured node's refusal of --insecure counts as done", () => {
+            const r = run(
+                APPLY_CONFIG_SCRIPT,
+                'echo "rpc error: code = Unavailable desc = connection error: transport: authentication handshake failed: remote error: tls: certificate required" >&2; exit 1',
+                { ...applyEnv, TIMEOUT_SECONDS: "0" },
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /prod-worker-1 \(203\.0\.113\.9\) is already configured/);
+        });
     });
 
     it("says when talosctl is missing", () => {

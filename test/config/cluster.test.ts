@@ -1,5 +1,9 @@
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { formatProblems, validateConfig } from "../../config";
 import { FAKE_HCLOUD_TOKEN, validProdRaw } from "../support/config";
 
@@ -65,6 +69,15 @@ describe("config: cluster", () => {
         ["missing Hetzner token", { "hcloud:token": undefined }, "hcloud:token", /pulumi config set --secret hcloud:token/],
         ["malformed Hetzner token", { "hcloud:token": "short" }, "hcloud:token", /64 letters/],
         ["timeout out of range", { bootstrapTimeoutSeconds: "5" }, "bootstrapTimeoutSeconds", />= 30/],
+        ["private NIC named instead of a bus path", { privateNicBusPath: "enp7s0" }, "privateNicBusPath", /PCI bus path such as 0000:07:00\.0/],
+        ["private NIC on the public NIC's bus path", { privateNicBusPath: "0000:01:00.0" }, "privateNicBusPath", /public NIC/],
+        ["cloud controller version with a v", { hcloudCcmVersion: "v1.35.0" }, "hcloudCcmVersion", /chart version such as 1\.35\.0/],
+        [
+            "a load-balancer endpoint behind firewallSources",
+            { apiEndpoint: "load-balancer", firewallOpenToWorld: "false", firewallSources: ["203.0.113.7/32"] },
+            "apiEndpoint",
+            /whole internet.*firewallSources.*cannot be attached to a load balancer.*firewallOpenToWorld: true/,
+        ],
     ];
     for (const [what, overrides, key, message] of badInputs) {
         it(`rejects ${what}, naming ${key}`, () => {
@@ -109,6 +122,47 @@ describe("config: cluster", () => {
         assert.ok(result.ok);
         if (result.ok) {
             assert.equal(result.config.cluster.installerImage, `factory.talos.dev/installer/${id}:v1.13.8`);
+            assert.equal(result.config.cluster.talosSchematicId, id);
+        }
+    });
+
+    describe("the production schematic", () => {
+        /**
+         * The Image Factory's schematic ID: SHA-256 of the schematic as Go's yaml.v3 marshals it
+         * (4-space indent), extensions in the order given. The factory's UI and KSail sort them.
+         */
+        const schematicId = (extensions: string[]) =>
+            createHash("sha256")
+                .update(`customization:\n    systemExtensions:\n        officialExtensions:\n${extensions.map((e) => `            - ${e}\n`).join("")}`)
+                .digest("hex");
+        const platformExtensions = ["siderolabs/iscsi-tools", "siderolabs/util-linux-tools", "siderolabs/qemu-guest-agent"];
+
+        it("computes IDs as the Image Factory does", () => {
+            // Issued by factory.talos.dev for the platform (its former talos/cluster/install-image.yaml).
+            assert.equal(schematicId(platformExtensions), "e187c9b90f773cd8c84e5a3265c5554ee787b2fe67b508d9f955e90e7ae8c96c");
+        });
+
+        it("Pulumi.prod.yaml installs exactly the platform's three extensions", () => {
+            const stack = parse(fs.readFileSync(path.resolve(__dirname, "../../Pulumi.prod.yaml"), "utf8")).config;
+            assert.equal(stack["platform-dr:talosSchematicId"], schematicId([...platformExtensions].sort()));
+        });
+    });
+
+    it("accepts a load-balancer endpoint only with the API explicitly open to the world", () => {
+        const result = validateConfig(validProdRaw({ apiEndpoint: "load-balancer", firewallOpenToWorld: "true" }));
+        assert.ok(result.ok, result.ok ? "" : formatProblems(result.problems));
+        if (result.ok) {
+            assert.equal(result.config.cluster.apiEndpoint, "load-balancer");
+        }
+    });
+
+    it("defaults the private NIC to enp7s0's bus path and the cloud controller to a pinned release", () => {
+        const result = validateConfig(validProdRaw());
+        assert.ok(result.ok);
+        if (result.ok) {
+            assert.equal(result.config.cluster.network.privateNicBusPath, "0000:07:00.0");
+            assert.equal(result.config.cluster.cloudController.version, "1.35.0");
+            assert.equal(result.config.cluster.talosSchematicId, undefined);
         }
     });
 

@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { readFileSync } from "fs";
+import * as path from "path";
 import { validateConfig } from "../../config";
 import { PLACEHOLDER_CLOUDFLARE_ID } from "../../config/offCluster";
 import { validProdRaw } from "../support/config";
@@ -27,6 +29,20 @@ describe("config: off-cluster artifacts", () => {
         assert.ok(found.every((p) => /pulumi config set cloudflare(Account|Zone)Id <value>/.test(p.message)), JSON.stringify(found));
     });
 
+    it("the README's config reference says what validation does: both IDs required for a rebuild", () => {
+        // Validation refuses a rebuild without them (above); the reference table must not promise
+        // that leaving one unset merely skips R2 or DNS.
+        const readme = readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const rows = readme.split("\n").filter((line) => /^\| `[^|]*(cloudflareAccountId|cloudflareZoneId)`/.test(line));
+        assert.equal(rows.length, 2, "one config-table row per key");
+        for (const row of rows) {
+            assert.match(row, /required for a rebuild/, row);
+            assert.doesNotMatch(row, /not managed \(warning\)|unset = DNS not managed/, row);
+        }
+        assert.deepEqual(problems({ cloudflareAccountId: undefined }).map((p) => p.key), ["cloudflareAccountId"]);
+        assert.deepEqual(problems({ cloudflareZoneId: undefined }).map((p) => p.key), ["cloudflareZoneId"]);
+    });
+
     it("a rehearsal stands in valid-shaped IDs for them and lists them as placeholders", () => {
         const result = validateConfig({ ...validProdRaw({ cloudflareAccountId: undefined, cloudflareZoneId: undefined }), rehearsal: true });
         assert.ok(result.ok);
@@ -53,7 +69,7 @@ describe("config: off-cluster artifacts", () => {
     });
 
     it("Scenario 5 needs no DNS, CI or Cloudflare IDs unless a database is recovered", () => {
-        const existing = { clusterMode: "existing", existingClusterKubeconfig: "apiVersion: v1", cloudflareAccountId: undefined, cloudflareZoneId: undefined, "cloudflare:apiToken": undefined };
+        const existing = { clusterMode: "existing", existingClusterKubeconfig: "apiVersion: v1", veleroIncludedNamespaces: ["umami"], cloudflareAccountId: undefined, cloudflareZoneId: undefined, "cloudflare:apiToken": undefined };
         const withoutDb = validateConfig(validProdRaw({ ...existing, cnpgDatabases: [] }, ["existingClusterKubeconfig"]));
         assert.ok(withoutDb.ok, withoutDb.ok ? "" : JSON.stringify(withoutDb.problems));
         if (withoutDb.ok) {

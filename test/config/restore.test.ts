@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { validateConfig } from "../../config";
+import { restoreCredentialName, validateConfig } from "../../config";
 import { validProdRaw } from "../support/config";
 
 function problemsFor(overrides: Record<string, unknown>, key: string) {
@@ -9,7 +9,7 @@ function problemsFor(overrides: Record<string, unknown>, key: string) {
 
 describe("config: GitOps and restores", () => {
     const bad: [string, Record<string, unknown>, string, RegExp][] = [
-        ["an unknown backup name format", { veleroBackup: "Daily_Full" }, "veleroBackup", /latest, or a Velero backup name/],
+        ["an unknown backup name format", { veleroBackup: "Daily_Full" }, "veleroBackup", /latest, none \(no Velero restore\), or a Velero backup name/],
         ["a bad target time", { cnpgDatabases: ["umami/umami-db store=umami-db targetTime=yesterday"] }, "cnpgDatabases[0]", /RFC 3339/],
         ["a target time without an offset", { cnpgDatabases: ["umami/umami-db store=umami-db targetTime=2026-11-23T02:00:00"] }, "cnpgDatabases[0]", /RFC 3339/],
         ["a database without object store", { cnpgDatabases: ["umami/umami-db instances=3"] }, "cnpgDatabases[0]", /no object store/],
@@ -35,7 +35,7 @@ describe("config: GitOps and restores", () => {
     }
 
     it("Scenario 5 needs no build-only secrets (Hetzner token, age key)", () => {
-        const raw = validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", "hcloud:token": undefined, sopsAgeKey: undefined }, ["existingClusterKubeconfig"]);
+        const raw = validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", veleroIncludedNamespaces: ["umami"], "hcloud:token": undefined, sopsAgeKey: undefined }, ["existingClusterKubeconfig"]);
         const result = validateConfig(raw);
         assert.ok(result.ok, JSON.stringify(result.ok ? [] : result.problems));
     });
@@ -50,6 +50,40 @@ describe("config: GitOps and restores", () => {
             assert.match(found[0].message, /only written by a rebuild/);
             assert.equal(found[0].value, "[secret]");
         }
+    });
+
+    describe("Scenario 5 never restores more into production than asked, nor touches what runs there", () => {
+        const existing = (extra: Record<string, unknown>) => validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", ...extra }, ["existingClusterKubeconfig"]);
+
+        it("wants the namespaces named: * would restore everything into the running cluster", () => {
+            const result = validateConfig(existing({}));
+            assert.ok(!result.ok && result.problems.some((p) => p.key === "veleroIncludedNamespaces" && /must name the namespaces/.test(p.message)));
+            assert.ok(validateConfig(existing({ veleroBackup: "none", cnpgDatabases: [] })).ok, "no Velero restore: nothing to name");
+        });
+
+        it("leaves OpenBao alone unless asked, and refuses the snapshot path (the running vault-config would restore nothing)", () => {
+            const quiet = validateConfig(existing({ veleroIncludedNamespaces: ["umami"] }));
+            assert.ok(quiet.ok && quiet.config.restore.openbao === "none");
+            const snapshot = validateConfig(existing({ veleroIncludedNamespaces: ["umami"], openbaoRecovery: "snapshot" }));
+            assert.ok(!snapshot.ok && snapshot.problems.some((p) => p.key === "openbaoRecovery" && /is for a rebuild/.test(p.message)));
+        });
+
+        it("writes only the recovered databases' cnpg credentials, each as <name>-restore beside the cluster's own", () => {
+            const result = validateConfig(existing({ veleroIncludedNamespaces: ["umami"], cnpgDatabases: ["umami/umami-db store=umami-db"] }));
+            assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
+            if (result.ok) {
+                assert.deepEqual(result.config.storage?.credentialTargets, [{ namespace: "umami", name: "umami-db-r2-credentials-restore", format: "cnpg" }]);
+            }
+            assert.equal(restoreCredentialName("x".repeat(70)).length, 63);
+        });
+    });
+
+    it("refuses the snapshot path for OpenBao without a Velero backup, or with its Job before Velero runs", () => {
+        const noBackup = validateConfig(validProdRaw({ veleroBackup: "none" }));
+        assert.ok(!noBackup.ok && noBackup.problems.some((p) => p.key === "openbaoRecovery" && /veleroBackup is none/.test(p.message)));
+        const early = validateConfig(validProdRaw({ veleroAfterKustomization: "infrastructure" }));
+        assert.ok(!early.ok && early.problems.some((p) => p.key === "openbaoKustomization" && /must come after veleroAfterKustomization \(infrastructure\)/.test(p.message)));
+        assert.ok(validateConfig(validProdRaw({ veleroAfterKustomization: "infrastructure", openbaoRecovery: "none" })).ok);
     });
 
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {

@@ -56,7 +56,7 @@ describe("rehearsal: CLI", () => {
         };
         const server = phaseOf(/hcloud:Server\s+prod-control-plane-1/);
         const bucket = phaseOf(/cloudflare:R2Bucket\s+backups-bucket/);
-        const restore = phaseOf(/velero\.io\/v1:Restore\s+velero-restore/);
+        const restore = phaseOf(/command:Command\s+velero-restore-create/);
         const database = phaseOf(/postgresql\.cnpg\.io\/v1:Cluster\s+cnpg-umami-umami-db-cluster/);
         const ciSecret = phaseOf(/ActionsEnvironmentSecret\s+ci-kube-config/);
         const apiRecord = phaseOf(/cloudflare:DnsRecord\s+dns-api/);

@@ -22,8 +22,15 @@ describe("restore: manifests", () => {
         valid(RESTORE_SPEC, r.spec);
         assert.equal(r.metadata.name, "restore-daily-full-20261123021700");
         assert.deepEqual(r.spec.excludedNamespaces, ["kube-system", "velero"]);
-        assert.equal(restoreName("daily-full-20261123021700"), restoreName("daily-full-20261123021700"));
         assert.ok(restoreName("x".repeat(80)).length <= 63);
+        assert.ok(!restoreName(`${"x".repeat(61)}-y`).endsWith("-"), "cut to a valid name, never ending in a dash");
+    });
+
+    it("names a restore into a running cluster after the stack too, so it never meets that cluster's own restore of the backup", () => {
+        assert.equal(restoreName("daily-full-20261123021700", "restore-example"), "restore-daily-full-20261123021700-restore-example");
+        const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["umami"], excludedNamespaces: [], excludedResources: [], scope: "restore-example" });
+        assert.equal(r.metadata.name, "restore-daily-full-20261123021700-restore-example");
+        assert.equal(r.spec.backupName, "daily-full-20261123021700");
     });
 
     it("the fixture schema catches a field the CRD would prune", () => {

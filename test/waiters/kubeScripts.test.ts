@@ -5,7 +5,10 @@ import * as os from "os";
 import * as path from "path";
 import {
     LATEST_BACKUP_SCRIPT,
-    RERUN_VAULT_CONFIG_SCRIPT,
+    CREATE_RESTORE_SCRIPT,
+    HOLD_KUSTOMIZATIONS_SCRIPT,
+    OPENBAO_SNAPSHOT_SCRIPT,
+    RELEASE_KUSTOMIZATIONS_SCRIPT,
     SEED_OPENBAO_SCRIPT,
     WAIT_FIELD_SCRIPT,
     WAIT_PHASE_SCRIPT,
@@ -153,7 +156,10 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
     { name: "WAIT_PHASE", script: WAIT_PHASE_SCRIPT, arms: `${PHASE} printf Completed ;;`, env: ALLOW_PARTIAL },
     { name: "WAIT_FIELD", script: WAIT_FIELD_SCRIPT, arms: `*) printf '${GATEWAY_IP}' ;;`, env: GATEWAY },
     { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `${BACKUPS} printf 'daily-1\\n' ;;`, env: {} },
-    { name: "RERUN_VAULT_CONFIG", script: RERUN_VAULT_CONFIG_SCRIPT, arms: `${DELETE_JOB}\n${ANNOTATE}\n*'--for=condition=complete'*) exit 0 ;;`, env: VAULT_CONFIG },
+    { name: "OPENBAO_SNAPSHOT", script: OPENBAO_SNAPSHOT_SCRIPT, arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`, env: VAULT_CONFIG },
+    { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
+    { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
+    { name: "CREATE_RESTORE", script: CREATE_RESTORE_SCRIPT, arms: `*) cat > /dev/null; exit 0 ;;`, env: { NAME: "restore-daily-1", MANIFEST: "{}" } },
     { name: "SEED_OPENBAO", script: SEED_OPENBAO_SCRIPT, arms: `${GIVES_TOKEN}\n${EXEC}`, env: { SEED_SECRETS: "secret/a k=v" } },
 ];
 
@@ -194,7 +200,7 @@ describe("waiters: kubectl scripts", () => {
 
         it("removes the kubeconfig's directory when a script fails too", () => {
             const timedOut = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'reconciling' ;;`, KUSTOMIZATION);
-            const killedBySetE = run(RERUN_VAULT_CONFIG_SCRIPT, `*'delete job'*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, VAULT_CONFIG);
+            const killedBySetE = run(RELEASE_KUSTOMIZATIONS_SCRIPT, `*' patch '*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, { RELEASE: "apps" });
             for (const r of [timedOut, killedBySetE]) {
                 assert.equal(r.status, 1, r.stderr);
                 assert.ok(r.kubeconfigs.length > 0);
@@ -374,48 +380,122 @@ describe("waiters: kubectl scripts", () => {
         });
     });
 
-    describe("RERUN_VAULT_CONFIG", () => {
-        const waits = (complete: string, failed: string) => `${DELETE_JOB}\n${ANNOTATE}\n*'--for=condition=complete'*) ${complete} ;;\n*'--for=condition=failed'*) ${failed} ;;`;
+    describe("OPENBAO_SNAPSHOT", () => {
+        const COMPLETE = `*'--for=condition=complete'*)`;
+        const FAILED = `*'--for=condition=failed'*)`;
+        const LOG = `*'logs job/vault-config -c vault-init'*)`;
+        const RESTORED_LOG = "Fetching newest snapshot openbao-20261123-021700.snap...\nRestoring /snapshots/openbao-20261123-021700.snap...\nSnapshot restored; unsealing with the stored key.\nroot token s.LEAKED";
 
-        it("deletes the vault-config Job, asks Flux to reconcile the configured Kustomization, and succeeds when the Job completes", () => {
-            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits("exit 0", "exit 1"), VAULT_CONFIG);
+        it("waits for the vault-config Job and proves from its log that it restored the snapshot, without copying the log", () => {
+            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf '${RESTORED_LOG}' ;;`, VAULT_CONFIG);
             assert.equal(r.status, 0, r.stderr);
-            assert.match(r.stdout, /vault-config completed: OpenBao restored from its newest raft snapshot/);
-            assert.deepEqual(verbs(r.calls), ["delete job", "annotate kustomization", "wait job/vault-config"]);
-            assert.deepEqual(r.calls[0], ["-n", "openbao", "delete", "job", "vault-config", "--ignore-not-found", "--wait=true"]);
-            const annotate = r.calls[1];
-            assert.deepEqual(annotate.slice(0, 6), ["-n", "flux-system", "annotate", "--overwrite", "kustomization", "infrastructure"]);
-            assert.match(annotate[6], /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
-            assert.equal(annotate.length, 7);
-            assert.deepEqual(r.calls[2], ["-n", "openbao", "wait", "--for=condition=complete", "job/vault-config", "--timeout=10s"]);
+            assert.equal(r.stdout, "vault-config restored OpenBao from its newest raft snapshot with the restored openbao-unseal key\n");
+            assert.deepEqual(r.calls[0], ["-n", "openbao", "wait", "--for=condition=complete", "job/vault-config", "--timeout=10s"]);
+            assert.deepEqual(r.calls[1], ["-n", "openbao", "logs", "job/vault-config", "-c", "vault-init"]);
+            assert.ok(!r.stdout.includes("LEAKED") && !r.stderr.includes("LEAKED"));
+            assert.ok(!verbs(r.calls).includes("delete job"), "a Job that completed is not re-run");
         });
 
-        it("fails with the Job's logs when it failed", () => {
-            const r = run(RERUN_VAULT_CONFIG_SCRIPT, `${waits("exit 1", "exit 0")}\n*'logs job/vault-config'*) printf 'restoring snapshot: 403 Forbidden from R2' ;;`, VAULT_CONFIG);
+        it("fails loudly, with the way back, when the Job initialized an EMPTY vault instead of restoring", () => {
+            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf 'No initialized pod found \\342\\200\\224 running bao operator init on openbao-0...' ;;`, VAULT_CONFIG);
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "vault-config failed: restoring snapshot: 403 Forbidden from R2\n");
-            assert.deepEqual(r.calls.at(-1), ["-n", "openbao", "logs", "job/vault-config", "--tail=20"]);
+            assert.match(r.stderr, /initialized an EMPTY OpenBao.*scale StatefulSet openbao to 0, delete the data-openbao-\* PVCs, reconcile infrastructure/);
+        });
+
+        it("accepts an OpenBao that was already initialized (nothing to restore), and a log it cannot read, saying which", () => {
+            const initialized = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf 'openbao-0 is reachable.\nVault already initialized.' ;;`, VAULT_CONFIG);
+            assert.equal(initialized.status, 0, initialized.stderr);
+            assert.match(initialized.stdout, /found OpenBao already initialized: nothing to restore/);
+            const unreadable = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} ${NOT_FOUND('pods "vault-config-x"')} ;;`, VAULT_CONFIG);
+            assert.equal(unreadable.status, 0, unreadable.stderr);
+            assert.match(unreadable.stdout, /log could not be read to confirm/);
+        });
+
+        it("re-runs a failed Job once (delete, ask Flux to re-apply the Kustomization) and then succeeds", () => {
+            const r = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} [ -f "$FAKE_RERUN" ] && exit 0 || exit 1 ;;\n${FAILED} [ -f "$FAKE_RERUN" ] && exit 1 || exit 0 ;;\n*'delete job vault-config'*) : > "$FAKE_RERUN"; exit 0 ;;\n${ANNOTATE}\n${LOG} printf '${RESTORED_LOG}' ;;`,
+                { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60", FAKE_RERUN: path.join(os.tmpdir(), `platform-dr-rerun-${process.pid}`) },
+            );
+            fs.rmSync(path.join(os.tmpdir(), `platform-dr-rerun-${process.pid}`), { force: true });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /vault-config failed; deleting it and asking Flux to re-apply infrastructure\nvault-config restored OpenBao/);
+            const annotate = r.calls.find((c) => c.includes("annotate")) ?? [];
+            assert.deepEqual(annotate.slice(0, 6), ["-n", "flux-system", "annotate", "--overwrite", "kustomization", "infrastructure"]);
+            assert.match(annotate[6], /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
+        });
+
+        it("fails after one re-run, pointing at the log instead of printing it (it may hold tokens)", () => {
+            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 1 ;;\n${FAILED} exit 0 ;;\n${DELETE_JOB}\n${ANNOTATE}\n*'logs'*) printf 'root token s.LEAKED' ;;`, { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /vault-config failed again after a re-run.*kubectl -n openbao logs job\/vault-config --all-containers/);
+            assert.equal(r.calls.filter((c) => c.includes("delete")).length, 1);
+            assert.ok(!r.stderr.includes("LEAKED") && !r.stdout.includes("LEAKED"));
         });
 
         it("times out clearly when the Job neither completes nor fails", () => {
-            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits("exit 1", "exit 1"), VAULT_CONFIG);
+            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 1 ;;\n${FAILED} exit 1 ;;`, VAULT_CONFIG);
             assert.equal(r.status, 1);
             assert.equal(r.stderr, "vault-config did not complete within 0s\n");
         });
 
-        it("sleeps between polls while Flux has not re-created the Job (kubectl wait returns at once), instead of spinning", () => {
+        it("sleeps between polls while the Job does not exist yet (kubectl wait returns at once), instead of spinning", () => {
             const notFound = NOT_FOUND('jobs.batch "vault-config"');
-            const r = run(RERUN_VAULT_CONFIG_SCRIPT, waits(`[ "$(count complete)" -ge 3 ] || { ${notFound}; }`, notFound), { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
+            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} [ "$(count complete)" -ge 3 ] || { ${notFound}; } ;;\n${FAILED} ${notFound} ;;\n${LOG} printf 'Snapshot restored' ;;`, { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.sleeps, ["5", "5"]);
-            assert.equal(r.calls.filter((c) => c.includes("--for=condition=complete")).length, 3);
+        });
+    });
+
+    describe("HOLD_KUSTOMIZATIONS and RELEASE_KUSTOMIZATIONS", () => {
+        const GET = `*'get kustomizations.kustomize.toolkit.fluxcd.io'*)`;
+        const PATCH = `*' patch '*) exit 0 ;;`;
+
+        it("suspends each Kustomization, as platform-dr's field manager, once Flux has created it", () => {
+            const r = run(HOLD_KUSTOMIZATIONS_SCRIPT, `${GET} [ "$(count get)" -ge 2 ] && exit 0 || { ${NOT_FOUND('kustomizations "infrastructure"')}; } ;;\n${PATCH}`, { HOLD: "infrastructure apps", TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "suspended Kustomization infrastructure until the restores are done\nsuspended Kustomization apps until the restores are done\n");
+            const patches = r.calls.filter((c) => c.includes("patch"));
+            assert.deepEqual(patches.map((c) => c[4]), ["infrastructure", "apps"]);
+            assert.deepEqual(patches[0].slice(5), ["--type", "merge", "--field-manager", "platform-dr", "-p", '{"spec":{"suspend":true}}']);
+            assert.deepEqual(r.sleeps, ["5"]);
         });
 
-        it("stops before waiting when the Kustomization cannot be annotated", () => {
-            const r = run(RERUN_VAULT_CONFIG_SCRIPT, `${DELETE_JOB}\n*'annotate'*) ${NOT_FOUND('kustomizations.kustomize.toolkit.fluxcd.io "infrastructure"')} ;;`, VAULT_CONFIG);
+        it("fails naming the Kustomization that never appeared", () => {
+            const r = run(HOLD_KUSTOMIZATIONS_SCRIPT, `${GET} ${NOT_FOUND('kustomizations "apps"')} ;;`, { HOLD: "apps" });
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /kustomizations\.kustomize\.toolkit\.fluxcd\.io "infrastructure" not found/);
-            assert.deepEqual(verbs(r.calls), ["delete job", "annotate kustomization"]);
+            assert.match(r.stderr, /Kustomization flux-system\/apps did not appear within 0s, so it could not be held back/);
+        });
+
+        it("release removes the suspend field (Git's value applies again) and asks Flux to reconcile now", () => {
+            const r = run(RELEASE_KUSTOMIZATIONS_SCRIPT, `${PATCH}\n*' annotate '*) exit 0 ;;`, { RELEASE: "infrastructure apps" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "resumed Kustomization infrastructure\nresumed Kustomization apps\n");
+            assert.deepEqual(r.calls[0].slice(-2), ["-p", '{"spec":{"suspend":null}}']);
+            assert.match(r.calls[1].at(-1) ?? "", /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
+        });
+    });
+
+    describe("CREATE_RESTORE", () => {
+        const MANIFEST = JSON.stringify({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "restore-daily-1", namespace: "velero" }, spec: { backupName: "daily-1" } });
+
+        it("creates the Restore from its manifest on stdin", () => {
+            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) cat > /dev/null; exit 0 ;;`, { NAME: "restore-daily-1", MANIFEST });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "created Restore velero/restore-daily-1\n");
+            assert.deepEqual(r.calls, [["create", "-f", "-"]]);
+        });
+
+        it("never creates a Restore twice: AlreadyExists is success", () => {
+            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) echo 'Error from server (AlreadyExists): restores.velero.io "restore-daily-1" already exists' >&2; exit 1 ;;`, { NAME: "restore-daily-1", MANIFEST });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /already exists: a restore runs once/);
+        });
+
+        it("fails with kubectl's error otherwise", () => {
+            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`, { NAME: "restore-daily-1", MANIFEST });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /creating Restore velero\/restore-daily-1 failed: error: the server does not have resource type "restores"/);
         });
     });
 

@@ -108,7 +108,8 @@ describe("wiring: cluster layer variants", () => {
     });
 
     it("load-balancer endpoint: lb11 targets the control planes by label over the private network", async () => {
-        const r = await simulateOk({ overrides: [{ path: "apiEndpoint", value: "load-balancer", secret: false }] });
+        // No firewall can restrict 6443 behind a load balancer: config allows the mode only with the API open to the world.
+        const r = await simulateOk({ overrides: [{ path: "apiEndpoint", value: "load-balancer", secret: false }, { path: "firewallOpenToWorld", value: "true", secret: false }] });
         assert.equal(ofType(r, "hcloud:index/floatingIp:FloatingIp").length, 0);
         const target = find(r, "hcloud:index/loadBalancerTarget:LoadBalancerTarget", "prod-hetzner-api-lb-targets");
         assert.deepEqual([target.rawInputs.type, target.rawInputs.labelSelector, target.rawInputs.usePrivateIp], ["label_selector", "cluster=prod,role=control-plane", true]);

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import { ConfigOverride } from "../../rehearsal/stackConfig";
-import { SimulationResult } from "../../rehearsal/simulate";
+import { SimulationResult, simulate } from "../../rehearsal/simulate";
+import { ENVIRONMENT_PROTECTION_INPUTS } from "../../components/ci/githubCiCredentials";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN } from "../support/config";
 
@@ -24,6 +26,8 @@ const BUCKET = "cloudflare:index/r2Bucket:R2Bucket";
 const TOKEN = "cloudflare:index/apiToken:ApiToken";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 const SECRET = "kubernetes:core/v1:Secret";
+const ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment";
+const ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret";
 
 describe("wiring: off-cluster artifacts (simulated cloud)", () => {
     let r: SimulationResult;
@@ -70,15 +74,49 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.ok(waitsFor(r, velero, find(r, "kubernetes:core/v1:Namespace", "namespaces-velero")), "the Secret must wait for its namespace");
     });
 
+    it("keeps Flux off the credential Secrets, so a copy left in Git can neither overwrite nor prune them", () => {
+        const secrets = ofType(r, SECRET).filter((x) => /-r2-credentials$/.test(x.name));
+        assert.equal(secrets.length, 5);
+        for (const secret of secrets) {
+            const metadata = secret.rawInputs.metadata as { labels: Record<string, string>; annotations?: Record<string, string> };
+            assert.equal(metadata.annotations?.["kustomize.toolkit.fluxcd.io/reconcile"], "disabled", secret.name);
+            assert.equal(metadata.labels["app.kubernetes.io/managed-by"], "platform-dr");
+        }
+    });
+
     it("rotation is create-before-delete: a new generation is a new token, the Secrets follow it", async () => {
+        // What the mocks can show is the registration graph the engine plans from; the engine's own
+        // ordering is not simulated. The engine creates a resource whose URN is new, updates what
+        // depends on it, and deletes a resource the program no longer registers only after every
+        // create and update of the run. So: a new URN (not a replacement of the old token, where
+        // deleteBeforeReplace could delete first), the Secrets updated in place with the new
+        // token's values and depending on it, and nothing registered that depends on the old one.
         const rotated = await simulateOk({ overrides: offClusterOverrides([{ path: "r2TokenGeneration", value: "2", secret: false }]) });
         const [oldToken, newToken] = [ofType(r, TOKEN)[0], ofType(rotated, TOKEN)[0]];
-        assert.notEqual(oldToken.urn, newToken.urn, "a new generation must be a new resource, created before the old one is deleted");
+        assert.equal(ofType(rotated, TOKEN).length, 1);
+        assert.notEqual(oldToken.urn, newToken.urn, "a new generation must be a new resource, not a replacement of the old one");
+        assert.notEqual(oldToken.rawInputs.name, newToken.rawInputs.name, "a new token at Cloudflare, beside the old one");
+        assert.ok(!rotated.resources.some((x) => x.urn === oldToken.urn), "the old token is deleted only as a leftover, after the run's updates");
+        assert.ok(!rotated.resources.some((x) => x.dependencies.includes(oldToken.urn)), "nothing may tie the old token's deletion to a step of this run");
+        assert.equal(oldToken.deleteBeforeReplace, false);
         assert.equal(newToken.deleteBeforeReplace, false);
-        // The Secrets keep their identity (updated in place) and now depend on the new token.
-        const secret = find(rotated, SECRET, "backups-velero-velero-r2-credentials");
-        assert.equal(secret.urn, find(r, SECRET, "backups-velero-velero-r2-credentials").urn);
-        assert.ok(waitsFor(rotated, secret, newToken));
+        assert.notEqual(newToken.id, oldToken.id);
+        const accessKey = String(newToken.id);
+        const secretKey = createHash("sha256").update(String(newToken.outputs.value)).digest("hex");
+        const before = ofType(r, SECRET).filter((x) => /-r2-credentials$/.test(x.name));
+        assert.equal(before.length, 5);
+        for (const old of before) {
+            const secret = find(rotated, SECRET, old.name);
+            // Same URN and metadata: an update in place, never a delete and re-create of the Secret.
+            assert.equal(secret.urn, old.urn);
+            assert.deepEqual(secret.rawInputs.metadata, old.rawInputs.metadata);
+            assert.equal(secret.deleteBeforeReplace, false);
+            assert.ok(secret.dependencies.includes(newToken.urn), `${secret.name} must wait for the new token`);
+            const data = Object.values(secret.rawInputs.stringData as Record<string, string>).join("\n");
+            const oldData = Object.values(old.rawInputs.stringData as Record<string, string>).join("\n");
+            assert.ok(data.includes(accessKey) && data.includes(secretKey), `${secret.name} must carry the new token's credentials`);
+            assert.ok(!data.includes(String(oldToken.id)) && data !== oldData, `${secret.name} still carries the old credentials`);
+        }
     });
 
     it("points api.<domain> at the endpoint, with full names and a TTL, and removes stale records first", () => {
@@ -116,7 +154,7 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.equal(service.read, true, "the gateway Service is Flux's: read, never created or deleted");
         assert.equal(service.id, "kube-system/cilium-gateway-platform");
         assert.ok(waitsFor(owned, service, wait));
-        assert.ok(waitsFor(owned, wait, find(owned, "command:local:Command", "gitops-ks-apps-wait")));
+        assert.ok(waitsFor(owned, wait, find(owned, "command:local:Command", "gitops-release-ks-apps-wait")));
         for (const name of ["platform.devantler.tech", "*.platform.devantler.tech"]) {
             const records = owned.cloud.dnsRecords.filter((x) => x.name === name && x.type === "A");
             assert.deepEqual(records.map((x) => x.content), [ip], name);
@@ -152,6 +190,11 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
             assert.equal(s.rawInputs.plaintextValue, undefined);
         }
         const kube = secrets.find((s) => s.rawInputs.secretName === "KUBE_CONFIG")!;
+        // As soon as the API answers, and not before: the talosconfig exists before any server.
+        const apiReady = find(r, "command:local:Command", "prod-bootstrap-wait-api");
+        for (const s of secrets) {
+            assert.ok(s.dependencies.includes(apiReady.urn), `${s.rawInputs.secretName} must wait for the Kubernetes API`);
+        }
         assert.match(String(kube.rawInputs.value), /server: https:\/\/api\.platform\.devantler\.tech:6443/);
         assert.ok(waitsFor(r, kube, find(r, "command:local:Command", "prod-bootstrap-kubeconfig")));
         const talos = secrets.find((s) => s.rawInputs.secretName === "TALOS_CONFIG")!;
@@ -159,7 +202,7 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         // As soon as the API answers: never behind Flux, the restores or DNS.
         const later = [
             find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"),
-            find(r, "kubernetes:velero.io/v1:Restore", "velero-restore"),
+            find(r, "command:local:Command", "velero-restore-create"),
             find(r, "command:local:Command", "velero-restore-wait"),
             find(r, "command:local:Command", "openbao-vault-config"),
             ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
@@ -170,6 +213,57 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
                 assert.ok(!waitsFor(r, s, other), `${s.name} must not wait for ${other.name}`);
             }
         }
+    });
+
+    it("adopts an existing environment by import, never sending it protection settings, and keeps it", () => {
+        // The simulated GitHub models the provider's create (GitHub's create-or-update PUT, which
+        // resets every protection setting it is not sent): had the program created the surviving
+        // environment, its reviewers and branch policy would be gone now.
+        const prod = r.cloud.githubEnvironments.find((e) => e.name === "prod")!;
+        assert.deepEqual(
+            { reviewers: prod.reviewers, branchPolicy: prod.deploymentBranchPolicy, selfReview: prod.preventSelfReview, adminsBypass: prod.canAdminsBypass },
+            { reviewers: [1_234_567], branchPolicy: { protectedBranches: true, customBranchPolicies: false }, selfReview: true, adminsBypass: false },
+            "the environment's protection must survive the rebuild",
+        );
+        const environment = find(r, ENVIRONMENT, "ci-environment");
+        assert.equal(environment.import, "platform:prod", "an existing environment is imported: an import only reads");
+        assert.deepEqual(Object.keys(environment.rawInputs).sort(), ["environment", "repository"]);
+        assert.deepEqual([...environment.ignoreChanges].sort(), [...ENVIRONMENT_PROTECTION_INPUTS].sort(), "every protection input ignored: no update ever sends them");
+        assert.equal(environment.retainOnDelete, true);
+        for (const s of ofType(r, ENV_SECRET)) {
+            assert.ok(s.dependencies.includes(environment.urn), "a secret needs its environment (GitHub answers 404 otherwise)");
+        }
+    });
+
+    it("creates a missing environment once; the next run finds it and adopts the same resource, with no change", async () => {
+        const overrides = offClusterOverrides();
+        const first = await simulateOk({ overrides, cloud: { githubEnvironments: [] } });
+        const created = find(first, ENVIRONMENT, "ci-environment");
+        assert.equal(created.import, null);
+        assert.equal(created.retainOnDelete, true);
+        assert.deepEqual([...created.ignoreChanges].sort(), [...ENVIRONMENT_PROTECTION_INPUTS].sort(), "protection added by hand later is kept");
+        assert.deepEqual(first.cloud.githubEnvironments.map((e) => [e.name, e.secrets.sort()]), [["prod", ["KUBE_CONFIG", "TALOS_CONFIG"]]]);
+        // The second run: the lookup now finds the environment the first run created. The resource
+        // stays registered under the same URN (it neither disappears nor is deleted), with the
+        // same inputs; its import ID is the ID already in state, and the engine imports only when
+        // a resource is not in state or its ID differs, so this is an ordinary no-op.
+        const second = await simulateOk({ overrides, cloud: first.cloud });
+        const adopted = find(second, ENVIRONMENT, "ci-environment");
+        assert.equal(adopted.urn, created.urn);
+        assert.equal(adopted.import, created.id, "the import ID must equal the ID the created resource has in state");
+        assert.deepEqual(adopted.rawInputs, created.rawInputs);
+        assert.deepEqual([adopted.retainOnDelete, [...adopted.ignoreChanges].sort()], [created.retainOnDelete, [...created.ignoreChanges].sort()]);
+        const urns = (x: SimulationResult) => x.resources.map((res) => res.urn).sort();
+        assert.deepEqual(urns(second), urns(first), "no resource appears or disappears between the runs");
+        // A preview against that state registers the same.
+        const preview = await simulateOk({ overrides, cloud: first.cloud, preview: true });
+        assert.equal(find(preview, ENVIRONMENT, "ci-environment").import, created.id);
+    });
+
+    it("fails clearly, naming the keys, when the repository's environments cannot be listed", async () => {
+        const failed = await simulate({ overrides: offClusterOverrides(), cloud: { githubRepositories: [] } });
+        assert.ok(failed.errors.some((e) => /devantler-tech\/platform \(githubRepository\).*github:token/.test(e)), failed.errors.join("\n"));
+        assert.equal(ofType(failed, ENV_SECRET).length, 0);
     });
 
     it("keeps every credential out of the plan", () => {

@@ -10,7 +10,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     before(async () => {
         r = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
     });
-    const ks = (name: string) => find(r, CMD, `gitops-ks-${name}-wait`);
+    /** The wait for a Kustomization: GitopsBootstrap's, or KustomizationRelease's for the held ones. */
+    const ks = (name: string) => r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ?? find(r, CMD, `gitops-ks-${name}-wait`);
+    /** The Restore manifest the run-once command creates. */
+    const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore-create").rawInputs as any).environment.MANIFEST);
 
     it("installs Cilium before Flux, and the age key before the FluxInstance", () => {
         const cilium = find(r, "kubernetes:helm.sh/v3:Release", "gitops-cilium");
@@ -35,14 +38,24 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.ok(waitsFor(r, ks("apps"), ks("infrastructure")));
     });
 
-    it("restores with Velero after infrastructure, not after apps, and OpenBao after Velero", () => {
-        const restore = find(r, "kubernetes:velero.io/v1:Restore", "velero-restore");
-        assert.ok(waitsFor(r, restore, ks("infrastructure")));
-        assert.ok(!waitsFor(r, restore, ks("apps")), "the restore must not wait for apps");
+    it("restores with Velero once its controllers run, with the later Kustomizations held until it is done, and OpenBao after Velero", () => {
+        const restore = find(r, CMD, "velero-restore-create");
+        const hold = find(r, CMD, "gitops-hold");
+        assert.equal((hold.rawInputs as any).environment.HOLD, "infrastructure apps");
+        assert.ok(waitsFor(r, restore, ks("infrastructure-controllers")));
+        assert.ok(waitsFor(r, restore, hold), "the later Kustomizations are suspended before the restore");
+        assert.ok(!waitsFor(r, hold, find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")), "the hold runs beside the FluxInstance's wait, not after it");
+        const resume = find(r, CMD, "gitops-release-resume");
+        assert.equal((resume.rawInputs as any).environment.RELEASE, "infrastructure apps");
+        assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore-wait")), "nothing held resumes before the restore is done");
+        assert.ok(waitsFor(r, ks("infrastructure"), resume) && waitsFor(r, ks("apps"), ks("infrastructure")));
+        assert.ok(!waitsFor(r, restore, ks("infrastructure")) && !waitsFor(r, restore, ks("apps")));
         const openbao = find(r, CMD, "openbao-vault-config");
         assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore-wait")));
-        assert.equal(restore.retainOnDelete, true);
-        assert.equal((restore.rawInputs as any).metadata.name, "restore-daily-full-20261123021700", "the newest Completed backup");
+        assert.ok(waitsFor(r, openbao, ks("infrastructure")), "the vault-config Job runs in infrastructure, resumed after the restore");
+        assert.equal(restoreManifest(r).metadata.name, "restore-daily-full-20261123021700", "the newest Completed backup");
+        assert.deepEqual(restore.ignoreChanges, ["environment.KUBECONFIG_CONTENT"], "a new kubeconfig never re-creates the restore");
+        assert.deepEqual(find(r, CMD, "velero-latest-backup").ignoreChanges, ["environment.KUBECONFIG_CONTENT"], "nor picks a newer backup");
     });
 
     it("recovers CNPG clusters after the operator's Kustomization and the R2 credentials, protected and retained", () => {
@@ -59,7 +72,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const outside = r.resources.filter((x) => x.type.startsWith("github:") || x.type.startsWith("cloudflare:index/dnsRecord") || x.name.startsWith("dns-"));
         assert.ok(outside.length > 0);
         const restorePath = [
-            find(r, "kubernetes:velero.io/v1:Restore", "velero-restore"),
+            find(r, CMD, "velero-restore-create"),
             find(r, CMD, "openbao-vault-config"),
             ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
         ];
@@ -72,8 +85,9 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
 
     it("restore names are identical across two runs", async () => {
         const again = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
-        const names = (x: SimulationResult) => x.resources.filter((y) => /Restore|Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
+        const names = (x: SimulationResult) => x.resources.filter((y) => /Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
         assert.deepEqual(names(again), names(r));
+        assert.deepEqual(restoreManifest(again), restoreManifest(r));
     });
 
     it("warns loudly when the Kopia password is not configured", async () => {
@@ -130,7 +144,15 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.equal(ofType(s5, "hcloud:index/server:Server").length, 0);
         assert.equal(ofType(s5, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
         assert.equal(ofType(s5, "kubernetes:helm.sh/v3:Release").length, 0);
-        assert.deepEqual((find(s5, "kubernetes:velero.io/v1:Restore", "velero-restore").rawInputs as any).spec.includedNamespaces, ["umami"]);
+        assert.deepEqual(restoreManifest(s5).spec.includedNamespaces, ["umami"]);
+        assert.equal(restoreManifest(s5).metadata.name, "restore-daily-full-20261123021700-prod", "named after the stack too in a running cluster");
+        assert.equal(ofType(s5, "kubernetes:core/v1:Namespace").length, 0, "a running cluster's namespaces are never created nor owned");
+        assert.deepEqual(
+            ofType(s5, "kubernetes:core/v1:Secret").map((x) => `${(x.rawInputs as any).metadata.namespace}/${(x.rawInputs as any).metadata.name}`),
+            ["umami/umami-db-r2-credentials-restore"],
+            "only the recovered database's credentials, beside the cluster's own",
+        );
+        assert.equal(ofType(s5, CMD).filter((c) => /gitops-(hold|release)/.test(c.name)).length, 0, "nothing is held in a running cluster");
         const cluster = find(s5, "kubernetes:postgresql.cnpg.io/v1:Cluster", "cnpg-umami-umami-db-cluster");
         assert.equal((cluster.rawInputs as any).spec.bootstrap.recovery.recoveryTarget.targetTime, "2026-11-23T02:00:00Z");
         // Beside the running umami-db, never over it; Flux kept off; Pulumi waits for Ready.

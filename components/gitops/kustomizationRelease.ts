@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import { KustomizationWait } from "../../config/gitops";
+import { scriptCommand } from "../shell";
+import { RELEASE_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
+import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
+
+/** Arguments of the release of held Kustomizations. */
+export interface KustomizationReleaseArgs {
+    /** The held Kustomizations, in the order they must become Ready. */
+    readonly kustomizations: readonly KustomizationWait[];
+    /** Admin kubeconfig (secret). */
+    readonly kubeconfig: pulumi.Input<string>;
+    /** What must be done first: the hold itself and the restores the Kustomizations must not race. */
+    readonly after: pulumi.Resource[];
+}
+
+/**
+ * Resumes the Kustomizations `GitopsBootstrap` held back, once the restores are done, then waits
+ * until each is Ready, in order, failing with the Kustomization's own message.
+ */
+export class KustomizationRelease extends pulumi.ComponentResource {
+    /** Per Kustomization name: the wait after which it is Ready. */
+    public readonly kustomizationReady: Readonly<Record<string, pulumi.Resource>>;
+
+    constructor(name: string, args: KustomizationReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform-dr:gitops:KustomizationRelease", name, {}, opts);
+        const release = scriptCommand(
+            `${name}-resume`,
+            {
+                script: RELEASE_KUSTOMIZATIONS_SCRIPT,
+                environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), RELEASE: args.kustomizations.map((k) => k.name).join(" "), TIMEOUT_SECONDS: "60" },
+            },
+            { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
+        );
+        const ready: Record<string, pulumi.Resource> = {};
+        let previous: pulumi.Resource = release;
+        for (const k of args.kustomizations) {
+            const waiter = new KubeWaiter(
+                `${name}-ks-${k.name}`,
+                { kubeconfig: args.kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },
+                { parent: this },
+            );
+            ready[k.name] = waiter.done;
+            previous = waiter.done;
+        }
+        this.kustomizationReady = ready;
+        this.registerOutputs({});
+    }
+}
+
+/**
+ * The Kustomizations to hold back until the restores are done: every one after `veleroAfter`,
+ * the one whose readiness means Velero runs. They would otherwise create what the restore must
+ * bring back (PVCs, Secrets, an empty OpenBao) and Velero skips what already exists.
+ */
+export function heldKustomizations(all: readonly KustomizationWait[], veleroAfter: string): KustomizationWait[] {
+    const index = all.findIndex((k) => k.name === veleroAfter);
+    return index < 0 ? [] : all.slice(index + 1);
+}

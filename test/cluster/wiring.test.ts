@@ -1,0 +1,116 @@
+import { strict as assert } from "assert";
+import { parse } from "yaml";
+import { SimulationResult } from "../../rehearsal/simulate";
+import { FAKE_HCLOUD_TOKEN } from "../support/config";
+import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
+
+const SERVER = "hcloud:index/server:Server";
+const COMMAND = "command:local:Command";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CCM = "prod-hcloud-ccm-release";
+const token = { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true };
+
+/** The server URL of a kubeconfig's (only) cluster. */
+function serverOf(kubeconfig: unknown): string {
+    return parse(String(kubeconfig)).clusters[0].cluster.server;
+}
+
+/** The machine-config patch a node's `talosctl gen config` received. */
+function patchOf(r: SimulationResult, node: string): any {
+    return JSON.parse(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH));
+}
+
+describe("cluster: wiring of the review fixes (simulated cloud)", () => {
+    let prod: SimulationResult;
+    before(async () => {
+        prod = await simulateOk({ overrides: [token] });
+    });
+
+    describe("the Hetzner cloud controller runs before Flux needs a schedulable node", () => {
+        it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
+            const ccm = find(prod, RELEASE, CCM);
+            const inputs = ccm.rawInputs as Record<string, any>;
+            assert.deepEqual([inputs.name, inputs.namespace, inputs.chart, inputs.version], ["hcloud-cloud-controller-manager", "kube-system", "hcloud-cloud-controller-manager", "1.35.0"]);
+            assert.equal(inputs.repositoryOpts.repo, "https://charts.hetzner.cloud");
+            assert.deepEqual(inputs.values, { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
+            assert.equal(ccm.retainOnDelete, true);
+            assert.deepEqual([...ccm.ignoreChanges].sort(), ["valueYamlFiles", "values", "version"]);
+        });
+
+        it("is installed on the new cluster after Secret kube-system/hcloud exists, and only after the API answers", () => {
+            const ccm = find(prod, RELEASE, CCM);
+            const secret = find(prod, "kubernetes:core/v1:Secret", "prod-hcloud-secret");
+            assert.ok(ccm.dependencies.includes(secret.urn), "the controller's pod reads the Secret at start");
+            assert.ok(ccm.provider?.startsWith(find(prod, "pulumi:providers:kubernetes", "prod-k8s").urn));
+            assert.ok(waitsFor(prod, ccm, find(prod, COMMAND, "prod-bootstrap-kubeconfig")));
+        });
+
+        it("does not wait for Flux or Cilium (it is what lets Flux's pods schedule)", () => {
+            const ccm = find(prod, RELEASE, CCM);
+            for (const other of ofType(prod, RELEASE).filter((x) => x.name !== CCM)) {
+                assert.ok(!waitsFor(prod, ccm, other), `the cloud controller waits for ${other.name}`);
+            }
+        });
+
+        it("takes its version from config", async () => {
+            const r = await simulateOk({ overrides: [token, { path: "hcloudCcmVersion", value: "1.34.0", secret: false }] });
+            assert.equal(find(r, RELEASE, CCM).rawInputs.version, "1.34.0");
+        });
+
+        it("Talos keeps the external cloud provider on and adds no manifests of its own", () => {
+            for (const node of ["prod-control-plane-1", "prod-worker-1"]) {
+                assert.deepEqual(patchOf(prod, node).cluster.externalCloudProvider, { enabled: true });
+            }
+        });
+    });
+
+    describe("replacements delete first (Hetzner refuses a second server, IP or name)", () => {
+        it("servers, primary IPs and the floating IP", () => {
+            const kinds = [SERVER, "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/floatingIp:FloatingIp"];
+            for (const kind of kinds) {
+                const all = ofType(prod, kind);
+                assert.ok(all.length > 0, kind);
+                for (const r of all) {
+                    assert.equal(r.deleteBeforeReplace, true, `${r.name} would be created before its namesake is deleted`);
+                }
+            }
+        });
+
+        it("the API load balancer and its network attachment", async () => {
+            const r = await simulateOk({ overrides: [token, { path: "apiEndpoint", value: "load-balancer", secret: false }, { path: "firewallOpenToWorld", value: "true", secret: false }] });
+            assert.equal(find(r, "hcloud:index/loadBalancer:LoadBalancer", "prod-hetzner-api-lb").deleteBeforeReplace, true);
+            assert.equal(find(r, "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork", "prod-hetzner-api-lb-network").deleteBeforeReplace, true);
+        });
+    });
+
+    describe("the program talks to the API by IP; people and CI by name", () => {
+        it("the Kubernetes provider's kubeconfig points at the endpoint IP, which the API certificate covers", () => {
+            const ip = String(find(prod, "hcloud:index/floatingIp:FloatingIp", "prod-hetzner-floating-ip").outputs.ipAddress);
+            const provider = find(prod, "pulumi:providers:kubernetes", "prod-k8s");
+            assert.equal(serverOf(provider.rawInputs.kubeconfig), `https://${ip}:6443`);
+            assert.equal(provider.inputs.kubeconfig, "[secret]");
+            assert.deepEqual(patchOf(prod, "prod-control-plane-1").cluster.apiServer.certSANs, [ip, "api.platform.devantler.tech"]);
+        });
+
+        it("the kubeconfig for CI (KUBE_CONFIG) keeps the DNS name", () => {
+            const kube = ofType(prod, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").find((s) => s.rawInputs.secretName === "KUBE_CONFIG");
+            assert.ok(kube, "no KUBE_CONFIG secret");
+            assert.equal(serverOf(kube!.rawInputs.value), "https://api.platform.devantler.tech:6443");
+        });
+    });
+
+    describe("Talos system extensions", () => {
+        it("the production stack installs the Image Factory installer of its schematic, without a warning", () => {
+            const env = find(prod, COMMAND, "prod-control-plane-1-config").rawInputs.environment as Record<string, string>;
+            assert.equal(env.INSTALL_IMAGE, "factory.talos.dev/installer/88d1f7a5c4f1d3aba7df787c448c1d3d008ed29cfb34af53fa0df4336a56040b:v1.13.8");
+            assert.ok(!prod.messages.some((m) => /talosSchematicId/.test(m)), prod.messages.join("\n"));
+        });
+
+        it("a run without a schematic warns loudly, naming the key, the extensions and how to get an ID", async () => {
+            const r = await simulateOk({ overrides: [token, { path: "talosSchematicId", value: "", secret: false }] });
+            const warning = r.messages.find((m) => /talosSchematicId is NOT set/.test(m));
+            assert.ok(warning, r.messages.join("\n"));
+            assert.match(warning!, /ghcr\.io\/siderolabs\/installer:v1\.13\.8, WITHOUT .*siderolabs\/iscsi-tools.*factory\.talos\.dev\/schematics/);
+        });
+    });
+});
