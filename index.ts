@@ -25,7 +25,9 @@ const existingKubeconfig = config.restore.existingKubeconfig;
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
 const cluster = existingKubeconfig ? undefined : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
 const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig });
-const clusterKubeconfig = cluster ? cluster.kubeconfig : pulumi.secret(existingKubeconfig!);
+// The program's own kubectl calls reach the API by the endpoint IP: the DNS name may still resolve
+// to the dead cluster during a disaster. The exported kubeconfig and KUBE_CONFIG keep the name.
+const clusterKubeconfig = cluster ? cluster.adminKubeconfig : pulumi.secret(existingKubeconfig!);
 
 // 2. Namespaces the program writes into before Flux exists. A running cluster has them: creating
 // one there would fail (it exists), and its stack must never own it.
@@ -62,6 +64,7 @@ const gitops = cluster
           namespaces: namespaces.byName,
           beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : [])],
           hold: held.map((k) => k.name),
+          beforeOperator: [cluster.cloudController.release],
       })
     : undefined;
 const readyBeforeRestores = (name: string): pulumi.Resource[] => (gitops?.kustomizationReady[name] ? [gitops.kustomizationReady[name]] : []);

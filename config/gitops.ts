@@ -78,6 +78,8 @@ export type OpenbaoRecovery = "snapshot" | "manual" | "none";
 export interface RestoreConfig {
     /** Velero backup to restore: a name, `latest` (the newest Completed backup, resolved once), or `none` (no Velero restore). */
     readonly veleroBackup: string;
+    /** For `latest`: only backups of this Velero Schedule count (`""`: any Completed backup). */
+    readonly veleroBackupSchedule: string;
     /** Namespaces excluded from the restore. */
     readonly excludedNamespaces: readonly string[];
     /** Namespaces included (`*` = all). */
@@ -316,6 +318,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     });
     return {
         veleroBackup,
+        veleroBackupSchedule: r.string("veleroBackupSchedule", {
+            default: "daily-full",
+            pattern: /^([a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)?$/,
+            expected: "a Velero Schedule name (e.g. daily-full), or empty for any Completed backup",
+        }),
         excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
         includedNamespaces,
         allowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),

@@ -48,6 +48,8 @@ export interface SimulatedBackup {
     readonly name: string;
     readonly phase: string;
     readonly completionTimestamp: string;
+    /** The Velero Schedule that made it (label velero.io/schedule-name); default `daily-full`. */
+    readonly schedule?: string;
     /** The restore's final phase and counts (default: Completed, no errors, no warnings). */
     readonly restoreOutcome?: { readonly phase: string; readonly errors?: number; readonly warnings?: number };
 }
@@ -243,8 +245,8 @@ export const COMMAND_MODELS: CommandModel[] = [
     },
     {
         script: LATEST_BACKUP_SCRIPT,
-        stdout: (_env, cloud) => {
-            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed").sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
+        stdout: (env, cloud) => {
+            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "daily-full") === env.SCHEDULE)).sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
             if (!completed.length) {
                 throw new Error("no Completed Velero backup found in the bucket");
             }

@@ -20,6 +20,11 @@ export interface GitopsBootstrapArgs {
     /** Things Flux needs before it starts (e.g. backup credentials, the Kopia password). */
     readonly beforeFlux: pulumi.Resource[];
     /**
+     * What must run before the Flux Operator can schedule: the cloud controller, which lifts the
+     * `node.cloudprovider.kubernetes.io/uninitialized` taint the operator's pods do not tolerate.
+     */
+    readonly beforeOperator?: pulumi.Resource[];
+    /**
      * Kustomizations to suspend as soon as Flux creates them, until the restores are done
      * (`KustomizationRelease` resumes them and waits for them). They get no waiter here.
      */
@@ -77,7 +82,7 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
         const operator = new k8s.helm.v3.Release(
             `${name}-flux-operator`,
             { name: "flux-operator", namespace: "flux-system", chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", version: gitops.fluxOperatorVersion },
-            { parent: this, provider, dependsOn: [this.cilium, ...fluxNs], retainOnDelete: true },
+            { parent: this, provider, dependsOn: [this.cilium, ...fluxNs, ...(args.beforeOperator ?? [])], retainOnDelete: true },
         );
         const instance = fluxInstance(gitops, pull ? "ghcr-auth" : undefined);
         this.fluxInstance = new k8s.apiextensions.CustomResource(

@@ -56,7 +56,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         this.backupName =
             restore.veleroBackup === "latest"
-                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), TIMEOUT_SECONDS: "900" } }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
+                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, TIMEOUT_SECONDS: "900" } }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope }),

@@ -92,15 +92,26 @@ done
 `;
 
 /**
- * Prints the newest Completed Velero backup. Runs once (create only), so the choice is kept:
- * a later run never picks a newer backup. Env: KUBECONFIG_CONTENT, TIMEOUT_SECONDS.
+ * Prints the newest Completed Velero backup (of schedule SCHEDULE when set). Runs once (create
+ * only), so the choice is kept: a later run never picks a newer backup. It first waits until the
+ * BackupStorageLocation has synced the backup list from the bucket (`lastSyncedTime`): Available
+ * alone does not mean the list is complete, and the first answer is frozen for good. A backup of
+ * another schedule (a manual one, a namespace-only one) is never taken for the full rebuild.
+ * Env: KUBECONFIG_CONTENT, SCHEDULE (may be empty: any schedule), TIMEOUT_SECONDS.
  */
-export const LATEST_BACKUP_SCRIPT = `${PRELUDE}while :; do
-  name=$(kubectl get backups.velero.io -n velero --sort-by=.status.completionTimestamp \\
+export const LATEST_BACKUP_SCRIPT = `${PRELUDE}until [ -n "$(kubectl get backupstoragelocations.velero.io default -n velero -o jsonpath='{.status.lastSyncedTime}' 2>/dev/null || true)" ]; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "BackupStorageLocation velero/default did not sync the backup list from the bucket within \${TIMEOUT_SECONDS}s: check its status and the R2 credentials, or pin veleroBackup" >&2
+    exit 1
+  fi
+  sleep 10
+done
+while :; do
+  name=$(kubectl get backups.velero.io -n velero \${SCHEDULE:+-l velero.io/schedule-name=$SCHEDULE} --sort-by=.status.completionTimestamp \\
     -o jsonpath='{range .items[?(@.status.phase=="Completed")]}{.metadata.name}{"\\n"}{end}' 2>/dev/null | tail -n 1)
   if [ -n "$name" ]; then printf '%s' "$name"; exit 0; fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "no Completed Velero backup found in the bucket within \${TIMEOUT_SECONDS}s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup" >&2
+    echo "no Completed Velero backup\${SCHEDULE:+ of schedule $SCHEDULE} found in the bucket within \${TIMEOUT_SECONDS}s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup" >&2
     exit 1
   fi
   sleep 15

@@ -155,7 +155,7 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
     { name: "WAIT_READY", script: WAIT_READY_SCRIPT, arms: `${READY_STATUS} printf True ;;`, env: KUSTOMIZATION },
     { name: "WAIT_PHASE", script: WAIT_PHASE_SCRIPT, arms: `${PHASE} printf Completed ;;`, env: ALLOW_PARTIAL },
     { name: "WAIT_FIELD", script: WAIT_FIELD_SCRIPT, arms: `*) printf '${GATEWAY_IP}' ;;`, env: GATEWAY },
-    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `${BACKUPS} printf 'daily-1\\n' ;;`, env: {} },
+    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `*'lastSyncedTime'*) printf now ;;\n${BACKUPS} printf 'daily-1\\n' ;;`, env: { SCHEDULE: "daily-full" } },
     { name: "OPENBAO_SNAPSHOT", script: OPENBAO_SNAPSHOT_SCRIPT, arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`, env: VAULT_CONFIG },
     { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
     { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
@@ -358,22 +358,41 @@ describe("waiters: kubectl scripts", () => {
     });
 
     describe("LATEST_BACKUP", () => {
-        it("prints exactly the last name kubectl lists, with no newline, asking for Completed backups sorted by completion", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} printf 'daily-20240601\\ndaily-20240602\\nweekly-20240603\\n' ;;`, {});
+        const SYNCED = `*'lastSyncedTime'*) printf '2026-11-25T10:00:00Z' ;;`;
+
+        it("prints exactly the last name kubectl lists, with no newline, asking for Completed backups of the schedule sorted by completion", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} printf 'daily-20240601\\ndaily-20240602\\nweekly-20240603\\n' ;;`, { SCHEDULE: "daily-full" });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "weekly-20240603");
-            assert.deepEqual(r.calls, [["get", "backups.velero.io", "-n", "velero", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]]);
+            assert.deepEqual(r.calls[0], ["get", "backupstoragelocations.velero.io", "default", "-n", "velero", "-o", "jsonpath={.status.lastSyncedTime}"]);
+            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name=daily-full", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
         });
 
-        it("fails with the hint when no Completed backup exists, printing nothing on stdout", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} exit 0 ;;`, {});
+        it("takes any schedule when SCHEDULE is empty", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} printf 'manual-1\\n' ;;`, { SCHEDULE: "" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
+        });
+
+        it("does not look before the location has synced the backup list (its first answer is kept for good)", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) [ "$(count sync)" -ge 2 ] && printf '2026-11-25T10:00:00Z' ;;\n${BACKUPS} printf 'daily-2\\n' ;;`, { SCHEDULE: "daily-full", TIMEOUT_SECONDS: "60" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(verbs(r.calls), ["get backupstoragelocations.velero.io", "get backupstoragelocations.velero.io", "get backups.velero.io"]);
+            assert.deepEqual(r.sleeps, ["10"]);
+            const never = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) exit 0 ;;`, { SCHEDULE: "daily-full" });
+            assert.equal(never.status, 1);
+            assert.match(never.stderr, /did not sync the backup list from the bucket within 0s/);
+        });
+
+        it("fails with the hint when no Completed backup of the schedule exists, printing nothing on stdout", () => {
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} exit 0 ;;`, { SCHEDULE: "daily-full" });
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
-            assert.equal(r.stderr, "no Completed Velero backup found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
+            assert.equal(r.stderr, "no Completed Velero backup of schedule daily-full found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
         });
 
         it("never lets a kubectl error become the backup name (stdout is the name)", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, {});
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, { SCHEDULE: "" });
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
             assert.match(r.stderr, /no Completed Velero backup found/);

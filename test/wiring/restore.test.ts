@@ -20,6 +20,13 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const operator = find(r, "kubernetes:helm.sh/v3:Release", "gitops-flux-operator");
         const instance = find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance");
         assert.ok(waitsFor(r, operator, cilium) && waitsFor(r, instance, cilium));
+        const ccm = ofType(r, "kubernetes:helm.sh/v3:Release").find((x) => (x.rawInputs as any).name === "hcloud-cloud-controller-manager");
+        assert.ok(ccm && waitsFor(r, operator, ccm), "the Flux Operator's pods need the cloud controller to lift the uninitialized taint");
+        const waiters = ofType(r, CMD).filter((x) => /-wait$|velero-|openbao-|gitops-(hold|release)/.test(x.name));
+        assert.ok(waiters.length > 5);
+        for (const w of waiters) {
+            assert.match(String((w.rawInputs as any).environment?.KUBECONFIG_CONTENT), /server: https:\/\/(\d+\.){3}\d+:6443/, `${w.name} must reach the API by IP, not the name the disaster may have left stale`);
+        }
         assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "gitops-sops-age")));
         assert.deepEqual((cilium.rawInputs as any).name, "cilium");
         assert.equal((cilium.rawInputs as any).namespace, "kube-system");
