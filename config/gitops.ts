@@ -67,6 +67,13 @@ export interface DatabaseRecovery {
     readonly instances: number;
     /** Volume size per instance, e.g. `10Gi`. */
     readonly size: string;
+    /**
+     * PostgreSQL image (`spec.imageName`): the major version must be the archive's, or recovery
+     * fails; the operator's default image may be another major.
+     */
+    readonly image: string;
+    /** StorageClass of the instances' volumes. */
+    readonly storageClass: string;
     /** Point-in-time target (RFC 3339), or latest. */
     readonly targetTime?: string;
 }
@@ -107,6 +114,9 @@ export interface RestoreConfig {
     /** Scenario 5: restore into this existing cluster instead of building one (secret kubeconfig). */
     readonly existingKubeconfig?: pulumi.Output<string>;
 }
+
+/** An image with a registry path and a tag or digest (a bare name would float with the operator). */
+const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/;
 
 /** Parses `3m`, `1h30m` into seconds. */
 export function durationSeconds(text: string): number {
@@ -245,9 +255,15 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         const [from, to] = e.split("=");
         mapping[from] = to;
     });
+    const defaultImage = r.string("cnpgImage", {
+        default: "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
+        pattern: IMAGE_REF,
+        expected: "a container image reference with a tag or digest, e.g. ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
+    });
+    const defaultStorageClass = r.string("cnpgStorageClass", { default: "longhorn-wffc", pattern: K8S_NAME, expected: "a StorageClass name" });
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
         default: ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"],
-        fields: ["store", "instances", "size", "targetTime", "as"],
+        fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");
             if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
@@ -268,6 +284,14 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             if (!/^[1-9]\d*(Mi|Gi|Ti)$/.test(size)) {
                 return `has size=${size}; use a quantity such as 10Gi`;
             }
+            const image = e.fields.image ?? defaultImage;
+            if (!IMAGE_REF.test(image)) {
+                return `has image=${image}; use an image reference with a tag or digest`;
+            }
+            const storageClass = e.fields.storageClass ?? defaultStorageClass;
+            if (!K8S_NAME.test(storageClass)) {
+                return `has storageClass=${storageClass}; use a StorageClass name`;
+            }
             const recoverAs = e.fields.as ?? (rebuild ? name : `${name}-restored`);
             if (!K8S_NAME.test(recoverAs) || recoverAs.length > 50) {
                 return `has as=${recoverAs}; use a Cluster name of at most 50 characters`;
@@ -275,7 +299,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             if (!rebuild && recoverAs === name) {
                 return `has as=${name}: in an existing cluster that would overwrite the running ${namespace}/${name}; recover beside it (omit as= for ${name}-restored)`;
             }
-            return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, targetTime };
+            return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, image, storageClass, targetTime };
         },
     });
     // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.

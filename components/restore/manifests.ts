@@ -92,7 +92,8 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
         metadata: { name: db.recoverAs, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" }, annotations: { ...FLUX_RECONCILE_DISABLED } },
         spec: {
             instances: db.instances,
-            storage: { size: db.size },
+            imageName: db.image,
+            storage: { size: db.size, storageClass: db.storageClass },
             bootstrap: { recovery },
             externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: recoveryStoreName(db), serverName: db.name } } }],
             plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: recoveryStoreName(db), serverName: recoveredServerName(db, generation) } }],

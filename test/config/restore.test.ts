@@ -86,6 +86,20 @@ describe("config: GitOps and restores", () => {
         assert.ok(validateConfig(validProdRaw({ veleroAfterKustomization: "infrastructure", openbaoRecovery: "none" })).ok);
     });
 
+    it("pins each recovered cluster's PostgreSQL image and StorageClass: the platform's by default, per database by image=/storageClass=", () => {
+        const result = validateConfig(validProdRaw({ cnpgDatabases: ["umami/umami-db store=umami-db", "observability/coroot-db store=coroot-db image=ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie storageClass=hcloud-volumes"] }));
+        assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
+        if (result.ok) {
+            const [umami, coroot] = result.config.restore.databases;
+            assert.deepEqual([umami.image, umami.storageClass], ["ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie", "longhorn-wffc"]);
+            assert.deepEqual([coroot.image, coroot.storageClass], ["ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie", "hcloud-volumes"]);
+        }
+        const floating = validateConfig(validProdRaw({ cnpgDatabases: ["umami/umami-db store=umami-db image=postgres"] }));
+        assert.ok(!floating.ok && floating.problems.some((p) => p.key === "cnpgDatabases[0]" && /has image=postgres; use an image reference with a tag or digest/.test(p.message)));
+        const badDefault = validateConfig(validProdRaw({ cnpgImage: "postgresql" }));
+        assert.ok(!badDefault.ok && badDefault.problems.some((p) => p.key === "cnpgImage"));
+    });
+
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {
         const result = validateConfig(validProdRaw({ existingClusterKubeconfig: "kind: Config" }, ["existingClusterKubeconfig"]));
         assert.ok(!result.ok && result.problems.some((p) => p.key === "existingClusterKubeconfig" && /clusterMode/.test(p.message)));

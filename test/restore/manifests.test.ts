@@ -14,7 +14,17 @@ function valid(schema: object, spec: unknown): void {
     assert.ok(check(spec), ajv.errorsText(check.errors));
 }
 
-const umami: DatabaseRecovery = { namespace: "umami", name: "umami-db", recoverAs: "umami-db", objectStore: "umami-db", instances: 3, size: "10Gi", targetTime: "2026-11-23T02:00:00Z" };
+const umami: DatabaseRecovery = {
+    namespace: "umami",
+    name: "umami-db",
+    recoverAs: "umami-db",
+    objectStore: "umami-db",
+    instances: 3,
+    size: "10Gi",
+    image: "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
+    storageClass: "longhorn-wffc",
+    targetTime: "2026-11-23T02:00:00Z",
+};
 
 describe("restore: manifests", () => {
     it("emits a Velero Restore valid for its CRD, named after the backup", () => {
@@ -45,6 +55,8 @@ describe("restore: manifests", () => {
         assert.equal(c.spec.externalClusters[0].plugin.parameters.serverName, "umami-db");
         assert.equal(c.spec.plugins[0].parameters.serverName, "umami-db-r2");
         assert.equal(c.spec.plugins[0].isWALArchiver, true);
+        assert.equal(c.spec.imageName, "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie", "the archive's PostgreSQL major, not the operator's default");
+        assert.deepEqual(c.spec.storage, { size: "10Gi", storageClass: "longhorn-wffc" });
         assert.equal(recoveredServerName(umami, 1), "umami-db-r1");
         assert.equal(recoveredCluster({ ...umami, targetTime: undefined }, 1).spec.bootstrap.recovery.recoveryTarget, undefined);
     });
