@@ -47,6 +47,11 @@ const credentials = storage ? Object.values(storage.credentialSecrets) : [];
 const repoPassword = config.restore.veleroRepoPassword
     ? veleroRepoCredentials("velero-repo-credentials", config.restore.veleroRepoPassword, provider, { dependsOn: namespaces.byName.velero ? [namespaces.byName.velero] : [] })
     : undefined;
+if (cluster && !config.gitops.ghcrDockerConfig && /^oci:\/\/ghcr\.io\//.test(config.gitops.source.url)) {
+    pulumi.log.warn(
+        `ghcrDockerConfig is not set: Flux pulls ${config.gitops.source.url} anonymously, and the platform's GHCR pulls need a docker-config secret; if the artifact is private the bootstrap Kustomization fails after its timeout. Set it with \`pulumi config set --secret ghcrDockerConfig < docker-config.json\``,
+    );
+}
 if (cluster && !repoPassword) {
     pulumi.log.warn("veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`");
 }

@@ -202,6 +202,9 @@ function readFluxSecrets(r: ConfigReader, rebuild: boolean): Pick<GitopsConfig, 
             pulumi.secret(""),
         ghcrDockerConfig: r.secret("ghcrDockerConfig", {
             required: false,
+            // The platform's GHCR pulls need it; listed (and warned about) rather than required,
+            // as a public artifact or another registry does without.
+            withoutIt: rebuild ? "Flux pulls anonymously; the platform's GHCR artifact and images need it, or the bootstrap Kustomization fails after its timeout" : undefined,
             check: (t) => {
                 try {
                     return JSON.parse(t).auths ? undefined : "must be a docker config JSON with an auths map";

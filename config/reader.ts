@@ -287,8 +287,9 @@ export class ConfigReader {
             this.problems.add(key, v, `is stored in plain text; remove it and set it with \`pulumi config set --secret ${key}\``, true);
             return undefined;
         }
-        // A structured secret (a list set with --path) arrives parsed; checks see its JSON text.
-        const text = Array.isArray(v) ? JSON.stringify(v) : v;
+        // A structured secret (a list set with --path, or a JSON document such as a docker config
+        // set from a file) arrives parsed; checks and consumers see its JSON text.
+        const text = typeof v === "object" && v !== null ? JSON.stringify(v) : v;
         if (typeof text !== "string") {
             this.problems.add(key, v, "must be a string", true);
             return undefined;

@@ -130,14 +130,16 @@ export class TalosCluster extends pulumi.ComponentResource {
         // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.adminKubeconfig }, { parent: this });
 
-        // The Hetzner cloud controller and CSI driver read this Secret.
+        // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
+        // its own copy later (SOPS: its token, the network by name); from then on it is Flux's, and
+        // the program never writes it again, so a drift check does not report Flux's values.
         const hcloudSecret = new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
                 stringData: { token: cluster.hcloudToken, network: infra.networkId.apply(String) },
             },
-            { parent: this, provider: this.provider },
+            { parent: this, provider: this.provider, ignoreChanges: ["stringData", "data"] },
         );
         this.cloudController = new HetznerCloudController(`${name}-hcloud-ccm`, { cluster, provider: this.provider, hcloudSecret }, { parent: this });
 

@@ -100,6 +100,17 @@ describe("config: GitOps and restores", () => {
         assert.ok(!badDefault.ok && badDefault.problems.some((p) => p.key === "cnpgImage"));
     });
 
+    it("takes a docker config set from a file (Pulumi hands it over parsed, as JSON) and refuses one without auths", async () => {
+        const parsed = validateConfig(validProdRaw({ ghcrDockerConfig: { auths: { "ghcr.io": { auth: "eDp5" } } } }, ["ghcrDockerConfig"]));
+        assert.ok(parsed.ok, parsed.ok ? "" : JSON.stringify(parsed.problems));
+        if (parsed.ok) {
+            const text = await (parsed.config.gitops.ghcrDockerConfig as unknown as { promise(): Promise<string> }).promise();
+            assert.deepEqual(JSON.parse(text), { auths: { "ghcr.io": { auth: "eDp5" } } });
+        }
+        const wrong = validateConfig(validProdRaw({ ghcrDockerConfig: { credHelpers: {} } }, ["ghcrDockerConfig"]));
+        assert.ok(!wrong.ok && wrong.problems.some((p) => p.key === "ghcrDockerConfig" && /auths map/.test(p.message) && p.value === "[secret]"));
+    });
+
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {
         const result = validateConfig(validProdRaw({ existingClusterKubeconfig: "kind: Config" }, ["existingClusterKubeconfig"]));
         assert.ok(!result.ok && result.problems.some((p) => p.key === "existingClusterKubeconfig" && /clusterMode/.test(p.message)));

@@ -88,6 +88,7 @@ describe("wiring: cluster layer (simulated cloud)", function () {
         assert.equal(data.token, FAKE_HCLOUD_TOKEN);
         assert.equal(data.network, find(prod, "hcloud:index/network:Network", "prod-hetzner-network").id);
         assert.equal(secret.inputs.stringData, "[secret]");
+        assert.deepEqual(secret.ignoreChanges, ["stringData", "data"], "Flux's own copy takes over later: the program never fights it, nor reports it as drift");
     });
 
     it("two runs with the same config register identical inputs (the drift check's precondition)", async () => {

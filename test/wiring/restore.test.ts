@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { offClusterOverrides } from "./offCluster.test";
+import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN } from "../support/config";
 
 const CMD = "command:local:Command";
 
@@ -95,6 +96,31 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const names = (x: SimulationResult) => x.resources.filter((y) => /Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
         assert.deepEqual(names(again), names(r));
         assert.deepEqual(restoreManifest(again), restoreManifest(r));
+    });
+
+    it("lists the GHCR pull secret in the rehearsal, and a real run without it warns (the platform's GHCR pulls need it)", async () => {
+        assert.ok(r.placeholders.some((p) => p.key === "ghcrDockerConfig" && /bootstrap Kustomization fails/.test(p.withoutIt ?? "")));
+        const real = await simulateOk({
+            overrides: [
+                ...offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
+                { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
+                { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
+            ],
+            placeholders: false,
+        });
+        assert.ok(real.messages.some((m) => /ghcrDockerConfig is not set: Flux pulls oci:\/\/ghcr\.io\/devantler-tech\/platform\/manifests anonymously/.test(m)), real.messages.join("\n"));
+        assert.equal(ofType(real, "kubernetes:core/v1:Secret").filter((x) => x.name === "gitops-ghcr-auth").length, 0);
+        const withIt = await simulateOk({
+            overrides: [
+                ...offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
+                { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
+                { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
+                { path: "ghcrDockerConfig", value: '{"auths":{"ghcr.io":{"auth":"eDp5"}}}', secret: true },
+            ],
+            placeholders: false,
+        });
+        assert.ok(!withIt.messages.some((m) => /ghcrDockerConfig/.test(m)));
+        assert.ok(waitsFor(withIt, find(withIt, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"), find(withIt, "kubernetes:core/v1:Secret", "gitops-ghcr-auth")));
     });
 
     it("warns loudly when the Kopia password is not configured", async () => {
