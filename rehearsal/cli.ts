@@ -57,6 +57,9 @@ function renderText(result: SimulationResult): string {
         "",
         renderPlan(phases),
     ];
+    if (result.restores.length) {
+        out.push("Restores:", ...result.restores.map((l) => `  ${l}`), "");
+    }
     if (result.placeholders.length) {
         out.push("Placeholders: the plan used stand-ins for these values, which the stack does not set (or which a rehearsal cannot decrypt):");
         out.push(...result.placeholders.map(renderPlaceholder), "");

@@ -11,6 +11,7 @@ import { Placeholder, validateConfig } from "../config";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
 import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
+import { describeRestores } from "./restoreSummary";
 import { ConfigOverride, loadStackConfig } from "./stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -106,6 +107,8 @@ export interface SimulationResult {
     readonly messages: string[];
     /** Config values a rehearsal made up: secrets it could not read or that are unset, missing account IDs. */
     readonly placeholders: Placeholder[];
+    /** The restores in words (see `describeRestores`); empty when the config is invalid. */
+    readonly restores: string[];
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -384,5 +387,6 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
     const validation = validateConfig({ ...raw, rehearsal: placeholders });
     const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
-    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders: madeUp, cloud: cloud.state, secretValues };
+    const restores = validation.ok ? describeRestores(validation.config) : [];
+    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders: madeUp, restores, cloud: cloud.state, secretValues };
 }

@@ -1,0 +1,50 @@
+/**
+ * The restores in words, for the rehearsal's reader: which backup, what is held back until it is
+ * restored, which way OpenBao comes back, which databases and to what point. Pure: config in,
+ * lines out. Never names a secret value (the seed secrets are counted, not listed).
+ */
+import { heldKustomizations } from "../components/gitops/kustomizationRelease";
+import { PlatformConfig } from "../config";
+
+/** One line per restore step, in the order they run. */
+export function describeRestores(config: PlatformConfig): string[] {
+    const { restore, gitops } = config;
+    const rebuild = restore.existingKubeconfig === undefined;
+    const lines: string[] = [];
+    if (restore.veleroBackup === "none") {
+        lines.push("Velero: no restore (veleroBackup none).");
+    } else {
+        const backup =
+            restore.veleroBackup === "latest"
+                ? `the newest Completed backup${restore.veleroBackupSchedule ? ` of schedule ${restore.veleroBackupSchedule}` : ""} (looked up once, then kept)`
+                : `backup ${restore.veleroBackup}`;
+        const namespaces = restore.includedNamespaces.includes("*") ? "every namespace" : `namespaces ${restore.includedNamespaces.join(", ")}`;
+        const excluded = restore.excludedNamespaces.length ? ` except ${restore.excludedNamespaces.join(", ")}` : "";
+        const partial = restore.allowPartiallyFailed ? "PartiallyFailed is accepted and reported" : "PartiallyFailed fails the update";
+        const when = rebuild ? `, once Kustomization ${restore.veleroAfter} is Ready` : ", into the running cluster (what exists there is skipped)";
+        lines.push(`Velero: restores ${namespaces}${excluded} from ${backup}${when}; ${partial}.`);
+        const held = rebuild ? heldKustomizations(gitops.kustomizations, restore.veleroAfter) : [];
+        if (held.length) {
+            lines.push(`Held until the Velero restore is done: Kustomizations ${held.map((k) => k.name).join(", ")} (suspended as soon as Flux creates them, then resumed and awaited in order).`);
+        }
+    }
+    switch (restore.openbao) {
+        case "snapshot":
+            lines.push(
+                `OpenBao: snapshot. The vault-config Job in Kustomization ${restore.openbaoKustomization} restores the newest raft snapshot from R2 with the restored openbao-unseal key; the program waits for it and fails if it initialized an empty vault instead.`,
+            );
+            break;
+        case "manual":
+            lines.push("OpenBao: manual. Once openbao-0 is unsealed, the program writes the user-fed secrets of openbaoSeedSecrets (values never shown).");
+            break;
+        default:
+            lines.push("OpenBao: not restored by the program (openbaoRecovery none).");
+    }
+    for (const db of restore.databases) {
+        const point = db.targetTime ? `to ${db.targetTime}` : "to the end of its WAL archive";
+        lines.push(
+            `CloudNativePG: ${db.namespace}/${db.name} recovered as ${db.namespace}/${db.recoverAs} from archive cnpg/${db.objectStore}, ${point}, archiving as ${db.recoverAs}-r${restore.recoveryGeneration} (${db.instances} instance${db.instances === 1 ? "" : "s"}, ${db.image}).`,
+        );
+    }
+    return lines;
+}
