@@ -3,7 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { GitopsConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { HOLD_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
-import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
+import { KUBE_COMMAND_OPTIONS } from "../waiters/kubeWaiter";
+import { waitForKustomizations } from "./kustomizationWaits";
 import { ciliumValues, fluxInstance } from "./values";
 
 /** Arguments of the GitOps bootstrap. */
@@ -99,18 +100,8 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                   { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [operator] },
               )
             : undefined;
-        const ready: Record<string, pulumi.Resource> = {};
-        let previous: pulumi.Resource = this.fluxInstance;
-        for (const k of gitops.kustomizations.filter((x) => !args.hold.includes(x.name))) {
-            const waiter = new KubeWaiter(
-                `${name}-ks-${k.name}`,
-                { kubeconfig: args.kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },
-                { parent: this },
-            );
-            ready[k.name] = waiter.done;
-            previous = waiter.done;
-        }
-        this.kustomizationReady = ready;
+        const notHeld = gitops.kustomizations.filter((x) => !args.hold.includes(x.name));
+        this.kustomizationReady = waitForKustomizations(name, notHeld, args.kubeconfig, this.fluxInstance, this);
         this.registerOutputs({});
     }
 }

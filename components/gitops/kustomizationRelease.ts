@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { KustomizationWait } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { RELEASE_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
-import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
+import { KUBE_COMMAND_OPTIONS } from "../waiters/kubeWaiter";
+import { waitForKustomizations } from "./kustomizationWaits";
 
 /** Arguments of the release of held Kustomizations. */
 export interface KustomizationReleaseArgs {
@@ -32,18 +33,7 @@ export class KustomizationRelease extends pulumi.ComponentResource {
             },
             { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
         );
-        const ready: Record<string, pulumi.Resource> = {};
-        let previous: pulumi.Resource = release;
-        for (const k of args.kustomizations) {
-            const waiter = new KubeWaiter(
-                `${name}-ks-${k.name}`,
-                { kubeconfig: args.kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },
-                { parent: this },
-            );
-            ready[k.name] = waiter.done;
-            previous = waiter.done;
-        }
-        this.kustomizationReady = ready;
+        this.kustomizationReady = waitForKustomizations(name, args.kustomizations, args.kubeconfig, release, this);
         this.registerOutputs({});
     }
 }
