@@ -16,7 +16,8 @@ deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
 `;
 
 /**
- * Waits until an object exists and its Ready condition is True. On timeout it fails with the
+ * Waits until an object exists and its Ready condition is True; fails at once when it is Stalled
+ * (kstatus: a terminal misconfiguration Flux will not retry). On timeout it fails with the
  * object's own Ready message, "it does not exist yet" when the API server says NotFound, or
  * kubectl's own error (an unreachable server is not reported as a missing object).
  * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, TIMEOUT_SECONDS.
@@ -24,7 +25,16 @@ deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
 export const WAIT_READY_SCRIPT = `${PRELUDE}while :; do
   status=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$status" = "True" ]; then echo "$KIND $NAMESPACE/$NAME is Ready"; exit 0; fi
-  if [ "$(date +%s)" -ge "$deadline" ]; then
+  stalled=""
+  if [ -n "$status" ]; then
+    stalled=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}' 2>/dev/null || true)
+  fi
+  if [ "$stalled" = "True" ] || [ "$(date +%s)" -ge "$deadline" ]; then
+    if [ "$stalled" = "True" ]; then
+      message=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>&1 || true)
+      echo "$KIND $NAMESPACE/$NAME is Stalled (it will not retry until its source or spec changes): $message" >&2
+      exit 1
+    fi
     if message=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>&1); then
       message=\${message:-\${status:+Ready is $status}}; message=\${message:-it has no Ready condition yet}
     else

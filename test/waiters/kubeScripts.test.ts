@@ -129,6 +129,7 @@ const verbs = (calls: string[][]) => calls.map((c) => c.filter((a) => !a.startsW
 const KUSTOMIZATION = { KIND: "kustomizations.kustomize.toolkit.fluxcd.io", NAMESPACE: "flux-system", NAME: "apps" };
 const READY_STATUS = `*'].status}')`;
 const READY_MESSAGE = `*'].message}')`;
+const STALLED = `*'"Stalled")].status}')`;
 
 const RESTORE = { KIND: "restores.velero.io", NAMESPACE: "velero", NAME: "restore-daily-20240603" };
 const ALLOW_PARTIAL = { ...RESTORE, ACCEPT: "Completed PartiallyFailed", FAIL: "Failed FailedValidation" };
@@ -221,11 +222,23 @@ describe("waiters: kubectl scripts", () => {
             assert.deepEqual(r.sleeps, []);
         });
 
-        it("polls again after a sleep while Ready is not yet True", () => {
-            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} [ "$(count status)" -ge 2 ] && printf True || printf False ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
+        it("polls again after a sleep while Ready is not yet True (and not Stalled)", () => {
+            const r = run(WAIT_READY_SCRIPT, `${STALLED} printf False ;;\n${READY_STATUS} [ "$(count status)" -ge 2 ] && printf True || printf False ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
             assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.calls.length, 2);
+            assert.equal(r.calls.filter((c) => c.at(-1)?.includes('"Ready")].status')).length, 2);
+            assert.equal(r.calls.filter((c) => c.at(-1)?.includes('"Stalled")].status')).length, 1);
             assert.deepEqual(r.sleeps, ["10"]);
+        });
+
+        it("fails at once, with the Ready message, when the object is Stalled (Flux will not retry it)", () => {
+            const r = run(
+                WAIT_READY_SCRIPT,
+                `${STALLED} printf True ;;\n${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'invalid Kustomization: spec.path not found' ;;`,
+                { ...KUSTOMIZATION, TIMEOUT_SECONDS: "600" },
+            );
+            assert.equal(r.status, 1);
+            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is Stalled (it will not retry until its source or spec changes): invalid Kustomization: spec.path not found\n");
+            assert.deepEqual(r.sleeps, []);
         });
 
         it("times out with the object's own Ready message", () => {
