@@ -3,7 +3,7 @@ import * as hcloud from "@pulumi/hcloud";
 import { ClusterConfig } from "../../config/cluster";
 import { scriptCommand } from "../shell";
 import { NodeSpec } from "./naming";
-import { machineConfigPatch } from "./talosPatches";
+import { machineConfigPatchText } from "./talosPatches";
 import { generateConfigEnvironment } from "./talosSecrets";
 import { APPLY_CONFIG_SCRIPT, ETCD_MEMBER_CLEANUP_SCRIPT, GENERATE_CONFIG_SCRIPT } from "./talosScripts";
 
@@ -58,7 +58,7 @@ export class TalosNode extends pulumi.ComponentResource {
         const patch = pulumi
             .all([args.certSans, args.vipIp, cluster.hcloudToken])
             .apply(([certSans, vipIp, token]) =>
-                JSON.stringify(machineConfigPatch({ cluster, node, certSans, vip: vipIp ? { ip: vipIp, hcloudToken: token } : undefined })),
+                machineConfigPatchText({ cluster, node, certSans, vip: vipIp ? { ip: vipIp, hcloudToken: token } : undefined }),
             );
         const machineConfig = scriptCommand(
             `${name}-config`,

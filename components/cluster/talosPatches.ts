@@ -58,11 +58,29 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
     return {
         machine: {
             certSANs: [...certSans],
-            network: { hostname: node.name, interfaces: [publicInterface, privateInterface] },
+            network: { ...(hostnameDocument(cluster.talosVersion, node.name) ? {} : { hostname: node.name }), interfaces: [publicInterface, privateInterface] },
             kubelet: { nodeIP: { validSubnets: [cluster.network.subnetCidr] } },
             features: { kubePrism: { enabled: true, port: KUBEPRISM_PORT } },
             install: { disk: "/dev/sda", image: cluster.installerImage },
         },
         cluster: clusterPatch,
     };
+}
+
+/**
+ * Talos 1.12 and later name the machine in a separate `HostnameConfig` document, which `talosctl
+ * gen config` emits with `auto: stable`: a `machine.network.hostname` beside it is refused ("static
+ * hostname is already set"), and the generated name would not be the server's, so the Hetzner
+ * cloud controller could not match the node. This document sets the server's name and turns the
+ * generated one off. Undefined for older Talos, where `machine.network.hostname` does it.
+ */
+export function hostnameDocument(talosVersion: string, hostname: string): Record<string, unknown> | undefined {
+    const [major, minor] = talosVersion.replace(/^v/, "").split(".").map(Number);
+    return major > 1 || (major === 1 && minor >= 12) ? { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname, auto: "off" } : undefined;
+}
+
+/** Every patch document for one node, as the multi-document YAML `talosctl --config-patch` reads. */
+export function machineConfigPatchText(args: MachinePatchArgs): string {
+    const hostname = hostnameDocument(args.cluster.talosVersion, args.node.name);
+    return [machineConfigPatch(args), ...(hostname ? [hostname] : [])].map((d) => JSON.stringify(d)).join("\n---\n");
 }

@@ -30,7 +30,8 @@ cat "$work/secrets.yaml"
 /**
  * Prints one machine config (or the talosconfig) generated from the secrets bundle.
  * Env: TALOS_SECRETS, CLUSTER_NAME, CLUSTER_ENDPOINT, TALOS_VERSION, KUBERNETES_VERSION,
- * INSTALL_IMAGE, OUTPUT_TYPE (controlplane | worker | talosconfig), CONFIG_PATCH (JSON, may be empty).
+ * INSTALL_IMAGE, OUTPUT_TYPE (controlplane | worker | talosconfig), CONFIG_PATCH (YAML, one or more
+ * documents, may be empty).
  */
 export const GENERATE_CONFIG_SCRIPT = `${PRELUDE}printf '%s' "$TALOS_SECRETS" > "$work/secrets.yaml"
 set -- gen config "$CLUSTER_NAME" "$CLUSTER_ENDPOINT" \\
@@ -41,8 +42,8 @@ set -- gen config "$CLUSTER_NAME" "$CLUSTER_ENDPOINT" \\
   --with-docs=false --with-examples=false \\
   --output-types "$OUTPUT_TYPE" --output "$work/out.yaml"
 if [ -n "\${CONFIG_PATCH:-}" ]; then
-  printf '%s' "$CONFIG_PATCH" > "$work/patch.json"
-  set -- "$@" --config-patch "@$work/patch.json"
+  printf '%s' "$CONFIG_PATCH" > "$work/patch.yaml"
+  set -- "$@" --config-patch "@$work/patch.yaml"
 fi
 talosctl "$@" >/dev/null
 cat "$work/out.yaml"

@@ -64,6 +64,9 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                 values: ciliumValues(args.podCidr),
                 atomic: false,
                 waitForJobs: true,
+                // Helm's default 300 s is short for a first image pull on fresh nodes; the cloud
+                // controller (which needs Cilium's Ready nodes) waits 900 s too.
+                timeout: 900,
             },
             { parent: this, provider, ignoreChanges: ["values", "version", "valueYamlFiles"], retainOnDelete: true },
         );

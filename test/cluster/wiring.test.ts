@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { SimulationResult } from "../../rehearsal/simulate";
 import { FAKE_HCLOUD_TOKEN } from "../support/config";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
@@ -15,9 +15,14 @@ function serverOf(kubeconfig: unknown): string {
     return parse(String(kubeconfig)).clusters[0].cluster.server;
 }
 
-/** The machine-config patch a node's `talosctl gen config` received. */
+/** The patch documents a node's `talosctl gen config` received (multi-document YAML). */
+function patchDocsOf(r: SimulationResult, node: string): any[] {
+    return parseAllDocuments(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH)).map((d) => d.toJS());
+}
+
+/** The machine-config patch (the v1alpha1 document) a node's `talosctl gen config` received. */
 function patchOf(r: SimulationResult, node: string): any {
-    return JSON.parse(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH));
+    return patchDocsOf(r, node)[0];
 }
 
 describe("cluster: wiring of the review fixes (simulated cloud)", () => {
@@ -27,7 +32,14 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
     });
 
     describe("the Hetzner cloud controller runs before Flux needs a schedulable node", () => {
-        it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
+        it("names each node in a HostnameConfig document (Talos 1.12+ refuses machine.network.hostname beside the generated one)", () => {
+        const [main, hostname, ...rest] = patchDocsOf(prod, "prod-worker-2");
+        assert.equal(rest.length, 0);
+        assert.equal(main.machine.network.hostname, undefined);
+        assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
+    });
+
+    it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
             const ccm = find(prod, RELEASE, CCM);
             const inputs = ccm.rawInputs as Record<string, any>;
             assert.deepEqual([inputs.name, inputs.namespace, inputs.chart, inputs.version], ["hcloud-cloud-controller-manager", "kube-system", "hcloud-cloud-controller-manager", "1.35.0"]);
