@@ -24,7 +24,7 @@ const existingKubeconfig = config.restore.existingKubeconfig;
 
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
 const cluster = existingKubeconfig ? undefined : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
-const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig });
+const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig, clusterIdentifier: `existing-${config.cluster.name}` });
 // The program's own kubectl calls reach the API by the endpoint IP: the DNS name may still resolve
 // to the dead cluster during a disaster. The exported kubeconfig and KUBE_CONFIG keep the name.
 const clusterKubeconfig = cluster ? cluster.adminKubeconfig : pulumi.secret(existingKubeconfig!);

@@ -128,7 +128,9 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.adminKubeconfig = bootstrap.adminKubeconfig;
 
         // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.adminKubeconfig }, { parent: this });
+        // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an
+        // update of the provider, never a replacement of every Kubernetes object under it.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.adminKubeconfig, clusterIdentifier: cluster.name }, { parent: this });
 
         // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
         // its own copy later (SOPS: its token, the network by name); from then on it is Flux's, and

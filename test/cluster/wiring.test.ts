@@ -101,6 +101,7 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
             const provider = find(prod, "pulumi:providers:kubernetes", "prod-k8s");
             assert.equal(serverOf(provider.rawInputs.kubeconfig), `https://${ip}:6443`);
             assert.equal(provider.inputs.kubeconfig, "[secret]");
+            assert.equal(provider.rawInputs.clusterIdentifier, "prod", "a changed kubeconfig updates the provider, never replaces every object under it");
             assert.deepEqual(patchOf(prod, "prod-control-plane-1").cluster.apiServer.certSANs, [ip, "api.platform.devantler.tech"]);
         });
 
