@@ -345,10 +345,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     });
     return {
         veleroBackup,
+        // The Velero chart names a Schedule `<release>-<key>`: the platform's `daily-full` is velero-daily-full.
         veleroBackupSchedule: r.string("veleroBackupSchedule", {
-            default: "daily-full",
+            default: "velero-daily-full",
             pattern: /^([a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)?$/,
-            expected: "a Velero Schedule name (e.g. daily-full), or empty for any Completed backup",
+            expected: "a Velero Schedule name (e.g. velero-daily-full), or empty for any Completed backup",
         }),
         excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
         includedNamespaces,

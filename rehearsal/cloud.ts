@@ -48,7 +48,7 @@ export interface SimulatedBackup {
     readonly name: string;
     readonly phase: string;
     readonly completionTimestamp: string;
-    /** The Velero Schedule that made it (label velero.io/schedule-name); default `daily-full`. */
+    /** The Velero Schedule that made it (label velero.io/schedule-name); default `velero-daily-full`. */
     readonly schedule?: string;
     /** The restore's final phase and counts (default: Completed, no errors, no warnings). */
     readonly restoreOutcome?: { readonly phase: string; readonly errors?: number; readonly warnings?: number };
@@ -77,9 +77,9 @@ export function defaultCloudState(): CloudState {
             { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a15", zoneId: "", name: "_externaldns.platform.devantler.tech", type: "TXT", content: "heritage=external-dns", ttl: 1, proxied: false },
         ],
         veleroBackups: [
-            { name: "daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
-            { name: "daily-full-20261123021700", phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z" },
-            { name: "daily-full-20261124021700", phase: "PartiallyFailed", completionTimestamp: "2026-11-24T02:33:05Z" },
+            { name: "velero-daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
+            { name: "velero-daily-full-20261123021700", phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z" },
+            { name: "velero-daily-full-20261124021700", phase: "PartiallyFailed", completionTimestamp: "2026-11-24T02:33:05Z" },
         ],
         githubRepositories: ["platform"],
         // The platform's prod environment: a required reviewer, deployments from protected branches only.
@@ -246,7 +246,7 @@ export const COMMAND_MODELS: CommandModel[] = [
     {
         script: LATEST_BACKUP_SCRIPT,
         stdout: (env, cloud) => {
-            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "daily-full") === env.SCHEDULE)).sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
+            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "velero-daily-full") === env.SCHEDULE)).sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
             if (!completed.length) {
                 throw new Error("no Completed Velero backup found in the bucket");
             }

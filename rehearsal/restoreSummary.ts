@@ -16,7 +16,7 @@ export function describeRestores(config: PlatformConfig): string[] {
     } else {
         const backup =
             restore.veleroBackup === "latest"
-                ? `the newest Completed backup${restore.veleroBackupSchedule ? ` of schedule ${restore.veleroBackupSchedule}` : ""} (looked up once, then kept)`
+                ? `the newest Completed backup${restore.veleroBackupSchedule ? ` of schedule ${restore.veleroBackupSchedule}` : ""}${rebuild ? " made before this rebuild" : ""} (looked up once, then kept)`
                 : `backup ${restore.veleroBackup}`;
         const namespaces = restore.includedNamespaces.includes("*") ? "every namespace" : `namespaces ${restore.includedNamespaces.join(", ")}`;
         const excluded = restore.excludedNamespaces.length ? ` except ${restore.excludedNamespaces.join(", ")}` : "";

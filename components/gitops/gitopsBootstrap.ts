@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { GitopsConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { HOLD_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
-import { KUBE_COMMAND_OPTIONS } from "../waiters/kubeWaiter";
+import { RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 import { waitForKustomizations } from "./kustomizationWaits";
 import { ciliumValues, fluxInstance } from "./values";
 
@@ -100,7 +100,7 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
             ? scriptCommand(
                   `${name}-hold`,
                   { script: HOLD_KUSTOMIZATIONS_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), HOLD: args.hold.join(" "), TIMEOUT_SECONDS: "900" } },
-                  { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [operator] },
+                  { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [operator] },
               )
             : undefined;
         const notHeld = gitops.kustomizations.filter((x) => !args.hold.includes(x.name));

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { OPENBAO_SNAPSHOT_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
-import { KUBE_COMMAND_OPTIONS } from "../waiters/kubeWaiter";
+import { RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 
 /** Arguments of the OpenBao recovery. */
 export interface OpenbaoRecoveryArgs {
@@ -30,13 +30,14 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
             this.done = scriptCommand(
                 `${name}-vault-config`,
                 { script: OPENBAO_SNAPSHOT_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" } },
-                { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
+                { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: args.after },
             );
         } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
             this.done = scriptCommand(
                 `${name}-seed`,
                 { script: SEED_OPENBAO_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" } },
-                { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after },
+                // New seed values are written again; a new kubeconfig or script version is not a reason to.
+                { ignoreChanges: ["create", "interpreter", "logging", "environment.KUBECONFIG_CONTENT", "environment.TIMEOUT_SECONDS"], parent: this, dependsOn: args.after },
             );
         }
         this.registerOutputs({});

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { CREATE_RESTORE_SCRIPT, LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
-import { KUBE_COMMAND_OPTIONS, KubeWaiter } from "../waiters/kubeWaiter";
+import { KubeWaiter, RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
 import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
 
@@ -56,7 +56,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         this.backupName =
             restore.veleroBackup === "latest"
-                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, TIMEOUT_SECONDS: "900" } }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
+                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" } }, { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope }),
@@ -73,7 +73,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     TIMEOUT_SECONDS: "60",
                 },
             },
-            { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: [bsl.done, ...mapping] },
+            { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done, ...mapping] },
         );
         const waiter = new KubeWaiter(
             `${name}-restore`,

@@ -3,10 +3,18 @@ import { scriptCommand } from "../shell";
 import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeScripts";
 
 /**
- * Options of every kubectl command: a new kubeconfig (rotated, or rebuilt with the cluster layer)
- * must not re-run a wait, a backup lookup or a restore that has already happened.
+ * Options of every kubectl wait: a new kubeconfig (rotated, or rebuilt with the cluster layer)
+ * must not make a wait run again. (Waiting again would be harmless, only slow.)
  */
 export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["environment.KUBECONFIG_CONTENT"] };
+
+/**
+ * Options of the kubectl commands that act once (hold, release, backup lookup, Restore creation,
+ * OpenBao): @pulumi/command runs `create` again on any change of its inputs, so a new kubeconfig,
+ * a new version of the script or a changed setting would suspend Flux again, resolve a newer
+ * backup and start a second restore in production. Nothing but replacing the resource re-runs them.
+ */
+export const RUN_ONCE_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["create", "interpreter", "logging", "environment"] };
 
 /** What to wait for on an object the program does not own. */
 export type WaitCondition =

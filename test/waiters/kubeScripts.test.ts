@@ -141,7 +141,7 @@ const GATEWAY = { KIND: "services", NAMESPACE: "kube-system", NAME: "cilium-gate
 const GATEWAY_IP = "198.51.100.7";
 
 const BACKUPS = `*'backups.velero.io'*)`;
-const LATEST_BACKUP_JSONPATH = 'jsonpath={range .items[?(@.status.phase=="Completed")]}{.metadata.name}{"\\n"}{end}';
+const LATEST_BACKUP_JSONPATH = 'jsonpath={range .items[?(@.status.phase=="Completed")]}{.metadata.name}{" "}{.status.startTimestamp}{"\\n"}{end}';
 
 const VAULT_CONFIG = { KUSTOMIZATION: "infrastructure" };
 const DELETE_JOB = `*'delete job vault-config'*) exit 0 ;;`;
@@ -156,7 +156,7 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
     { name: "WAIT_READY", script: WAIT_READY_SCRIPT, arms: `${READY_STATUS} printf True ;;`, env: KUSTOMIZATION },
     { name: "WAIT_PHASE", script: WAIT_PHASE_SCRIPT, arms: `${PHASE} printf Completed ;;`, env: ALLOW_PARTIAL },
     { name: "WAIT_FIELD", script: WAIT_FIELD_SCRIPT, arms: `*) printf '${GATEWAY_IP}' ;;`, env: GATEWAY },
-    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `*'lastSyncedTime'*) printf now ;;\n${BACKUPS} printf 'daily-1\\n' ;;`, env: { SCHEDULE: "daily-full" } },
+    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `*'lastSyncedTime'*) printf now ;;\n*'get namespace'*) printf '2026-11-25T09:00:00Z' ;;\n${BACKUPS} printf 'daily-1 2026-11-24T02:17:00Z\\n' ;;`, env: { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" } },
     { name: "OPENBAO_SNAPSHOT", script: OPENBAO_SNAPSHOT_SCRIPT, arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`, env: VAULT_CONFIG },
     { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
     { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
@@ -372,40 +372,56 @@ describe("waiters: kubectl scripts", () => {
 
     describe("LATEST_BACKUP", () => {
         const SYNCED = `*'lastSyncedTime'*) printf '2026-11-25T10:00:00Z' ;;`;
+        const LIST = (rows: string) => `${BACKUPS} printf '${rows}' ;;`;
+        const OLD = "velero-daily-full-20261122021700 2026-11-22T02:17:00Z\\nvelero-daily-full-20261123021700 2026-11-23T02:17:00Z\\n";
 
         it("prints exactly the last name kubectl lists, with no newline, asking for Completed backups of the schedule sorted by completion", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} printf 'daily-20240601\\ndaily-20240602\\nweekly-20240603\\n' ;;`, { SCHEDULE: "daily-full" });
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST(OLD)}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout, "weekly-20240603");
+            assert.equal(r.stdout, "velero-daily-full-20261123021700");
             assert.deepEqual(r.calls[0], ["get", "backupstoragelocations.velero.io", "default", "-n", "velero", "-o", "jsonpath={.status.lastSyncedTime}"]);
-            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name=daily-full", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
+            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name=velero-daily-full", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
+        });
+
+        it("in a rebuild, never takes a backup the new cluster made itself (started after the program created namespace velero)", () => {
+            const r = run(
+                LATEST_BACKUP_SCRIPT,
+                `${SYNCED}\n*'get namespace velero'*) printf '2026-11-25T09:00:00Z' ;;\n${LIST(`${OLD}velero-daily-full-20261125091500 2026-11-25T09:15:00Z\\n`)}`,
+                { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" },
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "velero-daily-full-20261123021700");
+            const onlyNew = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n*'get namespace velero'*) printf '2026-11-25T09:00:00Z' ;;\n${LIST("velero-daily-full-20261125091500 2026-11-25T09:15:00Z\\n")}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" });
+            assert.equal(onlyNew.status, 1);
+            assert.match(onlyNew.stderr, /no Completed Velero backup of schedule velero-daily-full older than this cluster \(2026-11-25T09:00:00Z\) found/);
         });
 
         it("takes any schedule when SCHEDULE is empty", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} printf 'manual-1\\n' ;;`, { SCHEDULE: "" });
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST("manual-1 2026-11-20T10:00:00Z\\n")}`, { SCHEDULE: "", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "manual-1");
             assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
         });
 
         it("does not look before the location has synced the backup list (its first answer is kept for good)", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) [ "$(count sync)" -ge 2 ] && printf '2026-11-25T10:00:00Z' ;;\n${BACKUPS} printf 'daily-2\\n' ;;`, { SCHEDULE: "daily-full", TIMEOUT_SECONDS: "60" });
+            const r = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) [ "$(count sync)" -ge 2 ] && printf '2026-11-25T10:00:00Z' ;;\n${LIST(OLD)}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "", TIMEOUT_SECONDS: "60" });
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(verbs(r.calls), ["get backupstoragelocations.velero.io", "get backupstoragelocations.velero.io", "get backups.velero.io"]);
             assert.deepEqual(r.sleeps, ["10"]);
-            const never = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) exit 0 ;;`, { SCHEDULE: "daily-full" });
+            const never = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) exit 0 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
             assert.equal(never.status, 1);
             assert.match(never.stderr, /did not sync the backup list from the bucket within 0s/);
         });
 
         it("fails with the hint when no Completed backup of the schedule exists, printing nothing on stdout", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} exit 0 ;;`, { SCHEDULE: "daily-full" });
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} exit 0 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
-            assert.equal(r.stderr, "no Completed Velero backup of schedule daily-full found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
+            assert.equal(r.stderr, "no Completed Velero backup of schedule velero-daily-full found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
         });
 
         it("never lets a kubectl error become the backup name (stdout is the name)", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, { SCHEDULE: "" });
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, { SCHEDULE: "", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
             assert.match(r.stderr, /no Completed Velero backup found/);

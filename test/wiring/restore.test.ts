@@ -61,9 +61,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const openbao = find(r, CMD, "openbao-vault-config");
         assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore-wait")));
         assert.ok(waitsFor(r, openbao, ks("infrastructure")), "the vault-config Job runs in infrastructure, resumed after the restore");
-        assert.equal(restoreManifest(r).metadata.name, "restore-daily-full-20261123021700", "the newest Completed backup");
-        assert.deepEqual(restore.ignoreChanges, ["environment.KUBECONFIG_CONTENT"], "a new kubeconfig never re-creates the restore");
-        assert.deepEqual(find(r, CMD, "velero-latest-backup").ignoreChanges, ["environment.KUBECONFIG_CONTENT"], "nor picks a newer backup");
+        assert.equal(restoreManifest(r).metadata.name, "restore-velero-daily-full-20261123021700", "the newest Completed backup");
+        // @pulumi/command re-runs create on any input change: nothing may re-run these.
+        for (const once of [restore, hold, resume, find(r, CMD, "velero-latest-backup"), openbao]) {
+            assert.deepEqual(once.ignoreChanges, ["create", "interpreter", "logging", "environment"], `${once.name} must never run twice`);
+        }
     });
 
     it("recovers CNPG clusters after the operator's Kustomization and the R2 credentials, protected and retained", () => {
@@ -129,10 +131,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     });
 
     describe("how the Velero restore ended", () => {
-        const NEWEST = "daily-full-20261123021700";
+        const NEWEST = "velero-daily-full-20261123021700";
         const backupsWith = (restoreOutcome: { phase: string; errors?: number; warnings?: number }) => ({
             veleroBackups: [
-                { name: "daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
+                { name: "velero-daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
                 { name: NEWEST, phase: "Completed", completionTimestamp: "2026-11-23T02:29:48Z", restoreOutcome },
             ],
         });
@@ -146,9 +148,9 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         it("an accepted PartiallyFailed is reported: a warning with the counts and the commands, and the output", async () => {
             const partial = await simulateOk({ overrides: password, cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }) });
             assert.deepEqual(partial.outputs.restoreOutcome, { restore: `restore-${NEWEST}`, phase: "PartiallyFailed", errors: 2, warnings: 41 });
-            const warning = partial.messages.find((m) => /Velero restore restore-daily-full-20261123021700 ended PartiallyFailed/.test(m));
+            const warning = partial.messages.find((m) => /Velero restore restore-velero-daily-full-20261123021700 ended PartiallyFailed/.test(m));
             assert.ok(warning, partial.messages.join("\n"));
-            assert.match(warning!, /2 error\(s\) and 41 warning\(s\).*velero restore describe restore-daily-full-20261123021700 --details/);
+            assert.match(warning!, /2 error\(s\) and 41 warning\(s\).*velero restore describe restore-velero-daily-full-20261123021700 --details/);
         });
 
         it("PartiallyFailed fails the update, with the restore's counts, when veleroAllowPartiallyFailed is false", async () => {
@@ -156,7 +158,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
                 overrides: [...password, { path: "veleroAllowPartiallyFailed", value: "false", secret: false }],
                 cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }),
             });
-            assert.ok(strict.errors.some((e) => /restore-daily-full-20261123021700 ended PartiallyFailed: errors=2 warnings=41/.test(e)), strict.errors.join("\n"));
+            assert.ok(strict.errors.some((e) => /restore-velero-daily-full-20261123021700 ended PartiallyFailed: errors=2 warnings=41/.test(e)), strict.errors.join("\n"));
         });
 
         it("a Failed restore fails the update whatever the config allows", async () => {
@@ -178,7 +180,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.equal(ofType(s5, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
         assert.equal(ofType(s5, "kubernetes:helm.sh/v3:Release").length, 0);
         assert.deepEqual(restoreManifest(s5).spec.includedNamespaces, ["umami"]);
-        assert.equal(restoreManifest(s5).metadata.name, "restore-daily-full-20261123021700-prod", "named after the stack too in a running cluster");
+        assert.equal(restoreManifest(s5).metadata.name, "restore-velero-daily-full-20261123021700-prod", "named after the stack too in a running cluster");
         assert.equal(ofType(s5, "kubernetes:core/v1:Namespace").length, 0, "a running cluster's namespaces are never created nor owned");
         assert.deepEqual(
             ofType(s5, "kubernetes:core/v1:Secret").map((x) => `${(x.rawInputs as any).metadata.namespace}/${(x.rawInputs as any).metadata.name}`),
