@@ -8,7 +8,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
 import { restoreName } from "../components/restore/manifests";
-import { LATEST_BACKUP_SCRIPT, WAIT_PHASE_SCRIPT } from "../components/waiters/kubeScripts";
+import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT, WAIT_PHASE_SCRIPT } from "../components/waiters/kubeScripts";
 import {
     BOOTSTRAP_SCRIPT,
     GENERATE_CONFIG_SCRIPT,
@@ -220,6 +220,25 @@ export const INVOKE_MODELS: Record<string, InvokeModel> = {
     }),
 };
 
+/** How a phase wait ends in the simulated cloud (see the WAIT_PHASE_SCRIPT model). */
+function phaseOutcome(env: Record<string, string>, cloud: SimulatedCloud): string {
+    const object = `${env.KIND} ${env.NAMESPACE}/${env.NAME}`;
+    if (env.KIND !== "restores.velero.io") {
+        return `${object}: ${env.ACCEPT.split(" ")[0]}`;
+    }
+    const backup = cloud.state.veleroBackups.find((b) => env.NAME === restoreName(b.name) || env.NAME.startsWith(`${restoreName(b.name)}-`));
+    const outcome = { errors: 0, warnings: 0, ...backup?.restoreOutcome, phase: backup?.restoreOutcome?.phase ?? "Completed" };
+    if (env.FAIL.split(" ").includes(outcome.phase)) {
+        throw new Error(`${object} ended ${outcome.phase}: errors=${outcome.errors} warnings=${outcome.warnings}`);
+    }
+    if (!env.ACCEPT.split(" ").includes(outcome.phase)) {
+        throw new Error(`${object} did not reach ${env.ACCEPT} within ${env.TIMEOUT_SECONDS}s (phase: ${outcome.phase})`);
+    }
+    // Velero leaves zero counts out of the status, so the report shows them empty.
+    const count = (n: number) => (n ? String(n) : "");
+    return `${object}: ${outcome.phase}${env.REPORT ? ` (errors=${count(outcome.errors)} warnings=${count(outcome.warnings)})` : ""}`;
+}
+
 /** Simulated stdout of the cluster layer's scripts. Extend with the scripts your area runs. */
 export const COMMAND_MODELS: CommandModel[] = [
     {
@@ -253,30 +272,12 @@ export const COMMAND_MODELS: CommandModel[] = [
             return completed[completed.length - 1].name;
         },
     },
-    {
-        // A Velero Restore ends as its backup's restoreOutcome says (Completed by default). A backup
-        // pinned in config but not modelled here is assumed to exist: the rehearsal cannot see the
-        // operator's real bucket, and must not invent a failure. Other phase waits (the
-        // BackupStorageLocation) reach their first accepted phase.
-        script: WAIT_PHASE_SCRIPT,
-        stdout: (env, cloud) => {
-            const object = `${env.KIND} ${env.NAMESPACE}/${env.NAME}`;
-            if (env.KIND !== "restores.velero.io") {
-                return `${object}: ${env.ACCEPT.split(" ")[0]}`;
-            }
-            const backup = cloud.state.veleroBackups.find((b) => env.NAME === restoreName(b.name) || env.NAME.startsWith(`${restoreName(b.name)}-`));
-            const outcome = { errors: 0, warnings: 0, ...backup?.restoreOutcome, phase: backup?.restoreOutcome?.phase ?? "Completed" };
-            if (env.FAIL.split(" ").includes(outcome.phase)) {
-                throw new Error(`${object} ended ${outcome.phase}: errors=${outcome.errors} warnings=${outcome.warnings}`);
-            }
-            if (!env.ACCEPT.split(" ").includes(outcome.phase)) {
-                throw new Error(`${object} did not reach ${env.ACCEPT} within ${env.TIMEOUT_SECONDS}s (phase: ${outcome.phase})`);
-            }
-            // Velero leaves zero counts out of the status, so the report shows them empty.
-            const count = (n: number) => (n ? String(n) : "");
-            return `${object}: ${outcome.phase}${env.REPORT ? ` (errors=${count(outcome.errors)} warnings=${count(outcome.warnings)})` : ""}`;
-        },
-    },
+    // A Velero Restore ends as its backup's restoreOutcome says (Completed by default). A backup
+    // pinned in config but not modelled here is assumed to exist: the rehearsal cannot see the
+    // operator's real bucket, and must not invent a failure. Other phase waits (the
+    // BackupStorageLocation) reach their first accepted phase.
+    { script: WAIT_PHASE_SCRIPT, stdout: phaseOutcome },
+    { script: RESTORE_SCRIPT, stdout: (env, cloud) => `created Restore velero/${env.NAME}\n${phaseOutcome(env, cloud)}` },
     { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
     {
         script: KUBECONFIG_SCRIPT,

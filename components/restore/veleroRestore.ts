@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { CREATE_RESTORE_SCRIPT, LATEST_BACKUP_SCRIPT } from "../waiters/kubeScripts";
+import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT } from "../waiters/kubeScripts";
 import { KubeWaiter, RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
 import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
@@ -31,9 +31,8 @@ export function veleroRepoCredentials(name: string, password: pulumi.Input<strin
 
 /**
  * Restores the chosen backup once: waits for BackupStorageLocation `default`, resolves `latest`
- * once (kept in state), creates a Restore named after the backup (once: a command, so neither a
- * refresh nor Velero's garbage collection of old Restores makes Pulumi create it again), and
- * waits for its phase.
+ * once (kept in state), then restores it with one command that creates the Restore named after
+ * the backup and waits for its phase (see RESTORE_SCRIPT: once; again only after a failure).
  */
 export class VeleroRestore extends pulumi.ComponentResource {
     /** The backup restored. */
@@ -61,43 +60,31 @@ export class VeleroRestore extends pulumi.ComponentResource {
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope }),
         );
-        // Created once by a command, never owned as an object: see CREATE_RESTORE_SCRIPT.
-        const create = scriptCommand(
-            `${name}-restore-create`,
+        // One command restores and waits: see RESTORE_SCRIPT (run once; again only after a failure).
+        const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];
+        const run = scriptCommand(
+            `${name}-restore`,
             {
-                script: CREATE_RESTORE_SCRIPT,
+                script: RESTORE_SCRIPT,
                 environment: {
                     KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                    BACKUP: this.backupName,
                     NAME: this.backupName.apply((b) => restoreName(b, args.scope)),
                     MANIFEST: manifest.apply((m) => JSON.stringify(m)),
-                    TIMEOUT_SECONDS: "60",
+                    KIND: "restores.velero.io",
+                    NAMESPACE: "velero",
+                    ACCEPT: accept.join(" "),
+                    FAIL: ["Failed", "FailedValidation", "PartiallyFailed"].filter((p) => !accept.includes(p)).join(" "),
+                    REPORT: RESTORE_REPORT_JSONPATH,
+                    TIMEOUT_SECONDS: "7200",
                 },
             },
             { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done, ...mapping] },
         );
-        const waiter = new KubeWaiter(
-            `${name}-restore`,
-            {
-                kubeconfig: args.kubeconfig,
-                kind: "restores.velero.io",
-                namespace: "velero",
-                name: this.backupName.apply((b) => restoreName(b, args.scope)),
-                condition: {
-                    phase: {
-                        accept: restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"],
-                        fail: restore.allowPartiallyFailed ? ["Failed", "FailedValidation"] : ["Failed", "FailedValidation", "PartiallyFailed"],
-                        report: RESTORE_REPORT_JSONPATH,
-                    },
-                },
-                timeoutSeconds: 7200,
-                after: [create],
-            },
-            { parent: this },
-        );
-        this.done = waiter.done;
+        this.done = run;
         // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,
         // not only in the waiter's console line.
-        this.outcome = pulumi.all([this.backupName, waiter.result]).apply(([backup, result]) => {
+        this.outcome = pulumi.all([this.backupName, run.stdout]).apply(([backup, result]) => {
             const outcome = parseRestoreOutcome(restoreName(backup, args.scope), result);
             const notice = restoreOutcomeNotice(outcome);
             if (notice) {

@@ -54,7 +54,11 @@ done
  * stdout is how an accepted but imperfect outcome (PartiallyFailed) reaches the program.
  * Env: KUBECONFIG_CONTENT, KIND, NAMESPACE, NAME, ACCEPT, FAIL, REPORT, TIMEOUT_SECONDS.
  */
-export const WAIT_PHASE_SCRIPT = `${PRELUDE}while :; do
+export const WAIT_PHASE_SCRIPT = `${PRELUDE}${waitPhaseBody()}`;
+
+/** The phase wait of WAIT_PHASE_SCRIPT, also the second half of RESTORE_SCRIPT. */
+function waitPhaseBody(): string {
+    return `while :; do
   phase=$(kubectl get "$KIND" "$NAME" -n "$NAMESPACE" -o jsonpath='{.status.phase}' 2>/dev/null || true)
   for p in $ACCEPT; do
     if [ "$phase" = "$p" ]; then
@@ -76,6 +80,7 @@ export const WAIT_PHASE_SCRIPT = `${PRELUDE}while :; do
   sleep 10
 done
 `;
+}
 
 /**
  * Waits until an object exists and a JSONPath of it is non-empty (a load balancer's IP, say).
@@ -208,20 +213,43 @@ done
 `;
 
 /**
- * Creates the Velero Restore once. A run-once command rather than a Pulumi-owned object: Velero
- * deletes a backup's Restores when the backup expires, and a refresh would then have Pulumi
- * create the Restore again. An existing Restore of that name is success: a restore never runs
- * twice. Env: KUBECONFIG_CONTENT, NAME, MANIFEST (JSON), TIMEOUT_SECONDS.
+ * Restores a Velero backup, once, and waits for the outcome, as one command: the command only
+ * lands in Pulumi's state when the restore passed, so a `pulumi up` after a failure runs it again,
+ * and after a success never. It waits until the backup is in the cluster (synced from the bucket;
+ * a Restore created before that fails validation), creates the Restore from MANIFEST, and takes
+ * an existing one of that name as this restore, unless it ended Failed or FailedValidation: that
+ * one restored nothing usable and is deleted and created again. Then the phase wait of
+ * WAIT_PHASE_SCRIPT. Not a Pulumi-owned object: Velero deletes a backup's Restores when the backup
+ * expires, and a refresh would then have Pulumi create it again.
+ * Env: KUBECONFIG_CONTENT, BACKUP, NAME, MANIFEST (JSON), KIND, NAMESPACE, ACCEPT, FAIL, REPORT,
+ * TIMEOUT_SECONDS.
  */
-export const CREATE_RESTORE_SCRIPT = `${PRELUDE}if out=$(printf '%s' "$MANIFEST" | kubectl create -f - 2>&1); then
-  echo "created Restore velero/$NAME"; exit 0
+export const RESTORE_SCRIPT = `${PRELUDE}until kubectl get backups.velero.io "$BACKUP" -n velero >/dev/null 2>&1; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "Velero backup velero/$BACKUP is not in the cluster after \${TIMEOUT_SECONDS}s: Velero has not synced it from the bucket (check BackupStorageLocation default), or no such backup exists" >&2
+    exit 1
+  fi
+  sleep 10
+done
+create() { printf '%s' "$MANIFEST" | kubectl create -f - 2>&1; }
+if out=$(create); then
+  echo "created Restore velero/$NAME"
+else
+  case "$out" in
+    *AlreadyExists*|*"already exists"*)
+      previous=$(kubectl get restores.velero.io "$NAME" -n velero -o jsonpath='{.status.phase}' 2>/dev/null || true)
+      case "$previous" in
+        Failed|FailedValidation)
+          echo "Restore velero/$NAME exists but ended $previous: deleting it and restoring again"
+          kubectl delete restores.velero.io "$NAME" -n velero --wait=true >/dev/null
+          out=$(create) || { echo "creating Restore velero/$NAME failed: $out" >&2; exit 1; }
+          echo "created Restore velero/$NAME" ;;
+        *) echo "Restore velero/$NAME already exists (\${previous:-no phase yet}): it is this restore, not created again" ;;
+      esac ;;
+    *) echo "creating Restore velero/$NAME failed: $out" >&2; exit 1 ;;
+  esac
 fi
-case "$out" in
-  *AlreadyExists*|*"already exists"*) echo "Restore velero/$NAME already exists: a restore runs once and is not created again"; exit 0 ;;
-esac
-echo "creating Restore velero/$NAME failed: $out" >&2
-exit 1
-`;
+${waitPhaseBody()}`;
 
 /**
  * OpenBao fallback: waits (TIMEOUT_SECONDS) until openbao-0 answers unsealed, then writes the

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import {
     LATEST_BACKUP_SCRIPT,
-    CREATE_RESTORE_SCRIPT,
+    RESTORE_SCRIPT,
     HOLD_KUSTOMIZATIONS_SCRIPT,
     OPENBAO_SNAPSHOT_SCRIPT,
     RELEASE_KUSTOMIZATIONS_SCRIPT,
@@ -160,7 +160,7 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
     { name: "OPENBAO_SNAPSHOT", script: OPENBAO_SNAPSHOT_SCRIPT, arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`, env: VAULT_CONFIG },
     { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
     { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
-    { name: "CREATE_RESTORE", script: CREATE_RESTORE_SCRIPT, arms: `*) cat > /dev/null; exit 0 ;;`, env: { NAME: "restore-daily-1", MANIFEST: "{}" } },
+    { name: "RESTORE", script: RESTORE_SCRIPT, arms: `*'create -f -'*) cat > /dev/null; exit 0 ;;\n${PHASE} printf Completed ;;\n*) exit 0 ;;`, env: { ...ALLOW_PARTIAL, BACKUP: "daily-20240603", NAME: "restore-daily-20240603", MANIFEST: "{}", REPORT: "" } },
     { name: "SEED_OPENBAO", script: SEED_OPENBAO_SCRIPT, arms: `${GIVES_TOKEN}\n${EXEC}`, env: { SEED_SECRETS: "secret/a k=v" } },
 ];
 
@@ -524,27 +524,68 @@ describe("waiters: kubectl scripts", () => {
         });
     });
 
-    describe("CREATE_RESTORE", () => {
-        const MANIFEST = JSON.stringify({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "restore-daily-1", namespace: "velero" }, spec: { backupName: "daily-1" } });
+    describe("RESTORE", () => {
+        const MANIFEST = JSON.stringify({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "restore-daily-20240603", namespace: "velero" }, spec: { backupName: "daily-20240603" } });
+        const ENV = { ...ALLOW_PARTIAL, BACKUP: "daily-20240603", NAME: "restore-daily-20240603", MANIFEST, REPORT: "", TIMEOUT_SECONDS: "60" };
+        const BACKUP_SYNCED = `*'get backups.velero.io daily-20240603'*) exit 0 ;;`;
+        const CREATED = `*'create -f -'*) cat > "$FAKE_DIR/manifest"; exit 0 ;;`;
+        const EXISTS = `*'create -f -'*) cat > /dev/null; echo 'Error from server (AlreadyExists): restores.velero.io "restore-daily-20240603" already exists' >&2; exit 1 ;;`;
 
-        it("creates the Restore from its manifest on stdin", () => {
-            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) cat > /dev/null; exit 0 ;;`, { NAME: "restore-daily-1", MANIFEST });
-            assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout, "created Restore velero/restore-daily-1\n");
-            assert.deepEqual(r.calls, [["create", "-f", "-"]]);
+        it("waits for the backup to be synced, creates the Restore from its manifest on stdin, then waits for its phase", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-manifest-"));
+            try {
+                const r = run(RESTORE_SCRIPT, `*'get backups.velero.io daily-20240603'*) [ "$(count backup)" -ge 2 ] || exit 1 ;;\n${CREATED}\n${PHASE} printf Completed ;;`, { ...ENV, FAKE_DIR: dir });
+                assert.equal(r.status, 0, r.stderr);
+                assert.equal(r.stdout, "created Restore velero/restore-daily-20240603\nrestores.velero.io velero/restore-daily-20240603: Completed\n");
+                assert.deepEqual(verbs(r.calls), ["get backups.velero.io", "get backups.velero.io", "create", "get restores.velero.io"]);
+                assert.equal(fs.readFileSync(path.join(dir, "manifest"), "utf8"), MANIFEST);
+                assert.deepEqual(r.sleeps, ["10"]);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
 
-        it("never creates a Restore twice: AlreadyExists is success", () => {
-            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) echo 'Error from server (AlreadyExists): restores.velero.io "restore-daily-1" already exists' >&2; exit 1 ;;`, { NAME: "restore-daily-1", MANIFEST });
-            assert.equal(r.status, 0, r.stderr);
-            assert.match(r.stdout, /already exists: a restore runs once/);
-        });
-
-        it("fails with kubectl's error otherwise", () => {
-            const r = run(CREATE_RESTORE_SCRIPT, `*'create -f -'*) echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`, { NAME: "restore-daily-1", MANIFEST });
+        it("fails, creating nothing, when the backup never shows up in the cluster", () => {
+            const r = run(RESTORE_SCRIPT, `*'get backups.velero.io'*) exit 1 ;;`, { ...ENV, TIMEOUT_SECONDS: "0" });
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /creating Restore velero\/restore-daily-1 failed: error: the server does not have resource type "restores"/);
+            assert.match(r.stderr, /Velero backup velero\/daily-20240603 is not in the cluster after 0s/);
+            assert.ok(!r.calls.some((c) => c.includes("create")));
         });
+
+        it("takes an existing Restore of that name as this restore (never a second one), and waits for it", () => {
+            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${EXISTS}\n${PHASE} printf InProgress; [ "$(count phase)" -ge 3 ] && printf '' ;;`, { ...ENV, TIMEOUT_SECONDS: "0" });
+            assert.match(r.stdout, /already exists \(InProgress\): it is this restore, not created again/);
+            assert.ok(!r.calls.some((c) => c.includes("delete")));
+        });
+
+        for (const previous of ["Failed", "FailedValidation"]) {
+            it(`deletes and re-creates an existing Restore that ended ${previous} (it restored nothing usable)`, () => {
+                const r = run(
+                    RESTORE_SCRIPT,
+                    `${BACKUP_SYNCED}\n*'create -f -'*) cat > /dev/null; [ "$(count create)" -ge 2 ] && exit 0; echo 'Error from server (AlreadyExists): already exists' >&2; exit 1 ;;\n*'delete restores.velero.io'*) exit 0 ;;\n${PHASE} [ "$(count phase)" -ge 2 ] && printf Completed || printf ${previous} ;;`,
+                    ENV,
+                );
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, new RegExp(`exists but ended ${previous}: deleting it and restoring again\ncreated Restore velero/restore-daily-20240603\n.*: Completed\n$`));
+                assert.deepEqual(verbs(r.calls).filter((v) => !v.startsWith("get backups")), ["create", "get restores.velero.io", "delete restores.velero.io", "create", "get restores.velero.io"]);
+            });
+        }
+
+        it("fails with kubectl's error when the Restore cannot be created", () => {
+            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n*'create -f -'*) cat > /dev/null; echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`, ENV);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /creating Restore velero\/restore-daily-20240603 failed: error: the server does not have resource type "restores"/);
+        });
+
+        it("fails with the restore's own errors when it ends in a FAIL phase", () => {
+            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${CREATED.replace('"$FAKE_DIR/manifest"', "/dev/null")}\n${PHASE} printf PartiallyFailed ;;\n${PHASE_ERRORS} printf ' errors=2 warnings=5' ;;`, STRICT_ENV());
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /ended PartiallyFailed: +errors=2 warnings=5/);
+        });
+
+        function STRICT_ENV() {
+            return { ...ENV, ACCEPT: "Completed", FAIL: "Failed FailedValidation PartiallyFailed" };
+        }
     });
 
     describe("SEED_OPENBAO", () => {

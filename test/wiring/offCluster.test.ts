@@ -202,8 +202,8 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         // As soon as the API answers: never behind Flux, the restores or DNS.
         const later = [
             find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"),
-            find(r, "command:local:Command", "velero-restore-create"),
-            find(r, "command:local:Command", "velero-restore-wait"),
+            find(r, "command:local:Command", "velero-restore"),
+            find(r, "command:local:Command", "velero-restore"),
             find(r, "command:local:Command", "openbao-vault-config"),
             ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
             ...ofType(r, RECORD),

@@ -14,7 +14,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     /** The wait for a Kustomization: GitopsBootstrap's, or KustomizationRelease's for the held ones. */
     const ks = (name: string) => r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ?? find(r, CMD, `gitops-ks-${name}-wait`);
     /** The Restore manifest the run-once command creates. */
-    const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore-create").rawInputs as any).environment.MANIFEST);
+    const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore").rawInputs as any).environment.MANIFEST);
 
     it("installs Cilium before Flux, and the age key before the FluxInstance", () => {
         const cilium = find(r, "kubernetes:helm.sh/v3:Release", "gitops-cilium");
@@ -47,7 +47,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     });
 
     it("restores with Velero once its controllers run, with the later Kustomizations held until it is done, and OpenBao after Velero", () => {
-        const restore = find(r, CMD, "velero-restore-create");
+        const restore = find(r, CMD, "velero-restore");
         const hold = find(r, CMD, "gitops-hold");
         assert.equal((hold.rawInputs as any).environment.HOLD, "infrastructure apps");
         assert.ok(waitsFor(r, restore, ks("infrastructure-controllers")));
@@ -55,11 +55,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.ok(!waitsFor(r, hold, find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")), "the hold runs beside the FluxInstance's wait, not after it");
         const resume = find(r, CMD, "gitops-release-resume");
         assert.equal((resume.rawInputs as any).environment.RELEASE, "infrastructure apps");
-        assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore-wait")), "nothing held resumes before the restore is done");
+        assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore")), "nothing held resumes before the restore is done");
         assert.ok(waitsFor(r, ks("infrastructure"), resume) && waitsFor(r, ks("apps"), ks("infrastructure")));
         assert.ok(!waitsFor(r, restore, ks("infrastructure")) && !waitsFor(r, restore, ks("apps")));
         const openbao = find(r, CMD, "openbao-vault-config");
-        assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore-wait")));
+        assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore")));
         assert.ok(waitsFor(r, openbao, ks("infrastructure")), "the vault-config Job runs in infrastructure, resumed after the restore");
         assert.equal(restoreManifest(r).metadata.name, "restore-velero-daily-full-20261123021700", "the newest Completed backup");
         // @pulumi/command re-runs create on any input change: nothing may re-run these.
@@ -82,7 +82,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const outside = r.resources.filter((x) => x.type.startsWith("github:") || x.type.startsWith("cloudflare:index/dnsRecord") || x.name.startsWith("dns-"));
         assert.ok(outside.length > 0);
         const restorePath = [
-            find(r, CMD, "velero-restore-create"),
+            find(r, CMD, "velero-restore"),
             find(r, CMD, "openbao-vault-config"),
             ...ofType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
         ];
