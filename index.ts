@@ -16,7 +16,7 @@ import { KustomizationRelease, heldKustomizations } from "./components/gitops/ku
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
 import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
-import { VeleroRestore, veleroRepoCredentials } from "./components/restore/veleroRestore";
+import { VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
 
 const config = loadConfig();
@@ -83,8 +83,7 @@ const velero = restoresFromVelero
           kubeconfig: clusterKubeconfig,
           // A rebuilt Velero needs the credentials this program writes; a running one has its own.
           veleroReady: cluster ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])] : [],
-          // Databases come back from their archives, not as Cluster objects from the backup.
-          excludedResources: databases.length ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [],
+          excludedResources: restoreExclusions(databases.length > 0),
           scope: cluster ? undefined : pulumi.getStack(),
       })
     : undefined;

@@ -15,7 +15,9 @@ export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
  * backup and scope give the same restore.
  */
 export function restoreName(backup: string, scope?: string): string {
-    return `restore-${backup}${scope ? `-${scope}` : ""}`.slice(0, 63).replace(/-+$/, "");
+    // A stack name may hold upper case, `_` or `.`; an object name may not.
+    const suffix = scope ? `-${scope.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}` : "";
+    return `restore-${backup}${suffix}`.slice(0, 63).replace(/-+$/, "");
 }
 
 /** Arguments of a Velero Restore. */

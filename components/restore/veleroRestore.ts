@@ -20,6 +20,26 @@ export interface VeleroRestoreArgs {
     readonly scope?: string;
 }
 
+/**
+ * Flux's own objects. Restored from a backup they would come back without the hold's `suspend`
+ * and reconcile at once (a tenant Kustomization, a HelmRelease): Git recreates them when the held
+ * Kustomizations resume, so they are never restored.
+ */
+export const FLUX_KINDS = [
+    "kustomizations.kustomize.toolkit.fluxcd.io",
+    "helmreleases.helm.toolkit.fluxcd.io",
+    "gitrepositories.source.toolkit.fluxcd.io",
+    "ocirepositories.source.toolkit.fluxcd.io",
+    "helmrepositories.source.toolkit.fluxcd.io",
+    "helmcharts.source.toolkit.fluxcd.io",
+    "buckets.source.toolkit.fluxcd.io",
+] as const;
+
+/** What a Velero restore leaves out: Flux's objects, and CNPG clusters when the program recovers them from their archives. */
+export function restoreExclusions(recoversDatabases: boolean): string[] {
+    return [...FLUX_KINDS, ...(recoversDatabases ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [])];
+}
+
 /** The Kopia repository password Secret; written before Velero starts (see index.ts). */
 export function veleroRepoCredentials(name: string, password: pulumi.Input<string>, provider: k8s.Provider, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(

@@ -38,6 +38,7 @@ describe("restore: manifests", () => {
 
     it("names a restore into a running cluster after the stack too, so it never meets that cluster's own restore of the backup", () => {
         assert.equal(restoreName("daily-full-20261123021700", "restore-example"), "restore-daily-full-20261123021700-restore-example");
+        assert.equal(restoreName("daily-1", "Umami_DB.restore"), "restore-daily-1-umami-db-restore", "a stack name made a valid object name");
         const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["umami"], excludedNamespaces: [], excludedResources: [], scope: "restore-example" });
         assert.equal(r.metadata.name, "restore-daily-full-20261123021700-restore-example");
         assert.equal(r.spec.backupName, "daily-full-20261123021700");

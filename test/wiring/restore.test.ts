@@ -62,6 +62,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore")));
         assert.ok(waitsFor(r, openbao, ks("infrastructure")), "the vault-config Job runs in infrastructure, resumed after the restore");
         assert.equal(restoreManifest(r).metadata.name, "restore-velero-daily-full-20261123021700", "the newest Completed backup");
+        const excluded: string[] = restoreManifest(r).spec.excludedResources;
+        for (const kind of ["kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io"]) {
+            assert.ok(excluded.includes(kind), `${kind} from the backup would reconcile at once, past the hold`);
+        }
+        assert.ok(excluded.includes("clusters.postgresql.cnpg.io"), "the databases come back from their archives");
         // @pulumi/command re-runs create on any input change: nothing may re-run these.
         for (const once of [restore, hold, resume, find(r, CMD, "velero-latest-backup"), openbao]) {
             assert.deepEqual(once.ignoreChanges, ["create", "interpreter", "logging", "environment"], `${once.name} must never run twice`);
