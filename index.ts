@@ -98,7 +98,14 @@ const ready = (name: string): pulumi.Resource[] => {
     const done = gitops?.kustomizationReady[name] ?? release?.kustomizationReady[name];
     return done ? [done] : [];
 };
-new OpenbaoRecovery("openbao", { restore: config.restore, kubeconfig: clusterKubeconfig, after: [...veleroDone, ...ready(config.restore.openbaoKustomization)] });
+// OpenBao's vault-config Job is watched from the moment its Kustomization resumes: it is deleted
+// ten minutes after it finishes, which can be before the Kustomization is Ready.
+const openbaoHeld = release && held.some((k) => k.name === config.restore.openbaoKustomization);
+new OpenbaoRecovery("openbao", {
+    restore: config.restore,
+    kubeconfig: clusterKubeconfig,
+    after: [...veleroDone, ...(openbaoHeld ? [release.resumed] : ready(config.restore.openbaoKustomization))],
+});
 if (storage) {
     for (const db of databases) {
         // Validation guarantees a cnpg-format credential Secret in the database's namespace.

@@ -22,6 +22,8 @@ export interface KustomizationReleaseArgs {
 export class KustomizationRelease extends pulumi.ComponentResource {
     /** Per Kustomization name: the wait after which it is Ready. */
     public readonly kustomizationReady: Readonly<Record<string, pulumi.Resource>>;
+    /** Done when the held Kustomizations are resumed (before they are Ready): what runs in them can be watched from here. */
+    public readonly resumed: pulumi.Resource;
 
     constructor(name: string, args: KustomizationReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:gitops:KustomizationRelease", name, {}, opts);
@@ -33,6 +35,7 @@ export class KustomizationRelease extends pulumi.ComponentResource {
             },
             { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: args.after },
         );
+        this.resumed = release;
         this.kustomizationReady = waitForKustomizations(name, args.kustomizations, args.kubeconfig, release, this);
         this.registerOutputs({});
     }

@@ -143,13 +143,16 @@ done
 `;
 
 /**
- * OpenBao automatic path, after the Velero restore brought `openbao/openbao-unseal` back and the
- * Kustomization owning the vault-config Job was resumed. The platform's Job, finding no
- * initialized pod but the unseal keys and a raft snapshot (it fetches the newest from R2's
- * `openbao-snapshots/`), restores that snapshot. This waits for the Job; a failed Job is re-run
- * once (deleted, and Flux asked to re-apply it). Its log is only searched, never copied into
- * Pulumi's output (it may hold tokens), for the line that proves which way it went: a restore,
- * an already initialized vault, or an EMPTY vault initialized because the keys were not back.
+ * OpenBao automatic path. Starts as soon as the Kustomization owning the vault-config Job is
+ * resumed (after the Velero restore brought `openbao/openbao-unseal` back) and watches the Job
+ * from its creation: the platform's Job is deleted 10 minutes after it finishes, so waiting for
+ * the Kustomization first could find it, and its log, gone. The Job, finding no initialized pod
+ * but the unseal keys and a raft snapshot (it fetches the newest from R2's `openbao-snapshots/`),
+ * restores that snapshot. A failed attempt (the Job Failed, or `vault-init` restarted: the Job
+ * restarts failed containers in place and only fails at its deadline) is re-run once: the Job is
+ * deleted and Flux asked to re-apply it. Its log is only searched, never copied into Pulumi's
+ * output (it may hold tokens), for the line that proves which way it went: a restore, an already
+ * initialized vault, or an EMPTY vault initialized because the keys were not back.
  * Env: KUBECONFIG_CONTENT, KUSTOMIZATION, TIMEOUT_SECONDS.
  */
 export const OPENBAO_SNAPSHOT_SCRIPT = `${PRELUDE}rerun=0
@@ -165,13 +168,22 @@ while :; do
       *) echo "vault-config completed and found OpenBao already initialized: nothing to restore"; exit 0 ;;
     esac
   fi
+  failed=""
   if kubectl -n openbao wait --for=condition=failed job/vault-config --timeout=1s >/dev/null 2>&1; then
+    failed="it failed"
+  else
+    restarts=$(kubectl -n openbao get pods -l job-name=vault-config -o jsonpath='{range .items[*]}{range .status.initContainerStatuses[?(@.name=="vault-init")]}{.restartCount}{" "}{end}{end}' 2>/dev/null || true)
+    for n in $restarts; do
+      if [ "$n" -gt 0 ]; then failed="its vault-init container failed and restarted"; fi
+    done
+  fi
+  if [ -n "$failed" ]; then
     if [ "$rerun" -ge 1 ]; then
-      echo "vault-config failed again after a re-run; its log is not copied here (it may hold tokens): kubectl -n openbao logs job/vault-config --all-containers" >&2
+      echo "vault-config did not succeed after a re-run ($failed); its log is not copied here (it may hold tokens): kubectl -n openbao logs job/vault-config --all-containers" >&2
       exit 1
     fi
     rerun=1
-    echo "vault-config failed; deleting it and asking Flux to re-apply $KUSTOMIZATION"
+    echo "vault-config did not succeed ($failed); deleting it and asking Flux to re-apply $KUSTOMIZATION"
     kubectl -n openbao delete job vault-config --ignore-not-found --wait=true >/dev/null
     kubectl -n flux-system annotate --overwrite kustomization "$KUSTOMIZATION" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)" >/dev/null
   fi

@@ -467,7 +467,7 @@ describe("waiters: kubectl scripts", () => {
             );
             fs.rmSync(path.join(os.tmpdir(), `platform-dr-rerun-${process.pid}`), { force: true });
             assert.equal(r.status, 0, r.stderr);
-            assert.match(r.stdout, /vault-config failed; deleting it and asking Flux to re-apply infrastructure\nvault-config restored OpenBao/);
+            assert.match(r.stdout, /vault-config did not succeed \(it failed\); deleting it and asking Flux to re-apply infrastructure\nvault-config restored OpenBao/);
             const annotate = r.calls.find((c) => c.includes("annotate")) ?? [];
             assert.deepEqual(annotate.slice(0, 6), ["-n", "flux-system", "annotate", "--overwrite", "kustomization", "infrastructure"]);
             assert.match(annotate[6], /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
@@ -476,9 +476,25 @@ describe("waiters: kubectl scripts", () => {
         it("fails after one re-run, pointing at the log instead of printing it (it may hold tokens)", () => {
             const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 1 ;;\n${FAILED} exit 0 ;;\n${DELETE_JOB}\n${ANNOTATE}\n*'logs'*) printf 'root token s.LEAKED' ;;`, { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /vault-config failed again after a re-run.*kubectl -n openbao logs job\/vault-config --all-containers/);
+            assert.match(r.stderr, /vault-config did not succeed after a re-run \(it failed\).*kubectl -n openbao logs job\/vault-config --all-containers/);
             assert.equal(r.calls.filter((c) => c.includes("delete")).length, 1);
             assert.ok(!r.stderr.includes("LEAKED") && !r.stdout.includes("LEAKED"));
+        });
+
+        it("counts a restarted vault-init as a failed attempt (the Job restarts it in place and only fails at its deadline) and re-runs the Job", () => {
+            const rerun = path.join(os.tmpdir(), `platform-dr-restart-${process.pid}`);
+            try {
+                const r = run(
+                    OPENBAO_SNAPSHOT_SCRIPT,
+                    `${COMPLETE} [ -f "$FAKE_RERUN" ] && exit 0 || exit 1 ;;\n${FAILED} exit 1 ;;\n*'get pods -l job-name=vault-config'*) [ -f "$FAKE_RERUN" ] && printf '0 ' || printf '1 ' ;;\n*'delete job vault-config'*) : > "$FAKE_RERUN"; exit 0 ;;\n${ANNOTATE}\n${LOG} printf '${RESTORED_LOG}' ;;`,
+                    { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60", FAKE_RERUN: rerun },
+                );
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /did not succeed \(its vault-init container failed and restarted\); deleting it/);
+                assert.deepEqual(r.calls.find((c) => c.includes("pods"))?.slice(-2), ["-o", 'jsonpath={range .items[*]}{range .status.initContainerStatuses[?(@.name=="vault-init")]}{.restartCount}{" "}{end}{end}']);
+            } finally {
+                fs.rmSync(rerun, { force: true });
+            }
         });
 
         it("times out clearly when the Job neither completes nor fails", () => {
