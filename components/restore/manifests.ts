@@ -29,6 +29,8 @@ export interface VeleroRestoreSpecArgs {
     readonly excludedResources: readonly string[];
     /** Restore into a running cluster: the stack's name, part of the Restore's name. */
     readonly scope?: string;
+    /** Objects carrying this label are not restored (a restore cannot exclude by label otherwise). */
+    readonly excludedLabel?: string;
 }
 
 /** A velero.io/v1 Restore. */
@@ -44,6 +46,7 @@ export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> 
             excludedResources: [...args.excludedResources],
             restorePVs: true,
             existingResourcePolicy: "none",
+            ...(args.excludedLabel ? { labelSelector: { matchExpressions: [{ key: args.excludedLabel, operator: "DoesNotExist" }] } } : {}),
         },
     };
 }

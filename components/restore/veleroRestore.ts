@@ -18,6 +18,8 @@ export interface VeleroRestoreArgs {
     readonly excludedResources: readonly string[];
     /** Set for a restore into a running cluster: a name unique to this stack (see `restoreName`). */
     readonly scope?: string;
+    /** Objects with this label stay out of the restore (the recovered databases' PVCs and pods). */
+    readonly excludedLabel?: string;
 }
 
 /**
@@ -34,6 +36,13 @@ export const FLUX_KINDS = [
     "helmcharts.source.toolkit.fluxcd.io",
     "buckets.source.toolkit.fluxcd.io",
 ] as const;
+
+/**
+ * The label CloudNativePG puts on everything of a cluster (instance PVCs, pods, Services). When the
+ * program recovers the databases from their archives, none of it comes back from the Velero
+ * backup: an old instance volume under a recovered instance's name would collide with the recovery.
+ */
+export const CNPG_CLUSTER_LABEL = "cnpg.io/cluster";
 
 /** What a Velero restore leaves out: Flux's objects, and CNPG clusters when the program recovers them from their archives. */
 export function restoreExclusions(recoversDatabases: boolean): string[] {
@@ -78,7 +87,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" } }, { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
-            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope }),
+            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope, excludedLabel: args.excludedLabel }),
         );
         // One command restores and waits: see RESTORE_SCRIPT (run once; again only after a failure).
         const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];

@@ -36,6 +36,13 @@ describe("restore: manifests", () => {
         assert.ok(!restoreName(`${"x".repeat(61)}-y`).endsWith("-"), "cut to a valid name, never ending in a dash");
     });
 
+    it("leaves objects with a given label out of the restore, as a selector the CRD accepts", () => {
+        const r = veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [], excludedLabel: "cnpg.io/cluster" });
+        valid(RESTORE_SPEC, r.spec);
+        assert.deepEqual(r.spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/cluster", operator: "DoesNotExist" }] });
+        assert.equal(veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [] }).spec.labelSelector, undefined);
+    });
+
     it("names a restore into a running cluster after the stack too, so it never meets that cluster's own restore of the backup", () => {
         assert.equal(restoreName("daily-full-20261123021700", "restore-example"), "restore-daily-full-20261123021700-restore-example");
         assert.equal(restoreName("daily-1", "Umami_DB.restore"), "restore-daily-1-umami-db-restore", "a stack name made a valid object name");

@@ -68,6 +68,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             assert.ok(excluded.includes(kind), `${kind} from the backup would reconcile at once, past the hold`);
         }
         assert.ok(excluded.includes("clusters.postgresql.cnpg.io"), "the databases come back from their archives");
+        assert.deepEqual(restoreManifest(r).spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/cluster", operator: "DoesNotExist" }] }, "and no old instance volume comes back to collide with them");
         // @pulumi/command re-runs create on any input change: nothing may re-run these.
         for (const once of [restore, hold, resume, find(r, CMD, "velero-latest-backup"), openbao]) {
             assert.deepEqual(once.ignoreChanges, ["create", "interpreter", "logging", "environment"], `${once.name} must never run twice`);
