@@ -251,7 +251,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     const veleroBackup = r.string("veleroBackup", {
         default: "latest",
         pattern: /^(latest|none|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/,
-        expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. daily-full-20261123021700)",
+        expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. velero-daily-full-20261123021700)",
     });
     const mapping: Record<string, string> = {};
     r.stringList("veleroStorageClassMapping", { default: [], check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud") }).forEach((e) => {

@@ -3,6 +3,7 @@
  * structure without a cluster. Names derive only from config and the chosen backup, never from
  * time, so a second run produces the same objects.
  */
+import { createHash } from "crypto";
 import { DatabaseRecovery } from "../../config/gitops";
 
 /** The barman-cloud plugin's name, as CloudNativePG expects it. */
@@ -15,9 +16,14 @@ export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
  * backup and scope give the same restore.
  */
 export function restoreName(backup: string, scope?: string): string {
-    // A stack name may hold upper case, `_` or `.`; an object name may not.
-    const suffix = scope ? `-${scope.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}` : "";
-    return `restore-${backup}${suffix}`.slice(0, 63).replace(/-+$/, "");
+    if (!scope) {
+        return `restore-${backup}`.slice(0, 63).replace(/-+$/, "");
+    }
+    // A stack name may hold upper case, `_` or `.`, and be long; the readable part is cut, so a
+    // hash of the whole name keeps two stacks' restores apart (`Prod.A` and `prod_a`, say).
+    const readable = scope.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 20).replace(/^-+|-+$/g, "");
+    const suffix = `-${readable ? `${readable}-` : ""}${createHash("sha256").update(scope).digest("hex").slice(0, 6)}`;
+    return `${`restore-${backup}`.slice(0, 63 - suffix.length).replace(/-+$/, "")}${suffix}`;
 }
 
 /** Arguments of a Velero Restore. */

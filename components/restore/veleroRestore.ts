@@ -44,9 +44,13 @@ export const FLUX_KINDS = [
  */
 export const CNPG_CLUSTER_LABEL = "cnpg.io/cluster";
 
-/** What a Velero restore leaves out: Flux's objects, and CNPG clusters when the program recovers them from their archives. */
+/**
+ * What a Velero restore leaves out: Flux's objects; Jobs (a Job caught mid-run by the backup, the
+ * platform's vault-config say, would run again at once, past the hold; GitOps and CronJobs create
+ * the ones that should run); and CNPG clusters when the program recovers them from their archives.
+ */
 export function restoreExclusions(recoversDatabases: boolean): string[] {
-    return [...FLUX_KINDS, ...(recoversDatabases ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [])];
+    return [...FLUX_KINDS, "jobs.batch", ...(recoversDatabases ? ["clusters.postgresql.cnpg.io", "backups.postgresql.cnpg.io"] : [])];
 }
 
 /** The Kopia repository password Secret; written before Velero starts (see index.ts). */

@@ -126,7 +126,11 @@ export const LATEST_BACKUP_SCRIPT = `${PRELUDE}until [ -n "$(kubectl get backups
 done
 cutoff=""
 if [ -n "\${CUTOFF_NAMESPACE:-}" ]; then
-  cutoff=$(kubectl get namespace "$CUTOFF_NAMESPACE" -o jsonpath='{.metadata.creationTimestamp}')
+  # Never go on without it: an empty cutoff would let the new cluster's own backup through.
+  until cutoff=$(kubectl get namespace "$CUTOFF_NAMESPACE" -o jsonpath='{.metadata.creationTimestamp}' 2>/dev/null) && [ -n "$cutoff" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "could not read namespace $CUTOFF_NAMESPACE's creation time within \${TIMEOUT_SECONDS}s" >&2; exit 1; fi
+    sleep 5
+  done
 fi
 while :; do
   # RFC 3339 UTC timestamps compare as text.
@@ -148,9 +152,10 @@ done
  * from its creation: the platform's Job is deleted 10 minutes after it finishes, so waiting for
  * the Kustomization first could find it, and its log, gone. The Job, finding no initialized pod
  * but the unseal keys and a raft snapshot (it fetches the newest from R2's `openbao-snapshots/`),
- * restores that snapshot. A failed attempt (the Job Failed, or `vault-init` restarted: the Job
- * restarts failed containers in place and only fails at its deadline) is re-run once: the Job is
- * deleted and Flux asked to re-apply it. Its log is only searched, never copied into Pulumi's
+ * restores that snapshot. A failed attempt (the Job Failed, or `vault-init` of this Job's pod is
+ * in CrashLoopBackOff: the Job restarts failed containers in place, its snapshot fetch is not
+ * repeated, and it only fails at its one-hour deadline) is re-run once: the Job is deleted with
+ * its pods and Flux asked to re-apply it. Its log is only searched, never copied into Pulumi's
  * output (it may hold tokens), for the line that proves which way it went: a restore, an already
  * initialized vault, or an EMPTY vault initialized because the keys were not back.
  * Env: KUBECONFIG_CONTENT, KUSTOMIZATION, TIMEOUT_SECONDS.
@@ -172,10 +177,13 @@ while :; do
   if kubectl -n openbao wait --for=condition=failed job/vault-config --timeout=1s >/dev/null 2>&1; then
     failed="it failed"
   else
-    restarts=$(kubectl -n openbao get pods -l job-name=vault-config -o jsonpath='{range .items[*]}{range .status.initContainerStatuses[?(@.name=="vault-init")]}{.restartCount}{" "}{end}{end}' 2>/dev/null || true)
-    for n in $restarts; do
-      if [ "$n" -gt 0 ]; then failed="its vault-init container failed and restarted"; fi
-    done
+    # Only this Job's pods (a deleted Job's pods can linger), and only a vault-init that keeps
+    # failing: a restart that then succeeds is the Job's own retry, and must not be cut short.
+    uid=$(kubectl -n openbao get job vault-config -o jsonpath='{.metadata.uid}' 2>/dev/null || true)
+    if [ -n "$uid" ]; then
+      reasons=$(kubectl -n openbao get pods -l "batch.kubernetes.io/controller-uid=$uid" -o jsonpath='{range .items[*]}{range .status.initContainerStatuses[?(@.name=="vault-init")]}{.state.waiting.reason}{" "}{end}{end}' 2>/dev/null || true)
+      case " $reasons " in *" CrashLoopBackOff "*) failed="its vault-init container keeps failing (CrashLoopBackOff)" ;; esac
+    fi
   fi
   if [ -n "$failed" ]; then
     if [ "$rerun" -ge 1 ]; then
@@ -184,7 +192,7 @@ while :; do
     fi
     rerun=1
     echo "vault-config did not succeed ($failed); deleting it and asking Flux to re-apply $KUSTOMIZATION"
-    kubectl -n openbao delete job vault-config --ignore-not-found --wait=true >/dev/null
+    kubectl -n openbao delete job vault-config --ignore-not-found --cascade=foreground --wait=true >/dev/null
     kubectl -n flux-system annotate --overwrite kustomization "$KUSTOMIZATION" reconcile.fluxcd.io/requestedAt="platform-dr-$(date +%s)" >/dev/null
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then echo "vault-config did not complete within \${TIMEOUT_SECONDS}s" >&2; exit 1; fi
@@ -256,7 +264,14 @@ else
           kubectl delete restores.velero.io "$NAME" -n velero --wait=true >/dev/null
           out=$(create) || { echo "creating Restore velero/$NAME failed: $out" >&2; exit 1; }
           echo "created Restore velero/$NAME" ;;
-        *) echo "Restore velero/$NAME already exists (\${previous:-no phase yet}): it is this restore, not created again" ;;
+        *)
+          for p in $FAIL; do
+            if [ "$previous" = "$p" ]; then
+              echo "Restore velero/$NAME already ended $previous, which this configuration does not accept: look at it (velero restore describe $NAME --details), then delete it (kubectl -n velero delete restores.velero.io $NAME) to restore again, or allow it (veleroAllowPartiallyFailed)" >&2
+              exit 1
+            fi
+          done
+          echo "Restore velero/$NAME already exists (\${previous:-no phase yet}): it is this restore, not created again" ;;
       esac ;;
     *) echo "creating Restore velero/$NAME failed: $out" >&2; exit 1 ;;
   esac

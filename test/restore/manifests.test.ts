@@ -44,10 +44,16 @@ describe("restore: manifests", () => {
     });
 
     it("names a restore into a running cluster after the stack too, so it never meets that cluster's own restore of the backup", () => {
-        assert.equal(restoreName("daily-full-20261123021700", "restore-example"), "restore-daily-full-20261123021700-restore-example");
-        assert.equal(restoreName("daily-1", "Umami_DB.restore"), "restore-daily-1-umami-db-restore", "a stack name made a valid object name");
+        assert.match(restoreName("daily-full-20261123021700", "restore-example"), /^restore-daily-full-20261123021700-restore-example-[0-9a-f]{6}$/);
+        assert.match(restoreName("daily-1", "Umami_DB.restore"), /^restore-daily-1-umami-db-restore-[0-9a-f]{6}$/, "a stack name made a valid object name");
+        // Long or differently spelled stack names never meet: the whole name is hashed in.
+        const names = ["restore-umami-2026-11-23", "restore-umami-2026-11-24", "Prod.A", "prod_a"].map((stack) => restoreName("velero-daily-full-20261123021700", stack));
+        assert.equal(new Set(names).size, 4);
+        for (const n of names) {
+            assert.ok(n.length <= 63 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(n), n);
+        }
         const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["umami"], excludedNamespaces: [], excludedResources: [], scope: "restore-example" });
-        assert.equal(r.metadata.name, "restore-daily-full-20261123021700-restore-example");
+        assert.equal(r.metadata.name, restoreName("daily-full-20261123021700", "restore-example"));
         assert.equal(r.spec.backupName, "daily-full-20261123021700");
     });
 

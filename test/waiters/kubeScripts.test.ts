@@ -396,6 +396,19 @@ describe("waiters: kubectl scripts", () => {
             assert.match(onlyNew.stderr, /no Completed Velero backup of schedule velero-daily-full older than this cluster \(2026-11-25T09:00:00Z\) found/);
         });
 
+        it("retries reading the cutoff, and never goes on without it (an empty cutoff would let the new cluster's own backup through)", () => {
+            const r = run(
+                LATEST_BACKUP_SCRIPT,
+                `${SYNCED}\n*'get namespace velero'*) [ "$(count ns)" -ge 2 ] && printf '2026-11-25T09:00:00Z' || exit 1 ;;\n${LIST(`${OLD}velero-daily-full-20261125091500 2026-11-25T09:15:00Z\\n`)}`,
+                { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero", TIMEOUT_SECONDS: "60" },
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "velero-daily-full-20261123021700");
+            const never = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n*'get namespace velero'*) exit 1 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" });
+            assert.equal(never.status, 1);
+            assert.match(never.stderr, /could not read namespace velero's creation time/);
+        });
+
         it("takes any schedule when SCHEDULE is empty", () => {
             const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST("manual-1 2026-11-20T10:00:00Z\\n")}`, { SCHEDULE: "", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 0, r.stderr);
@@ -481,20 +494,45 @@ describe("waiters: kubectl scripts", () => {
             assert.ok(!r.stderr.includes("LEAKED") && !r.stdout.includes("LEAKED"));
         });
 
-        it("counts a restarted vault-init as a failed attempt (the Job restarts it in place and only fails at its deadline) and re-runs the Job", () => {
+        describe("a vault-init that keeps failing", () => {
             const rerun = path.join(os.tmpdir(), `platform-dr-restart-${process.pid}`);
-            try {
+            afterEach(() => fs.rmSync(rerun, { force: true }));
+            // Before the re-run the Job is uid-1, after it uid-2; FAKE_RERUN marks the delete.
+            const UID = `*'get job vault-config -o jsonpath={.metadata.uid}'*) [ -f "$FAKE_RERUN" ] && printf uid-2 || printf uid-1 ;;`;
+            const DELETE = `*'delete job vault-config'*) : > "$FAKE_RERUN"; exit 0 ;;`;
+
+            it("is a failed attempt (the Job restarts it in place, never re-fetches the snapshot, and fails only at its deadline): the Job and its pods are deleted and re-applied once", () => {
                 const r = run(
                     OPENBAO_SNAPSHOT_SCRIPT,
-                    `${COMPLETE} [ -f "$FAKE_RERUN" ] && exit 0 || exit 1 ;;\n${FAILED} exit 1 ;;\n*'get pods -l job-name=vault-config'*) [ -f "$FAKE_RERUN" ] && printf '0 ' || printf '1 ' ;;\n*'delete job vault-config'*) : > "$FAKE_RERUN"; exit 0 ;;\n${ANNOTATE}\n${LOG} printf '${RESTORED_LOG}' ;;`,
+                    `${COMPLETE} [ -f "$FAKE_RERUN" ] && exit 0 || exit 1 ;;\n${FAILED} exit 1 ;;\n${UID}\n*'controller-uid=uid-1'*) printf 'CrashLoopBackOff ' ;;\n*'controller-uid=uid-2'*) printf ' ' ;;\n${DELETE}\n${ANNOTATE}\n${LOG} printf '${RESTORED_LOG}' ;;`,
                     { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60", FAKE_RERUN: rerun },
                 );
                 assert.equal(r.status, 0, r.stderr);
-                assert.match(r.stdout, /did not succeed \(its vault-init container failed and restarted\); deleting it/);
-                assert.deepEqual(r.calls.find((c) => c.includes("pods"))?.slice(-2), ["-o", 'jsonpath={range .items[*]}{range .status.initContainerStatuses[?(@.name=="vault-init")]}{.restartCount}{" "}{end}{end}']);
-            } finally {
-                fs.rmSync(rerun, { force: true });
-            }
+                assert.match(r.stdout, /did not succeed \(its vault-init container keeps failing \(CrashLoopBackOff\)\); deleting it/);
+                const pods = r.calls.find((c) => c.includes("pods")) ?? [];
+                assert.deepEqual(pods.slice(4, 6), ["-l", "batch.kubernetes.io/controller-uid=uid-1"], "only the current Job's pods count");
+                assert.ok(r.calls.some((c) => c.includes("delete") && c.includes("--cascade=foreground")), "the pods go with the Job");
+            });
+
+            it("of a deleted Job's lingering pod does not end the re-run: only the current Job's pods count", () => {
+                const r = run(
+                    OPENBAO_SNAPSHOT_SCRIPT,
+                    `${COMPLETE} [ -f "$FAKE_RERUN" ] && [ "$(count done)" -ge 3 ] && exit 0 || exit 1 ;;\n${FAILED} exit 1 ;;\n${UID}\n*'controller-uid=uid-1'*) printf 'CrashLoopBackOff ' ;;\n*'controller-uid=uid-2'*) printf 'PodInitializing ' ;;\n${DELETE}\n${ANNOTATE}\n${LOG} printf '${RESTORED_LOG}' ;;`,
+                    { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60", FAKE_RERUN: rerun },
+                );
+                assert.equal(r.status, 0, r.stderr);
+                assert.equal(r.calls.filter((c) => c.includes("delete")).length, 1);
+            });
+
+            it("that restarted once and now runs is the Job's own retry, left alone", () => {
+                const r = run(
+                    OPENBAO_SNAPSHOT_SCRIPT,
+                    `${COMPLETE} [ "$(count done)" -ge 3 ] && exit 0 || exit 1 ;;\n${FAILED} exit 1 ;;\n${UID}\n*'controller-uid=uid-1'*) printf ' ' ;;\n${LOG} printf '${RESTORED_LOG}' ;;`,
+                    { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60", FAKE_RERUN: rerun },
+                );
+                assert.equal(r.status, 0, r.stderr);
+                assert.ok(!r.calls.some((c) => c.includes("delete")));
+            });
         });
 
         it("times out clearly when the Job neither completes nor fails", () => {
@@ -586,6 +624,13 @@ describe("waiters: kubectl scripts", () => {
                 assert.deepEqual(verbs(r.calls).filter((v) => !v.startsWith("get backups")), ["create", "get restores.velero.io", "delete restores.velero.io", "create", "get restores.velero.io"]);
             });
         }
+
+        it("stops, saying how to go on, when an existing Restore ended in a phase this configuration does not accept", () => {
+            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${EXISTS}\n${PHASE} printf PartiallyFailed ;;`, STRICT_ENV());
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /already ended PartiallyFailed, which this configuration does not accept: .*kubectl -n velero delete restores\.velero\.io restore-daily-20240603\) to restore again/);
+            assert.ok(!r.calls.some((c) => c.includes("delete")));
+        });
 
         it("fails with kubectl's error when the Restore cannot be created", () => {
             const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n*'create -f -'*) cat > /dev/null; echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`, ENV);
