@@ -16,7 +16,7 @@ import { KustomizationRelease, heldKustomizations } from "./components/gitops/ku
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
 import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
-import { CNPG_CLUSTER_LABEL, VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
+import { CNPG_INSTANCE_LABELS, VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
 
 const config = loadConfig();
@@ -84,7 +84,7 @@ const velero = restoresFromVelero
           // A rebuilt Velero needs the credentials this program writes; a running one has its own.
           veleroReady: cluster ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])] : [],
           excludedResources: restoreExclusions(databases.length > 0),
-          excludedLabel: databases.length ? CNPG_CLUSTER_LABEL : undefined,
+          excludedLabels: databases.length ? CNPG_INSTANCE_LABELS : [],
           scope: cluster ? undefined : pulumi.getStack(),
       })
     : undefined;

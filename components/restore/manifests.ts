@@ -35,8 +35,8 @@ export interface VeleroRestoreSpecArgs {
     readonly excludedResources: readonly string[];
     /** Restore into a running cluster: the stack's name, part of the Restore's name. */
     readonly scope?: string;
-    /** Objects carrying this label are not restored (a restore cannot exclude by label otherwise). */
-    readonly excludedLabel?: string;
+    /** Objects carrying any of these labels are not restored (a restore cannot exclude by label otherwise). */
+    readonly excludedLabels?: readonly string[];
 }
 
 /** A velero.io/v1 Restore. */
@@ -52,7 +52,8 @@ export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> 
             excludedResources: [...args.excludedResources],
             restorePVs: true,
             existingResourcePolicy: "none",
-            ...(args.excludedLabel ? { labelSelector: { matchExpressions: [{ key: args.excludedLabel, operator: "DoesNotExist" }] } } : {}),
+            // Requirements are ANDed: only objects carrying none of the labels are restored.
+            ...(args.excludedLabels?.length ? { labelSelector: { matchExpressions: args.excludedLabels.map((key) => ({ key, operator: "DoesNotExist" })) } } : {}),
         },
     };
 }

@@ -18,8 +18,8 @@ export interface VeleroRestoreArgs {
     readonly excludedResources: readonly string[];
     /** Set for a restore into a running cluster: a name unique to this stack (see `restoreName`). */
     readonly scope?: string;
-    /** Objects with this label stay out of the restore (the recovered databases' PVCs and pods). */
-    readonly excludedLabel?: string;
+    /** Objects with any of these labels stay out of the restore (the recovered databases' PVCs and pods). */
+    readonly excludedLabels?: readonly string[];
 }
 
 /**
@@ -38,11 +38,13 @@ export const FLUX_KINDS = [
 ] as const;
 
 /**
- * The label CloudNativePG puts on everything of a cluster (instance PVCs, pods, Services). When the
- * program recovers the databases from their archives, none of it comes back from the Velero
- * backup: an old instance volume under a recovered instance's name would collide with the recovery.
+ * The labels CloudNativePG puts on a cluster's instance volumes and instance pods. When the program
+ * recovers the databases from their archives, neither comes back from the Velero backup: an old
+ * instance volume under a recovered instance's name would collide with the recovery. The cluster's
+ * Secrets (`<name>-app` and the like, labelled `cnpg.io/cluster` only) still come back, so the
+ * applications' database credentials stay what they were.
  */
-export const CNPG_CLUSTER_LABEL = "cnpg.io/cluster";
+export const CNPG_INSTANCE_LABELS = ["cnpg.io/pvcRole", "cnpg.io/podRole"] as const;
 
 /**
  * What a Velero restore leaves out: Flux's objects; Jobs (a Job caught mid-run by the backup, the
@@ -91,7 +93,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" } }, { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
-            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope, excludedLabel: args.excludedLabel }),
+            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope, excludedLabels: args.excludedLabels }),
         );
         // One command restores and waits: see RESTORE_SCRIPT (run once; again only after a failure).
         const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];

@@ -37,9 +37,9 @@ describe("restore: manifests", () => {
     });
 
     it("leaves objects with a given label out of the restore, as a selector the CRD accepts", () => {
-        const r = veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [], excludedLabel: "cnpg.io/cluster" });
+        const r = veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [], excludedLabels: ["cnpg.io/pvcRole", "cnpg.io/podRole"] });
         valid(RESTORE_SPEC, r.spec);
-        assert.deepEqual(r.spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/cluster", operator: "DoesNotExist" }] });
+        assert.deepEqual(r.spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/pvcRole", operator: "DoesNotExist" }, { key: "cnpg.io/podRole", operator: "DoesNotExist" }] });
         assert.equal(veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [] }).spec.labelSelector, undefined);
     });
 

@@ -69,7 +69,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         }
         assert.ok(excluded.includes("clusters.postgresql.cnpg.io"), "the databases come back from their archives");
         assert.ok(excluded.includes("jobs.batch"), "a Job caught mid-run by the backup would run again, past the hold");
-        assert.deepEqual(restoreManifest(r).spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/cluster", operator: "DoesNotExist" }] }, "and no old instance volume comes back to collide with them");
+        assert.deepEqual(
+            restoreManifest(r).spec.labelSelector,
+            { matchExpressions: [{ key: "cnpg.io/pvcRole", operator: "DoesNotExist" }, { key: "cnpg.io/podRole", operator: "DoesNotExist" }] },
+            "no old instance volume or pod comes back to collide with them (their Secrets do: the credentials stay)",
+        );
         // @pulumi/command re-runs create on any input change: nothing may re-run these.
         for (const once of [restore, hold, resume, find(r, CMD, "velero-latest-backup"), openbao]) {
             assert.deepEqual(once.ignoreChanges, ["create", "interpreter", "logging", "environment"], `${once.name} must never run twice`);
