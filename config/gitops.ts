@@ -194,11 +194,22 @@ function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"])
     return { issuer, subject };
 }
 
+/**
+ * An age identity file as `age-keygen` writes it (its `#` comment lines are fine: Flux and SOPS
+ * read the file as it is), or the bare key line: at least one key, and nothing else.
+ */
+export function checkAgeKeyFile(text: string): string | undefined {
+    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    return lines.length > 0 && lines.every((l) => /^AGE-SECRET-KEY-1[0-9A-Z]{58}$/.test(l))
+        ? undefined
+        : "must be an age identity file or key (lines AGE-SECRET-KEY-1 followed by 58 characters; # comments allowed)";
+}
+
 /** The SOPS key and the pull secret Flux needs before it starts. */
 function readFluxSecrets(r: ConfigReader, rebuild: boolean): Pick<GitopsConfig, "sopsAgeKey" | "ghcrDockerConfig"> {
     return {
         sopsAgeKey:
-            r.secret("sopsAgeKey", { required: rebuild, check: (k) => (/^AGE-SECRET-KEY-1[0-9A-Z]{58}\s*$/.test(k) ? undefined : "must be an age private key (AGE-SECRET-KEY-1 followed by 58 characters)") }) ??
+            r.secret("sopsAgeKey", { required: rebuild, check: checkAgeKeyFile }) ??
             pulumi.secret(""),
         ghcrDockerConfig: r.secret("ghcrDockerConfig", {
             required: false,
@@ -264,8 +275,10 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         expected: "a container image reference with a tag or digest, e.g. ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
     });
     const defaultStorageClass = r.string("cnpgStorageClass", { default: "longhorn-wffc", pattern: K8S_NAME, expected: "a StorageClass name" });
+    // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
+    // cluster recovers only what it names (each recovery adds protected clusters to production).
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
-        default: ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"],
+        default: rebuild ? ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"] : [],
         fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");

@@ -26,7 +26,7 @@ export interface GitopsBootstrapArgs {
      */
     readonly beforeOperator?: pulumi.Resource[];
     /**
-     * Kustomizations to suspend as soon as Flux creates them, until the restores are done
+     * Kustomizations to suspend as soon as Flux creates them, until the Velero restore is done
      * (`KustomizationRelease` resumes them and waits for them). They get no waiter here.
      */
     readonly hold: readonly string[];

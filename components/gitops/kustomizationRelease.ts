@@ -16,7 +16,7 @@ export interface KustomizationReleaseArgs {
 }
 
 /**
- * Resumes the Kustomizations `GitopsBootstrap` held back, once the restores are done, then waits
+ * Resumes the Kustomizations `GitopsBootstrap` held back, once the Velero restore is done, then waits
  * until each is Ready, in order, failing with the Kustomization's own message.
  */
 export class KustomizationRelease extends pulumi.ComponentResource {
@@ -42,7 +42,7 @@ export class KustomizationRelease extends pulumi.ComponentResource {
 }
 
 /**
- * The Kustomizations to hold back until the restores are done: every one after `veleroAfter`,
+ * The Kustomizations to hold back until the Velero restore is done: every one after `veleroAfter`,
  * the one whose readiness means Velero runs. They would otherwise create what the restore must
  * bring back (PVCs, Secrets, an empty OpenBao) and Velero skips what already exists.
  */

@@ -201,7 +201,7 @@ done
 `;
 
 /**
- * Suspends Flux Kustomizations until the restores are done, as soon as Flux has created them
+ * Suspends Flux Kustomizations until the Velero restore is done, as soon as Flux has created them
  * (they depend on earlier ones, so they have applied nothing yet). Without it, \`apps\` (and the
  * vault-config Job in \`infrastructure\`) would create fresh PVCs, Secrets and an empty OpenBao
  * that a Velero restore then skips as already existing. Field manager \`platform-dr\`, so Flux's
@@ -217,7 +217,7 @@ export const HOLD_KUSTOMIZATIONS_SCRIPT = `${PRELUDE}for ks in $HOLD; do
     sleep 5
   done
   kubectl -n flux-system patch kustomizations.kustomize.toolkit.fluxcd.io "$ks" --type merge --field-manager platform-dr -p '{"spec":{"suspend":true}}' >/dev/null
-  echo "suspended Kustomization $ks until the restores are done"
+  echo "suspended Kustomization $ks until the Velero restore is done"
 done
 `;
 

@@ -16,7 +16,7 @@ describe("config: GitOps and restores", () => {
         ["a database without R2 credentials in its namespace", { cnpgDatabases: ["shop/shop-db store=shop-db"] }, "cnpgDatabases[0]", /no R2 credentials/],
         ["a Kustomization timeout that is not a duration", { fluxKustomizations: ["apps timeout=soon"] }, "fluxKustomizations[0]", /duration/],
         ["a restore ordered after an unknown Kustomization", { veleroAfterKustomization: "infra" }, "veleroAfterKustomization", /one of the fluxKustomizations/],
-        ["a malformed age key", { sopsAgeKey: "age1notaprivatekey" }, "sopsAgeKey", /age private key/],
+        ["a malformed age key", { sopsAgeKey: "age1notaprivatekey" }, "sopsAgeKey", /must be an age identity file or key/],
         ["a storage-class mapping without '='", { veleroStorageClassMapping: ["longhorn"] }, "veleroStorageClassMapping[0]", /old=new/],
         ["an unknown OpenBao path", { openbaoRecovery: "auto" }, "openbaoRecovery", /snapshot, manual, none/],
         ["the manual OpenBao path without seed secrets", { openbaoRecovery: "manual" }, "openbaoSeedSecrets", /required/],
@@ -109,6 +109,24 @@ describe("config: GitOps and restores", () => {
         }
         const wrong = validateConfig(validProdRaw({ ghcrDockerConfig: { credHelpers: {} } }, ["ghcrDockerConfig"]));
         assert.ok(!wrong.ok && wrong.problems.some((p) => p.key === "ghcrDockerConfig" && /auths map/.test(p.message) && p.value === "[secret]"));
+    });
+
+    it("takes the age identity file age-keygen writes (comments included), and refuses one with anything else in it", () => {
+        const key = "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".repeat(2).slice(0, 58);
+        const file = `# created: 2026-11-25T10:00:00Z\n# public key: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n${key}\n`;
+        assert.ok(validateConfig(validProdRaw({ sopsAgeKey: file })).ok);
+        const mixed = validateConfig(validProdRaw({ sopsAgeKey: `${file}age1publickeyonly\n` }));
+        assert.ok(!mixed.ok && mixed.problems.some((p) => p.key === "sopsAgeKey" && p.value === "[secret]"));
+    });
+
+    it("in a running cluster recovers no database unless named, and needs no firewall settings", () => {
+        const result = validateConfig(validProdRaw({ clusterMode: "existing", existingClusterKubeconfig: "kind: Config", veleroIncludedNamespaces: ["umami"], cnpgDatabases: undefined, firewallSources: undefined, firewallOpenToWorld: undefined }, ["existingClusterKubeconfig"]));
+        assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
+        if (result.ok) {
+            assert.deepEqual(result.config.restore.databases, []);
+        }
+        const rebuild = validateConfig(validProdRaw({ cnpgDatabases: undefined }));
+        assert.ok(rebuild.ok && rebuild.config.restore.databases.map((d) => d.name).join() === "umami-db,coroot-db,wedding-db");
     });
 
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {

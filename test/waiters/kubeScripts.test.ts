@@ -556,7 +556,7 @@ describe("waiters: kubectl scripts", () => {
         it("suspends each Kustomization, as platform-dr's field manager, once Flux has created it", () => {
             const r = run(HOLD_KUSTOMIZATIONS_SCRIPT, `${GET} [ "$(count get)" -ge 2 ] && exit 0 || { ${NOT_FOUND('kustomizations "infrastructure"')}; } ;;\n${PATCH}`, { HOLD: "infrastructure apps", TIMEOUT_SECONDS: "60" });
             assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout, "suspended Kustomization infrastructure until the restores are done\nsuspended Kustomization apps until the restores are done\n");
+            assert.equal(r.stdout, "suspended Kustomization infrastructure until the Velero restore is done\nsuspended Kustomization apps until the Velero restore is done\n");
             const patches = r.calls.filter((c) => c.includes("patch"));
             assert.deepEqual(patches.map((c) => c[4]), ["infrastructure", "apps"]);
             assert.deepEqual(patches[0].slice(5), ["--type", "merge", "--field-manager", "platform-dr", "-p", '{"spec":{"suspend":true}}']);
