@@ -72,7 +72,12 @@ const gitops = cluster
           beforeOperator: [cluster.cloudController.release],
       })
     : undefined;
-const readyBeforeRestores = (name: string): pulumi.Resource[] => (gitops?.kustomizationReady[name] ? [gitops.kustomizationReady[name]] : []);
+/** The wait after which Kustomization `name` is Ready, from the first component that waits for it (none when nobody does). */
+const readyIn =
+    (...waits: (Readonly<Record<string, pulumi.Resource>> | undefined)[]) =>
+    (name: string): pulumi.Resource[] =>
+        waits.flatMap((w) => (w?.[name] ? [w[name]] : [])).slice(0, 1);
+const readyBeforeRestores = readyIn(gitops?.kustomizationReady);
 
 // 6. The restores, each as early as is safe.
 const databases = config.restore.databases;
@@ -95,10 +100,7 @@ const veleroDone = velero ? [velero.done] : [];
 const release = held.length
     ? new KustomizationRelease("gitops-release", { kustomizations: held, kubeconfig: clusterKubeconfig, after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])] })
     : undefined;
-const ready = (name: string): pulumi.Resource[] => {
-    const done = gitops?.kustomizationReady[name] ?? release?.kustomizationReady[name];
-    return done ? [done] : [];
-};
+const ready = readyIn(gitops?.kustomizationReady, release?.kustomizationReady);
 // OpenBao's vault-config Job is watched from the moment its Kustomization resumes: it is deleted
 // ten minutes after it finishes, which can be before the Kustomization is Ready.
 const openbaoHeld = release && held.some((k) => k.name === config.restore.openbaoKustomization);

@@ -11,6 +11,35 @@ export interface ScriptCommandArgs {
     readonly secretStdout?: boolean;
     /** Values whose change re-runs the script (a replaced server, say). */
     readonly triggers?: pulumi.Input<unknown[]>;
+    /**
+     * For a script that acts (deletes records, suspends Flux, starts a restore) rather than reads:
+     * `true`, no input change ever runs it again, only replacing the resource does; `{ rerunOn }`,
+     * only a change of those environment entries does (new seed values, say).
+     */
+    readonly runOnce?: true | { readonly rerunOn: readonly string[] };
+}
+
+/**
+ * Inputs whose change makes @pulumi/command run `create` again (a Command without `update` does
+ * so on any change): a new kubeconfig, a newer script or a changed setting would repeat an action.
+ */
+export const RUN_ONCE_INPUTS = ["create", "interpreter", "logging", "environment"] as const;
+
+/** The `ignoreChanges` that keep a script from running twice (see `ScriptCommandArgs.runOnce`). */
+function runOnceIgnoreChanges(args: ScriptCommandArgs): string[] {
+    if (args.runOnce === undefined) {
+        return [];
+    }
+    if (args.runOnce === true) {
+        return [...RUN_ONCE_INPUTS];
+    }
+    const { rerunOn } = args.runOnce;
+    const environment = args.environment;
+    if (environment === undefined || pulumi.Output.isInstance(environment) || environment instanceof Promise) {
+        throw new Error("runOnce.rerunOn needs the environment as a plain object, to name the entries that do not re-run the script");
+    }
+    const ignored = Object.keys(environment).filter((k) => !rerunOn.includes(k)).map((k) => `environment.${k}`);
+    return [...RUN_ONCE_INPUTS.filter((i) => i !== "environment"), ...ignored];
 }
 
 /**
@@ -27,6 +56,10 @@ export function scriptCommand(name: string, args: ScriptCommandArgs, opts: pulum
             triggers: args.triggers,
             logging: args.secretStdout ? "stderr" : "stdoutAndStderr",
         },
-        { ...opts, additionalSecretOutputs: args.secretStdout ? ["stdout"] : opts.additionalSecretOutputs },
+        {
+            ...opts,
+            additionalSecretOutputs: args.secretStdout ? ["stdout"] : opts.additionalSecretOutputs,
+            ignoreChanges: [...(opts.ignoreChanges ?? []), ...runOnceIgnoreChanges(args)],
+        },
     );
 }

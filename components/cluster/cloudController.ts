@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../../config/cluster";
+import { FLUX_ADOPTED_RELEASE_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 
 /** Release name and namespace of the platform's Flux HelmRelease for the cloud controller. */
 export const HCLOUD_CCM_RELEASE = Object.freeze({ name: "hcloud-cloud-controller-manager", namespace: "kube-system" });
@@ -68,10 +69,7 @@ export class HetznerCloudController extends pulumi.ComponentResource {
                 provider: args.provider,
                 // The pod reads the Secret at start; created first, it starts on the first try.
                 dependsOn: [args.hcloudSecret],
-                // Once adopted, Flux owns values and version (as for Cilium), and a destroy leaves
-                // Flux's release alone.
-                ignoreChanges: ["values", "version", "valueYamlFiles"],
-                retainOnDelete: true,
+                ...FLUX_ADOPTED_RELEASE_OPTIONS,
             },
         );
         this.registerOutputs({});

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { DnsConfig } from "../../config/offCluster";
-import { scriptCommand } from "../shell";
+import { RUN_ONCE_INPUTS, scriptCommand } from "../shell";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 import { DELETE_STALE_RECORDS_SCRIPT } from "./staleRecords";
 
@@ -16,7 +16,7 @@ export const GATEWAY_IP_JSONPATH = "{.status.loadBalancer.ingress[0].ip}";
 export const GATEWAY_IP_TIMEOUT_SECONDS = 900;
 
 /** Every input of the one-time stale-record removal: none of them may ever re-run it. */
-export const STALE_CLEANUP_INPUTS = ["create", "environment", "interpreter", "logging", "triggers"] as const;
+export const STALE_CLEANUP_INPUTS = RUN_ONCE_INPUTS;
 
 /** Arguments of the DNS records. */
 export interface DnsRecordsArgs {
@@ -90,11 +90,11 @@ export class DnsRecords extends pulumi.ComponentResource {
     private record(name: string, role: string, fqdn: string, ip: pulumi.Input<string>, dns: DnsConfig, token: pulumi.Input<string>, provider: cloudflare.Provider, after: pulumi.Resource[]): cloudflare.DnsRecord {
         const cleanup = scriptCommand(
             `${name}-${role}-stale`,
-            { script: DELETE_STALE_RECORDS_SCRIPT, environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" } },
+            { script: DELETE_STALE_RECORDS_SCRIPT, environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" }, runOnce: true },
             // Runs once per stack. A Command without an `update` re-runs `create` on any input
             // change (a rotated token, a newer script), which would delete the record the program
             // now owns: so no input change ever reaches it.
-            { parent: this, dependsOn: after, ignoreChanges: [...STALE_CLEANUP_INPUTS] },
+            { parent: this, dependsOn: after },
         );
         return new cloudflare.DnsRecord(
             `${name}-${role}`,

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { GitopsConfig } from "../../config/gitops";
+import { FLUX_ADOPTED_RELEASE_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 import { scriptCommand } from "../shell";
 import { HOLD_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
-import { RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 import { waitForKustomizations } from "./kustomizationWaits";
 import { ciliumValues, fluxInstance } from "./values";
 
@@ -68,7 +68,7 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                 // controller (which needs Cilium's Ready nodes) waits 900 s too.
                 timeout: 900,
             },
-            { parent: this, provider, ignoreChanges: ["values", "version", "valueYamlFiles"], retainOnDelete: true },
+            { ...FLUX_ADOPTED_RELEASE_OPTIONS, parent: this, provider },
         );
         const fluxNs = args.namespaces["flux-system"] ? [args.namespaces["flux-system"]] : [];
         const sopsAge = new k8s.core.v1.Secret(
@@ -99,8 +99,8 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
         this.held = args.hold.length
             ? scriptCommand(
                   `${name}-hold`,
-                  { script: HOLD_KUSTOMIZATIONS_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), HOLD: args.hold.join(" "), TIMEOUT_SECONDS: "900" } },
-                  { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [operator] },
+                  { script: HOLD_KUSTOMIZATIONS_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), HOLD: args.hold.join(" "), TIMEOUT_SECONDS: "900" }, runOnce: true },
+                  { parent: this, dependsOn: [operator] },
               )
             : undefined;
         const notHeld = gitops.kustomizations.filter((x) => !args.hold.includes(x.name));

@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { KustomizationWait } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { RELEASE_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
-import { RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 import { waitForKustomizations } from "./kustomizationWaits";
 
 /** Arguments of the release of held Kustomizations. */
@@ -32,8 +31,9 @@ export class KustomizationRelease extends pulumi.ComponentResource {
             {
                 script: RELEASE_KUSTOMIZATIONS_SCRIPT,
                 environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), RELEASE: args.kustomizations.map((k) => k.name).join(" "), TIMEOUT_SECONDS: "60" },
+                runOnce: true,
             },
-            { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: args.after },
+            { parent: this, dependsOn: args.after },
         );
         this.resumed = release;
         this.kustomizationReady = waitForKustomizations(name, args.kustomizations, args.kubeconfig, release, this);

@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { OPENBAO_SNAPSHOT_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
-import { RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
 
 /** Arguments of the OpenBao recovery. */
 export interface OpenbaoRecoveryArgs {
@@ -29,15 +28,19 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
         if (restore.openbao === "snapshot") {
             this.done = scriptCommand(
                 `${name}-vault-config`,
-                { script: OPENBAO_SNAPSHOT_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" } },
-                { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: args.after },
+                { script: OPENBAO_SNAPSHOT_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" }, runOnce: true },
+                { parent: this, dependsOn: args.after },
             );
         } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
             this.done = scriptCommand(
                 `${name}-seed`,
-                { script: SEED_OPENBAO_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" } },
-                // New seed values are written again; a new kubeconfig or script version is not a reason to.
-                { ignoreChanges: ["create", "interpreter", "logging", "environment.KUBECONFIG_CONTENT", "environment.TIMEOUT_SECONDS"], parent: this, dependsOn: args.after },
+                {
+                    script: SEED_OPENBAO_SCRIPT,
+                    environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" },
+                    // New seed values are written again; a new kubeconfig or script version is not a reason to.
+                    runOnce: { rerunOn: ["SEED_SECRETS"] },
+                },
+                { parent: this, dependsOn: args.after },
             );
         }
         this.registerOutputs({});

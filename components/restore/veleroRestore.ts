@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
 import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT } from "../waiters/kubeScripts";
-import { KubeWaiter, RUN_ONCE_OPTIONS } from "../waiters/kubeWaiter";
+import { KubeWaiter } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
 import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
 
@@ -90,7 +90,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         this.backupName =
             restore.veleroBackup === "latest"
-                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" } }, { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done] }).stdout
+                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" }, runOnce: true }, { parent: this, dependsOn: [bsl.done] }).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope, excludedLabels: args.excludedLabels }),
@@ -113,8 +113,9 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     REPORT: RESTORE_REPORT_JSONPATH,
                     TIMEOUT_SECONDS: "7200",
                 },
+                runOnce: true,
             },
-            { ...RUN_ONCE_OPTIONS, parent: this, dependsOn: [bsl.done, ...mapping] },
+            { parent: this, dependsOn: [bsl.done, ...mapping] },
         );
         this.done = run;
         // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,

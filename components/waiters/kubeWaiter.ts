@@ -8,23 +8,12 @@ import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeS
  */
 export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["environment.KUBECONFIG_CONTENT"] };
 
-/**
- * Options of the kubectl commands that act once (hold, release, backup lookup, Restore creation,
- * OpenBao): @pulumi/command runs `create` again on any change of its inputs, so a new kubeconfig,
- * a new version of the script or a changed setting would suspend Flux again, resolve a newer
- * backup and start a second restore in production. Nothing but replacing the resource re-runs them.
- */
-export const RUN_ONCE_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["create", "interpreter", "logging", "environment"] };
-
 /** What to wait for on an object the program does not own. */
 export type WaitCondition =
     /** The Ready condition is True (Flux Kustomizations, BackupStorageLocations use phase). */
     | { readonly ready: true }
-    /**
-     * `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors.
-     * `report` (a JSONPath template) is read once accepted and appended to `result`.
-     */
-    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[]; readonly report?: string } }
+    /** `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors. */
+    | { readonly phase: { readonly accept: readonly string[]; readonly fail: readonly string[] } }
     /** A kubectl JSONPath (e.g. `{.status.loadBalancer.ingress[0].ip}`) is non-empty. */
     | { readonly field: string };
 
@@ -53,8 +42,6 @@ export interface KubeWaiterArgs {
 export class KubeWaiter extends pulumi.ComponentResource {
     /** Dependants wait for this. */
     public readonly done: pulumi.Resource;
-    /** What the wait ended with: `<kind> <namespace>/<name>: <phase>[ (<report>)]` for a phase wait. */
-    public readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: KubeWaiterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:waiters:KubeWaiter", name, {}, opts);
@@ -69,16 +56,12 @@ export class KubeWaiter extends pulumi.ComponentResource {
         if ("phase" in c) {
             environment.ACCEPT = c.phase.accept.join(" ");
             environment.FAIL = c.phase.fail.join(" ");
-            if (c.phase.report) {
-                environment.REPORT = c.phase.report;
-            }
         }
         if ("field" in c) {
             environment.JSONPATH = c.field;
         }
         const wait = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after ?? [] });
         this.done = wait;
-        this.result = wait.stdout;
-        this.registerOutputs({ result: this.result });
+        this.registerOutputs({});
     }
 }
