@@ -23,8 +23,12 @@ const config = loadConfig();
 const existingKubeconfig = config.restore.existingKubeconfig;
 
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
-const cluster = existingKubeconfig ? undefined : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
-const provider = cluster ? cluster.provider : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig, clusterIdentifier: `existing-${config.cluster.name}` });
+const cluster = existingKubeconfig
+    ? undefined
+    : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
+const provider = cluster
+    ? cluster.provider
+    : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig, clusterIdentifier: `existing-${config.cluster.name}` });
 // The program's own kubectl calls reach the API by the endpoint IP: the DNS name may still resolve
 // to the dead cluster during a disaster. The exported kubeconfig and KUBE_CONFIG keep the name.
 const clusterKubeconfig = cluster ? cluster.adminKubeconfig : pulumi.secret(existingKubeconfig!);
@@ -39,13 +43,20 @@ const namespaces = new ClusterNamespaces("namespaces", {
 // 3. The surviving backup bucket (adopted), its credentials in the cluster. Config requires it
 // for a rebuild; only a Scenario 5 restore without databases goes without.
 const storage = config.storage
-    ? new R2BackupStorage("backups", { storage: config.storage, stack: pulumi.getStack(), k8sProvider: provider, namespaces: namespaces.byName })
+    ? new R2BackupStorage("backups", {
+          storage: config.storage,
+          stack: pulumi.getStack(),
+          k8sProvider: provider,
+          namespaces: namespaces.byName,
+      })
     : undefined;
 const credentials = storage ? Object.values(storage.credentialSecrets) : [];
 
 // 4. Velero's Kopia password must exist before Velero starts, or it makes a new one.
 const repoPassword = config.restore.veleroRepoPassword
-    ? veleroRepoCredentials("velero-repo-credentials", config.restore.veleroRepoPassword, provider, { dependsOn: namespaces.byName.velero ? [namespaces.byName.velero] : [] })
+    ? veleroRepoCredentials("velero-repo-credentials", config.restore.veleroRepoPassword, provider, {
+          dependsOn: namespaces.byName.velero ? [namespaces.byName.velero] : [],
+      })
     : undefined;
 if (cluster && !config.gitops.ghcrDockerConfig && /^oci:\/\/ghcr\.io\//.test(config.gitops.source.url)) {
     pulumi.log.warn(
@@ -53,7 +64,9 @@ if (cluster && !config.gitops.ghcrDockerConfig && /^oci:\/\/ghcr\.io\//.test(con
     );
 }
 if (cluster && !repoPassword) {
-    pulumi.log.warn("veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`");
+    pulumi.log.warn(
+        "veleroRepoPassword is NOT set: Velero will create a new Kopia repository password and every restore of volume data will FAIL. Set it with `pulumi config set --secret veleroRepoPassword`",
+    );
 }
 
 // 5. Cilium, Flux, and the Kustomizations in order (rebuild only). Those after Velero's are held
@@ -87,7 +100,9 @@ const velero = restoresFromVelero
           provider,
           kubeconfig: clusterKubeconfig,
           // A rebuilt Velero needs the credentials this program writes; a running one has its own.
-          veleroReady: cluster ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])] : [],
+          veleroReady: cluster
+              ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])]
+              : [],
           excludedResources: restoreExclusions(databases.length > 0),
           excludedLabels: databases.length ? CNPG_INSTANCE_LABELS : [],
           scope: cluster ? undefined : pulumi.getStack(),
@@ -98,7 +113,11 @@ const veleroDone = velero ? [velero.done] : [];
 // The held Kustomizations resume once Velero has restored (openbao-unseal, app volumes): the
 // vault-config Job in them then restores OpenBao's raft snapshot instead of initializing it.
 const release = held.length
-    ? new KustomizationRelease("gitops-release", { kustomizations: held, kubeconfig: clusterKubeconfig, after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])] })
+    ? new KustomizationRelease("gitops-release", {
+          kustomizations: held,
+          kubeconfig: clusterKubeconfig,
+          after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])],
+      })
     : undefined;
 const ready = readyIn(gitops?.kustomizationReady, release?.kustomizationReady);
 // OpenBao's vault-config Job is watched from the moment its Kustomization resumes: it is deleted
@@ -132,14 +151,25 @@ const dns =
         ? new DnsRecords("dns", {
               dns: config.dns,
               apiEndpointIp: cluster.apiEndpointIp,
-              gateway: { k8sProvider: provider, kubeconfig: clusterKubeconfig, ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? "") },
+              gateway: {
+                  k8sProvider: provider,
+                  kubeconfig: clusterKubeconfig,
+                  ready: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? ""),
+              },
           })
         : undefined;
 const ci = config.ci;
 if (cluster && ci?.githubToken) {
-    new GithubCiCredentials("ci", { ci: { ...ci, githubToken: ci.githubToken }, kubeconfig: cluster.kubeconfig, talosconfig: cluster.talosconfig, apiReady: cluster.apiReady });
+    new GithubCiCredentials("ci", {
+        ci: { ...ci, githubToken: ci.githubToken },
+        kubeconfig: cluster.kubeconfig,
+        talosconfig: cluster.talosconfig,
+        apiReady: cluster.apiReady,
+    });
 } else if (cluster && ci) {
-    pulumi.log.warn(`github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${ci.owner}/${ci.repository} (environment ${ci.environment}) are NOT refreshed and CI deploys will fail against the new cluster; set it with \`pulumi config set --secret github:token\` and re-run`);
+    pulumi.log.warn(
+        `github:token is not set: KUBE_CONFIG and TALOS_CONFIG of ${ci.owner}/${ci.repository} (environment ${ci.environment}) are NOT refreshed and CI deploys will fail against the new cluster; set it with \`pulumi config set --secret github:token\` and re-run`,
+    );
 }
 
 export const mode = cluster ? "rebuild" : "restore-into-existing-cluster";

@@ -40,9 +40,17 @@ const STRATEGIES = [
 
 function workload(i: number, namespaces: number): Record<string, unknown> {
     const kind = i % 5 === 4 ? "StatefulSet" : "Deployment";
-    const labels = { "app.kubernetes.io/instance": `release-${i % 10}`, app: `app-${i}`, team: `team-${i % 10}`, tier: i % 3 === 0 ? "frontend" : "backend" };
+    const labels = {
+        "app.kubernetes.io/instance": `release-${i % 10}`,
+        app: `app-${i}`,
+        team: `team-${i % 10}`,
+        tier: i % 3 === 0 ? "frontend" : "backend",
+    };
     const hpaDriven = i % 5 === 0;
-    const spec: Record<string, unknown> = { selector: { matchLabels: { app: labels.app } }, template: { metadata: { labels }, spec: { containers: [{ name: "main", image: "busybox" }] } } };
+    const spec: Record<string, unknown> = {
+        selector: { matchLabels: { app: labels.app } },
+        template: { metadata: { labels }, spec: { containers: [{ name: "main", image: "busybox" }] } },
+    };
     if (!hpaDriven) {
         spec.replicas = 1 + (i % 4);
     }
@@ -62,13 +70,29 @@ function pdb(i: number, namespaces: number): Record<string, unknown> {
     const selectors = [
         { matchLabels: { app: `app-${i}` } },
         { matchExpressions: [{ key: "app", operator: "In", values: [`app-${i}`] }] },
-        { matchLabels: { app: `app-${i}` }, matchExpressions: [{ key: "tier", operator: "Exists" }, { key: "team", operator: "NotIn", values: ["team-x"] }] },
+        {
+            matchLabels: { app: `app-${i}` },
+            matchExpressions: [
+                { key: "tier", operator: "Exists" },
+                { key: "team", operator: "NotIn", values: ["team-x"] },
+            ],
+        },
         { matchLabels: { "app.kubernetes.io/instance": `release-${i % 10}`, app: `app-${i}` } },
-        { matchExpressions: [{ key: "tier", operator: "Exists" }, { key: "app", operator: "In", values: [`app-${i}`] }] },
+        {
+            matchExpressions: [
+                { key: "tier", operator: "Exists" },
+                { key: "app", operator: "In", values: [`app-${i}`] },
+            ],
+        },
     ];
     const budgets = [{ maxUnavailable: 1 }, { minAvailable: "50%" }, { minAvailable: 1 + (i % 4) }, { maxUnavailable: "0%" }];
     const selector = i % 10 === 9 ? { matchLabels: { app: `missing-${i}` } } : selectors[i % selectors.length];
-    return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: `pdb-${i}`, namespace: `ns-${i % namespaces}` }, spec: { selector, ...budgets[i % budgets.length] } };
+    return {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: { name: `pdb-${i}`, namespace: `ns-${i % namespaces}` },
+        spec: { selector, ...budgets[i % budgets.length] },
+    };
 }
 
 function hpa(i: number, namespaces: number): Record<string, unknown> {
@@ -120,7 +144,9 @@ function measure(workloads: number, namespaces: number): Measurement {
 
 function measureInChild(workloads: number, namespaces: number): Promise<Measurement> {
     return new Promise((resolve, reject) => {
-        const child = fork(__filename, ["--child", String(workloads), String(namespaces)], { execArgv: ["-r", require.resolve("ts-node/register/transpile-only")] });
+        const child = fork(__filename, ["--child", String(workloads), String(namespaces)], {
+            execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
+        });
         child.once("message", (m) => resolve(m as Measurement));
         child.once("error", reject);
         child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`benchmark child exited with ${code}`))));
@@ -138,7 +164,18 @@ async function main(): Promise<void> {
     for (const [layout, namespaces] of Object.entries(LAYOUTS)) {
         for (const size of SIZES) {
             const m = await measureInChild(size, namespaces);
-            console.log(row([layout, size, m.objects, m.findings, m.coldMs.toFixed(1), m.warmMs.toFixed(1), m.peakRssMiB.toFixed(0), m.heapGrowthMiB.toFixed(1)]));
+            console.log(
+                row([
+                    layout,
+                    size,
+                    m.objects,
+                    m.findings,
+                    m.coldMs.toFixed(1),
+                    m.warmMs.toFixed(1),
+                    m.peakRssMiB.toFixed(0),
+                    m.heapGrowthMiB.toFixed(1),
+                ]),
+            );
         }
     }
 }

@@ -53,11 +53,16 @@ const validateConfig = new Ajv({ allErrors: true }).compile<CheckerConfigFile>(C
 
 /** `/rules/workload-has-pdb` -> `rules.workload-has-pdb`, `/exemptions/0` -> `exemptions[0]`. */
 function fieldName(instancePath: string, extra?: string): string {
-    const parts = instancePath.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const parts = instancePath
+        .split("/")
+        .slice(1)
+        .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
     if (extra !== undefined) {
         parts.push(extra);
     }
-    return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), "") || "(the top level)";
+    return (
+        parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), "") || "(the top level)"
+    );
 }
 
 function typeWanted(instancePath: string, type: string): string {
@@ -113,7 +118,12 @@ export function parseConfig(text: string, file: string): { options: RuleEngineOp
     const lines = new LineCounter();
     const document = parseDocument(text, { lineCounter: lines });
     if (document.errors.length > 0) {
-        return { errors: document.errors.map((e) => `${file}:${e.linePos?.[0].line ?? 1}: invalid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`) };
+        return {
+            errors: document.errors.map(
+                (e) =>
+                    `${file}:${e.linePos?.[0].line ?? 1}: invalid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+            ),
+        };
     }
     const value: unknown = document.contents === null ? {} : document.toJS();
     if (!validateConfig(value)) {
@@ -137,7 +147,11 @@ export function loadConfig(file: string): { options: RuleEngineOptions } | { err
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        return { errors: [`cannot read config ${file}: ${code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (e as Error).message}`] };
+        return {
+            errors: [
+                `cannot read config ${file}: ${code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (e as Error).message}`,
+            ],
+        };
     }
     return parseConfig(text, file);
 }

@@ -57,7 +57,9 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-        .action((paths: string[], options: { format: "text" | "json"; config?: string }) => parsed({ format: options.format, config: options.config, paths }));
+        .action((paths: string[], options: { format: "text" | "json"; config?: string }) =>
+            parsed({ format: options.format, config: options.config, paths }),
+        );
 }
 
 /** Parses `argv` (without node and script); a CommanderError carries help output or a usage error. */
@@ -108,6 +110,10 @@ export async function main(argv: readonly string[], io: CheckerIo): Promise<numb
         return EXIT.badInput;
     }
     const result = evaluate(loaded.objects, options);
-    io.stdout(args.format === "json" ? jsonReport(result) : textReport(result, sourceLookup(loaded.objects, options.defaultNamespace ?? DEFAULT_NAMESPACE)));
+    io.stdout(
+        args.format === "json"
+            ? jsonReport(result)
+            : textReport(result, sourceLookup(loaded.objects, options.defaultNamespace ?? DEFAULT_NAMESPACE)),
+    );
     return result.findings.some((f) => f.severity === "error") ? EXIT.findings : EXIT.clean;
 }

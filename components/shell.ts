@@ -38,7 +38,9 @@ function runOnceIgnoreChanges(args: ScriptCommandArgs): string[] {
     if (environment === undefined || pulumi.Output.isInstance(environment) || environment instanceof Promise) {
         throw new Error("runOnce.rerunOn needs the environment as a plain object, to name the entries that do not re-run the script");
     }
-    const ignored = Object.keys(environment).filter((k) => !rerunOn.includes(k)).map((k) => `environment.${k}`);
+    const ignored = Object.keys(environment)
+        .filter((k) => !rerunOn.includes(k))
+        .map((k) => `environment.${k}`);
     return [...RUN_ONCE_INPUTS.filter((i) => i !== "environment"), ...ignored];
 }
 

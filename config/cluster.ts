@@ -16,7 +16,9 @@ export const HETZNER_LOCATIONS: Readonly<Record<string, string>> = Object.freeze
 /** Hetzner Cloud server types this program knows, with their CPU architecture. */
 export const HETZNER_SERVER_TYPES: Readonly<Record<string, "x86" | "arm">> = Object.freeze({
     ...Object.fromEntries(["cx22", "cx32", "cx42", "cx52", "cx23", "cx33", "cx43", "cx53"].map((t) => [t, "x86" as const])),
-    ...Object.fromEntries(["cpx11", "cpx21", "cpx31", "cpx41", "cpx51", "cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62"].map((t) => [t, "x86" as const])),
+    ...Object.fromEntries(
+        ["cpx11", "cpx21", "cpx31", "cpx41", "cpx51", "cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62"].map((t) => [t, "x86" as const]),
+    ),
     ...Object.fromEntries(["ccx13", "ccx23", "ccx33", "ccx43", "ccx53", "ccx63"].map((t) => [t, "x86" as const])),
     ...Object.fromEntries(["cax11", "cax21", "cax31", "cax41"].map((t) => [t, "arm" as const])),
 });
@@ -135,7 +137,9 @@ function checkSecretsBundle(text: string): string | undefined {
     }
     const keys = doc && typeof doc === "object" ? Object.keys(doc) : [];
     const missing = ["cluster", "secrets", "trustdinfo", "certs"].filter((k) => !keys.includes(k));
-    return missing.length ? `is not a Talos secrets bundle (missing ${missing.join(", ")}); use the output of \`talosctl gen secrets\`` : undefined;
+    return missing.length
+        ? `is not a Talos secrets bundle (missing ${missing.join(", ")}); use the output of \`talosctl gen secrets\``
+        : undefined;
 }
 
 function readPool(r: ConfigReader, role: "controlPlane" | "worker", defaults: { serverType: string; count: number }): NodePoolConfig {
@@ -159,15 +163,27 @@ function checkNetworkLayout(r: ConfigReader, net: Record<string, Ipv4Cidr | unde
     if (networkCidr && nodeSubnetCidr && !cidrContains(networkCidr, nodeSubnetCidr)) {
         r.problem("nodeSubnetCidr", nodeSubnetCidr.text, `must lie inside networkCidr ${networkCidr.text}`);
     }
-    const pairs: [string, string][] = [["podCidr", "networkCidr"], ["serviceCidr", "networkCidr"], ["serviceCidr", "podCidr"]];
+    const pairs: [string, string][] = [
+        ["podCidr", "networkCidr"],
+        ["serviceCidr", "networkCidr"],
+        ["serviceCidr", "podCidr"],
+    ];
     for (const [a, b] of pairs) {
         if (net[a] && net[b] && cidrsOverlap(net[a]!, net[b]!)) {
             r.problem(a, net[a]!.text, `overlaps ${b} ${net[b]!.text}; pod, service and node addresses must be disjoint`);
         }
     }
     // Node addresses are assigned at fixed offsets (see naming.ts); the subnet must hold them all.
-    if (nodeSubnetCidr && (controlPlanes > NODE_IP_LAYOUT.workerOffset - NODE_IP_LAYOUT.controlPlaneOffset || NODE_IP_LAYOUT.workerOffset + workers >= nodeSubnetCidr.size - 1)) {
-        r.problem("nodeSubnetCidr", nodeSubnetCidr.text, `is too small for ${controlPlanes} control planes and ${workers} workers at fixed offsets; use a /24 or larger`);
+    if (
+        nodeSubnetCidr &&
+        (controlPlanes > NODE_IP_LAYOUT.workerOffset - NODE_IP_LAYOUT.controlPlaneOffset ||
+            NODE_IP_LAYOUT.workerOffset + workers >= nodeSubnetCidr.size - 1)
+    ) {
+        r.problem(
+            "nodeSubnetCidr",
+            nodeSubnetCidr.text,
+            `is too small for ${controlPlanes} control planes and ${workers} workers at fixed offsets; use a /24 or larger`,
+        );
     }
 }
 
@@ -176,26 +192,47 @@ export const NODE_IP_LAYOUT = Object.freeze({ loadBalancerOffset: 5, controlPlan
 
 /** Reads and validates the cluster keys. Problems go to the reader's collector. */
 export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfig {
-    const name = r.string("clusterName", { default: "prod", pattern: DNS_LABEL, expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters" });
+    const name = r.string("clusterName", {
+        default: "prod",
+        pattern: DNS_LABEL,
+        expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters",
+    });
     const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });
     const kubernetesVersion = r.string("kubernetesVersion", { pattern: VERSION, expected: "a Kubernetes release tag such as v1.36.3" });
-    const schematic = r.optionalString("talosSchematicId", { pattern: SCHEMATIC_ID, expected: "a Talos Image Factory schematic ID (64 hex characters)" });
-    const installerImage = schematic ? `factory.talos.dev/installer/${schematic}:${talosVersion}` : `ghcr.io/siderolabs/installer:${talosVersion}`;
+    const schematic = r.optionalString("talosSchematicId", {
+        pattern: SCHEMATIC_ID,
+        expected: "a Talos Image Factory schematic ID (64 hex characters)",
+    });
+    const installerImage = schematic
+        ? `factory.talos.dev/installer/${schematic}:${talosVersion}`
+        : `ghcr.io/siderolabs/installer:${talosVersion}`;
 
     const location = r.string("location", { default: "fsn1", oneOf: Object.keys(HETZNER_LOCATIONS) });
     const networkZone = HETZNER_LOCATIONS[location] ?? "eu-central";
 
     const controlPlane = readPool(r, "controlPlane", { serverType: "cx33", count: 3 });
     if (controlPlane.count > 0 && controlPlane.count % 2 === 0) {
-        r.problem("controlPlaneCount", controlPlane.count, "must be odd (1, 3, 5): etcd needs a majority, and an even count tolerates no more failures than the odd count below it");
+        r.problem(
+            "controlPlaneCount",
+            controlPlane.count,
+            "must be odd (1, 3, 5): etcd needs a majority, and an even count tolerates no more failures than the odd count below it",
+        );
     }
     const workers = readPool(r, "worker", { serverType: "cx43", count: 3 });
     if (controlPlane.architecture !== workers.architecture) {
-        r.problem("workerServerType", workers.serverType, `is ${workers.architecture} but controlPlaneServerType ${controlPlane.serverType} is ${controlPlane.architecture}; one Talos image serves both, so use one architecture`);
+        r.problem(
+            "workerServerType",
+            workers.serverType,
+            `is ${workers.architecture} but controlPlaneServerType ${controlPlane.serverType} is ${controlPlane.architecture}; one Talos image serves both, so use one architecture`,
+        );
     }
     const serverLimit = r.integer("serverLimit", { default: 10, min: 1 });
     if (controlPlane.count + workers.count > serverLimit) {
-        r.problem("workerCount", workers.count, `with ${controlPlane.count} control planes makes ${controlPlane.count + workers.count} servers, over serverLimit ${serverLimit}; Hetzner would refuse the rest half-way through`);
+        r.problem(
+            "workerCount",
+            workers.count,
+            `with ${controlPlane.count} control planes makes ${controlPlane.count + workers.count} servers, over serverLimit ${serverLimit}; Hetzner would refuse the rest half-way through`,
+        );
     }
 
     const net = {
@@ -214,10 +251,17 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
     }
     // Scenario 5 builds no firewall: an empty list is no mistake there.
     if (rebuild && !sources.length && !openToWorld) {
-        r.problem("firewallSources", sources, "is empty: nobody could reach ports 6443 and 50000, including talosctl on this machine; list the operator and CI CIDRs, or set firewallOpenToWorld: true");
+        r.problem(
+            "firewallSources",
+            sources,
+            "is empty: nobody could reach ports 6443 and 50000, including talosctl on this machine; list the operator and CI CIDRs, or set firewallOpenToWorld: true",
+        );
     }
 
-    const apiEndpoint = r.string("apiEndpoint", { default: "floating-ip", oneOf: ["floating-ip", "load-balancer"] }) as ClusterConfig["apiEndpoint"];
+    const apiEndpoint = r.string("apiEndpoint", {
+        default: "floating-ip",
+        oneOf: ["floating-ip", "load-balancer"],
+    }) as ClusterConfig["apiEndpoint"];
     // Hetzner firewalls attach to servers, not to load balancers, and the load balancer reaches the
     // control planes over the private network, which firewalls do not filter: in this mode
     // firewallSources cannot restrict who reaches 6443. Allow it only when that is stated.
@@ -228,9 +272,17 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             "exposes the Kubernetes API (6443) to the whole internet whatever firewallSources says: a Hetzner firewall cannot be attached to a load balancer, and the load balancer reaches the control planes over the private network, which firewalls do not filter. Set firewallOpenToWorld: true to accept that (the API stays mTLS-authenticated), or use apiEndpoint: floating-ip to keep firewallSources in force",
         );
     }
-    const privateNicBusPath = r.string("privateNicBusPath", { default: DEFAULT_PRIVATE_NIC_BUS_PATH, pattern: PCI_BUS_PATH, expected: "a PCI bus path such as 0000:07:00.0 (enp7s0)" });
+    const privateNicBusPath = r.string("privateNicBusPath", {
+        default: DEFAULT_PRIVATE_NIC_BUS_PATH,
+        pattern: PCI_BUS_PATH,
+        expected: "a PCI bus path such as 0000:07:00.0 (enp7s0)",
+    });
     if (privateNicBusPath === PUBLIC_NIC_BUS_PATH) {
-        r.problem("privateNicBusPath", privateNicBusPath, `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`);
+        r.problem(
+            "privateNicBusPath",
+            privateNicBusPath,
+            `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`,
+        );
     }
     const cloudControllerVersion = r.string("hcloudCcmVersion", {
         default: DEFAULT_HCLOUD_CCM_VERSION,
@@ -243,10 +295,24 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         bootMode === "iso"
             ? {
                   mode: "iso",
-                  isoId: r.string("talosIsoId", { pattern: /^\d+$|^[a-z0-9][a-z0-9._-]*\.iso$/, expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso" }),
-                  baseImage: r.string("talosIsoBaseImage", { default: "debian-12", pattern: /^[a-z0-9][a-z0-9.-]*$/, expected: "a Hetzner system image name such as debian-12" }),
+                  isoId: r.string("talosIsoId", {
+                      pattern: /^\d+$|^[a-z0-9][a-z0-9._-]*\.iso$/,
+                      expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso",
+                  }),
+                  baseImage: r.string("talosIsoBaseImage", {
+                      default: "debian-12",
+                      pattern: /^[a-z0-9][a-z0-9.-]*$/,
+                      expected: "a Hetzner system image name such as debian-12",
+                  }),
               }
-            : { mode: "snapshot", snapshotSelector: r.string("talosSnapshotSelector", { default: "os=talos", pattern: LABEL_SELECTOR, expected: "a Hetzner label selector such as os=talos,version=v1.13.8" }) };
+            : {
+                  mode: "snapshot",
+                  snapshotSelector: r.string("talosSnapshotSelector", {
+                      default: "os=talos",
+                      pattern: LABEL_SELECTOR,
+                      expected: "a Hetzner label selector such as os=talos,version=v1.13.8",
+                  }),
+              };
 
     const talosSecrets = r.secret("talosSecrets", { required: false, check: checkSecretsBundle });
     const hcloudToken = r.secret("hcloud:token", {

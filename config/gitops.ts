@@ -126,7 +126,10 @@ export function durationSeconds(text: string): number {
 
 /** Reads Cilium, Flux and the source. */
 export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig {
-    const kind = r.string("fluxSourceKind", { default: "OCIRepository", oneOf: ["OCIRepository", "GitRepository"] }) as GitopsConfig["source"]["kind"];
+    const kind = r.string("fluxSourceKind", {
+        default: "OCIRepository",
+        oneOf: ["OCIRepository", "GitRepository"],
+    }) as GitopsConfig["source"]["kind"];
     const url = r.string("fluxSourceUrl", {
         default: "oci://ghcr.io/devantler-tech/platform/manifests",
         pattern: kind === "OCIRepository" ? /^oci:\/\/[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+$/ : /^(https|ssh):\/\/\S+$/,
@@ -141,7 +144,9 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
             }
             const t = e.fields.timeout ?? "10m";
             const seconds = durationSeconds(t);
-            return DURATION.test(t) && seconds > 0 ? { name: e.id, timeoutSeconds: seconds } : `has timeout=${t}; use a duration such as 3m or 1h30m`;
+            return DURATION.test(t) && seconds > 0
+                ? { name: e.id, timeoutSeconds: seconds }
+                : `has timeout=${t}; use a duration such as 3m or 1h30m`;
         },
     });
     return {
@@ -150,7 +155,11 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
             kind,
             url,
             ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._\/@:-]+$/, expected: "a tag, branch or digest" }),
-            path: r.string("fluxSourcePath", { default: "clusters/prod", pattern: /^[A-Za-z0-9._\/-]+$/, expected: "a path inside the source" }),
+            path: r.string("fluxSourcePath", {
+                default: "clusters/prod",
+                pattern: /^[A-Za-z0-9._\/-]+$/,
+                expected: "a path inside the source",
+            }),
             verify: readVerification(r, kind),
         },
         kustomizations,
@@ -161,9 +170,21 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
 /** Chart and distribution versions. */
 function readVersions(r: ConfigReader): Pick<GitopsConfig, "ciliumVersion" | "fluxOperatorVersion" | "fluxVersion"> {
     return {
-        ciliumVersion: r.string("ciliumVersion", { default: "1.20.0", pattern: /^\d+\.\d+\.\d+$/, expected: "a Cilium chart version such as 1.20.0" }),
-        fluxOperatorVersion: r.string("fluxOperatorVersion", { default: "0.58.1", pattern: /^\d+\.\d+\.\d+$/, expected: "a chart version such as 0.58.1" }),
-        fluxVersion: r.string("fluxVersion", { default: "2.x", pattern: /^\d+\.(x|\d+\.(x|\d+))$/, expected: "a Flux version such as 2.x or 2.7.x" }),
+        ciliumVersion: r.string("ciliumVersion", {
+            default: "1.20.0",
+            pattern: /^\d+\.\d+\.\d+$/,
+            expected: "a Cilium chart version such as 1.20.0",
+        }),
+        fluxOperatorVersion: r.string("fluxOperatorVersion", {
+            default: "0.58.1",
+            pattern: /^\d+\.\d+\.\d+$/,
+            expected: "a chart version such as 0.58.1",
+        }),
+        fluxVersion: r.string("fluxVersion", {
+            default: "2.x",
+            pattern: /^\d+\.(x|\d+\.(x|\d+))$/,
+            expected: "a Flux version such as 2.x or 2.7.x",
+        }),
     };
 }
 
@@ -172,7 +193,10 @@ function readVersions(r: ConfigReader): Pick<GitopsConfig, "ciliumVersion" | "fl
  * artifact that is not (a rebuild must not deploy what an attacker pushed to the registry).
  */
 function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"]): CosignKeyless | undefined {
-    const mode = r.string("fluxSourceVerify", { default: kind === "OCIRepository" ? "cosign-keyless" : "none", oneOf: ["cosign-keyless", "none"] });
+    const mode = r.string("fluxSourceVerify", {
+        default: kind === "OCIRepository" ? "cosign-keyless" : "none",
+        oneOf: ["cosign-keyless", "none"],
+    });
     const regex = (key: string, fallback: string) => {
         const v = r.string(key, { default: fallback });
         try {
@@ -199,7 +223,10 @@ function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"])
  * read the file as it is), or the bare key line: at least one key, and nothing else.
  */
 export function checkAgeKeyFile(text: string): string | undefined {
-    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#"));
     return lines.length > 0 && lines.every((l) => /^AGE-SECRET-KEY-1[0-9A-Z]{58}$/.test(l))
         ? undefined
         : "must be an age identity file or key (lines AGE-SECRET-KEY-1 followed by 58 characters; # comments allowed)";
@@ -208,14 +235,14 @@ export function checkAgeKeyFile(text: string): string | undefined {
 /** The SOPS key and the pull secret Flux needs before it starts. */
 function readFluxSecrets(r: ConfigReader, rebuild: boolean): Pick<GitopsConfig, "sopsAgeKey" | "ghcrDockerConfig"> {
     return {
-        sopsAgeKey:
-            r.secret("sopsAgeKey", { required: rebuild, check: checkAgeKeyFile }) ??
-            pulumi.secret(""),
+        sopsAgeKey: r.secret("sopsAgeKey", { required: rebuild, check: checkAgeKeyFile }) ?? pulumi.secret(""),
         ghcrDockerConfig: r.secret("ghcrDockerConfig", {
             required: false,
             // The platform's GHCR pulls need it; listed (and warned about) rather than required,
             // as a public artifact or another registry does without.
-            withoutIt: rebuild ? "Flux pulls anonymously; the platform's GHCR artifact and images need it, or the bootstrap Kustomization fails after its timeout" : undefined,
+            withoutIt: rebuild
+                ? "Flux pulls anonymously; the platform's GHCR artifact and images need it, or the bootstrap Kustomization fails after its timeout"
+                : undefined,
             check: (t) => {
                 try {
                     return JSON.parse(t).auths ? undefined : "must be a docker config JSON with an auths map";
@@ -234,7 +261,12 @@ function readFluxSecrets(r: ConfigReader, rebuild: boolean): Pick<GitopsConfig, 
 function readRepoPassword(r: ConfigReader, rebuild: boolean): pulumi.Output<string> | undefined {
     const password = r.secret("veleroRepoPassword", { required: false });
     if (!rebuild && password) {
-        r.problem("veleroRepoPassword", undefined, "is only written by a rebuild; in an existing cluster Velero already has its repository password, and replacing it would cut Velero off from its backups: unset it", true);
+        r.problem(
+            "veleroRepoPassword",
+            undefined,
+            "is only written by a rebuild; in an existing cluster Velero already has its repository password, and replacing it would cut Velero off from its backups: unset it",
+            true,
+        );
         return undefined;
     }
     return password;
@@ -244,7 +276,12 @@ function readRepoPassword(r: ConfigReader, rebuild: boolean): pulumi.Output<stri
 function readExistingCluster(r: ConfigReader, rebuild: boolean): pulumi.Output<string> | undefined {
     const kubeconfig = r.secret("existingClusterKubeconfig", { required: !rebuild });
     if (rebuild && kubeconfig) {
-        r.problem("existingClusterKubeconfig", undefined, "is set but clusterMode is rebuild; set clusterMode: existing to restore into that cluster, or unset it", true);
+        r.problem(
+            "existingClusterKubeconfig",
+            undefined,
+            "is set but clusterMode is rebuild; set clusterMode: existing to restore into that cluster, or unset it",
+            true,
+        );
     }
     return rebuild ? undefined : kubeconfig;
 }
@@ -265,7 +302,10 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. velero-daily-full-20261123021700)",
     });
     const mapping: Record<string, string> = {};
-    r.stringList("veleroStorageClassMapping", { default: [], check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud") }).forEach((e) => {
+    r.stringList("veleroStorageClassMapping", {
+        default: [],
+        check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud"),
+    }).forEach((e) => {
         const [from, to] = e.split("=");
         mapping[from] = to;
     });
@@ -274,11 +314,21 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         pattern: IMAGE_REF,
         expected: "a container image reference with a tag or digest, e.g. ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
     });
-    const defaultStorageClass = r.string("cnpgStorageClass", { default: "longhorn-wffc", pattern: K8S_NAME, expected: "a StorageClass name" });
+    const defaultStorageClass = r.string("cnpgStorageClass", {
+        default: "longhorn-wffc",
+        pattern: K8S_NAME,
+        expected: "a StorageClass name",
+    });
     // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
     // cluster recovers only what it names (each recovery adds protected clusters to production).
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
-        default: rebuild ? ["umami/umami-db store=umami-db instances=3", "observability/coroot-db store=coroot-db instances=3", "wedding-app/wedding-db store=wedding-db instances=1"] : [],
+        default: rebuild
+            ? [
+                  "umami/umami-db store=umami-db instances=3",
+                  "observability/coroot-db store=coroot-db instances=3",
+                  "wedding-app/wedding-db store=wedding-db instances=1",
+              ]
+            : [],
         fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");
@@ -319,11 +369,22 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         },
     });
     // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.
-    const openbao = r.string("openbaoRecovery", { default: rebuild ? "snapshot" : "none", oneOf: ["snapshot", "manual", "none"] }) as OpenbaoRecovery;
+    const openbao = r.string("openbaoRecovery", {
+        default: rebuild ? "snapshot" : "none",
+        oneOf: ["snapshot", "manual", "none"],
+    }) as OpenbaoRecovery;
     if (openbao === "snapshot" && !rebuild) {
-        r.problem("openbaoRecovery", openbao, "is for a rebuild: in a running cluster the vault-config Job finds OpenBao initialized and restores nothing; use manual (re-enter user-fed secrets) or none");
+        r.problem(
+            "openbaoRecovery",
+            openbao,
+            "is for a rebuild: in a running cluster the vault-config Job finds OpenBao initialized and restores nothing; use manual (re-enter user-fed secrets) or none",
+        );
     } else if (openbao === "snapshot" && veleroBackup === "none") {
-        r.problem("openbaoRecovery", openbao, "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none");
+        r.problem(
+            "openbaoRecovery",
+            openbao,
+            "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none",
+        );
     }
     const includedNamespaces = r.stringList("veleroIncludedNamespaces", { default: ["*"] });
     if (!rebuild && veleroBackup !== "none" && includedNamespaces.includes("*")) {
@@ -337,7 +398,13 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     // the Kustomizations after it are held back until the restores are done.
     const veleroAfter = after("veleroAfterKustomization", "infrastructure-controllers");
     const openbaoKustomization = after("openbaoKustomization", "infrastructure");
-    if (rebuild && openbao === "snapshot" && names.includes(veleroAfter) && names.includes(openbaoKustomization) && names.indexOf(openbaoKustomization) <= names.indexOf(veleroAfter)) {
+    if (
+        rebuild &&
+        openbao === "snapshot" &&
+        names.includes(veleroAfter) &&
+        names.includes(openbaoKustomization) &&
+        names.indexOf(openbaoKustomization) <= names.indexOf(veleroAfter)
+    ) {
         r.problem(
             "openbaoKustomization",
             openbaoKustomization,
@@ -351,9 +418,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             try {
                 list = JSON.parse(t);
             } catch {
-                return "must be a list of \"<path> <key>=<value>\" entries (set with --path and --secret)";
+                return 'must be a list of "<path> <key>=<value>" entries (set with --path and --secret)';
             }
-            return Array.isArray(list) && list.every((x) => typeof x === "string" && /^secret\/\S+ [A-Za-z0-9_.-]+=.+$/.test(x)) ? undefined : "every entry must be \"secret/<path> <key>=<value>\"";
+            return Array.isArray(list) && list.every((x) => typeof x === "string" && /^secret\/\S+ [A-Za-z0-9_.-]+=.+$/.test(x))
+                ? undefined
+                : 'every entry must be "secret/<path> <key>=<value>"';
         },
     });
     return {

@@ -104,7 +104,11 @@ function checkAcrossAreas(config: PlatformConfig, problems: ProblemCollector): v
     }
     config.restore.databases.forEach((db, i) => {
         if (!config.storage!.credentialTargets.some((t) => t.namespace === db.namespace && t.format === "cnpg")) {
-            problems.add(`cnpgDatabases[${i}]`, `${db.namespace}/${db.name}`, `has no R2 credentials: add "${db.namespace}/<secret> format=cnpg" to r2CredentialTargets`);
+            problems.add(
+                `cnpgDatabases[${i}]`,
+                `${db.namespace}/${db.name}`,
+                `has no R2 credentials: add "${db.namespace}/<secret> format=cnpg" to r2CredentialTargets`,
+            );
         }
     });
 }
@@ -116,8 +120,16 @@ function reportUnknownKeys(raw: RawConfig, problems: ProblemCollector): void {
         if (key.includes(":") || problems.knownKeys.has(key)) {
             continue; // other namespaces (providers) are not ours to police
         }
-        const suggestion = closest(key, known.filter((k) => !k.includes(":")));
-        problems.add(key, raw.secretKeys.has(key) ? undefined : raw.values[key], `is not a known key${suggestion ? `; did you mean ${suggestion}?` : ""}`, raw.secretKeys.has(key));
+        const suggestion = closest(
+            key,
+            known.filter((k) => !k.includes(":")),
+        );
+        problems.add(
+            key,
+            raw.secretKeys.has(key) ? undefined : raw.values[key],
+            `is not a known key${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+            raw.secretKeys.has(key),
+        );
     }
 }
 

@@ -29,7 +29,12 @@ export function parseConfigValue(text: string): unknown {
  * Builds raw config from a `project:key -> text` map: this project's keys become bare, other
  * namespaces keep theirs; provider credentials fall back to their environment variables.
  */
-export function rawConfigFrom(all: Readonly<Record<string, string>>, project: string, isSecret: (key: string) => boolean, env: NodeJS.ProcessEnv): RawConfig {
+export function rawConfigFrom(
+    all: Readonly<Record<string, string>>,
+    project: string,
+    isSecret: (key: string) => boolean,
+    env: NodeJS.ProcessEnv,
+): RawConfig {
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     for (const [fullKey, text] of Object.entries(all)) {

@@ -139,8 +139,16 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
         seen.add(id);
     });
     return {
-        accountId: r.string("cloudflareAccountId", { pattern: CLOUDFLARE_ID, expected: "the Cloudflare account ID holding the bucket (32 lower-case hex characters)", rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID }),
-        bucket: r.string("r2Bucket", { default: "platform-backups", pattern: BUCKET_NAME, expected: "an R2 bucket name (3-63 lower-case letters, digits, hyphens)" }),
+        accountId: r.string("cloudflareAccountId", {
+            pattern: CLOUDFLARE_ID,
+            expected: "the Cloudflare account ID holding the bucket (32 lower-case hex characters)",
+            rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID,
+        }),
+        bucket: r.string("r2Bucket", {
+            default: "platform-backups",
+            pattern: BUCKET_NAME,
+            expected: "an R2 bucket name (3-63 lower-case letters, digits, hyphens)",
+        }),
         jurisdiction: r.string("r2Jurisdiction", { default: "default", oneOf: ["default", "eu", "fedramp"] }),
         createBucket: r.boolean("r2CreateBucket", { default: false }),
         tokenGeneration: r.integer("r2TokenGeneration", { default: 1, min: 1, max: 9999 }),
@@ -154,7 +162,8 @@ function readCloudflareToken(r: ConfigReader): pulumi.Output<string> {
     return (
         r.secret("cloudflare:apiToken", {
             required: true,
-            check: (t) => (/^[A-Za-z0-9_-]{32,80}$/.test(t) ? undefined : "must be a Cloudflare API token (32 to 80 letters, digits, - or _)"),
+            check: (t) =>
+                /^[A-Za-z0-9_-]{32,80}$/.test(t) ? undefined : "must be a Cloudflare API token (32 to 80 letters, digits, - or _)",
         }) ?? pulumi.secret("")
     );
 }
@@ -170,7 +179,11 @@ export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | unde
     }
     const domain = r.string("domain", { pattern: DOMAIN, expected: "a lower-case DNS name such as platform.example.org" });
     const apiLabel = r.string("apiDnsLabel", { default: "api", pattern: LABEL, expected: "a single DNS label such as api" });
-    const service = r.string("gatewayService", { default: "kube-system/cilium-gateway-platform", pattern: /^[a-z0-9-]+\/[a-z0-9-]+$/, expected: "namespace/name of the gateway's LoadBalancer Service" });
+    const service = r.string("gatewayService", {
+        default: "kube-system/cilium-gateway-platform",
+        pattern: /^[a-z0-9-]+\/[a-z0-9-]+$/,
+        expected: "namespace/name of the gateway's LoadBalancer Service",
+    });
     const [namespace, name] = service.split("/");
     const ttl = r.integer("dnsTtl", { default: 60, min: 1, max: 86400 });
     if (ttl > 1 && ttl < 30) {
@@ -178,7 +191,11 @@ export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | unde
     }
     return {
         domain,
-        zoneId: r.string("cloudflareZoneId", { pattern: CLOUDFLARE_ID, expected: "the Cloudflare zone ID of the zone holding the domain (32 lower-case hex characters)", rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID }),
+        zoneId: r.string("cloudflareZoneId", {
+            pattern: CLOUDFLARE_ID,
+            expected: "the Cloudflare zone ID of the zone holding the domain (32 lower-case hex characters)",
+            rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID,
+        }),
         apiHostname: `${apiLabel}.${domain}`,
         ttl,
         gatewayOwner: r.string("gatewayDnsOwner", { default: "external-dns", oneOf: ["external-dns", "program"] }) as GatewayDnsOwner,
@@ -193,12 +210,23 @@ export function readCiConfig(r: ConfigReader, rebuild = true): CiConfig | undefi
         r.declare(...CI_KEYS);
         return undefined;
     }
-    const repo = r.string("githubRepository", { default: "devantler-tech/platform", pattern: REPOSITORY, expected: "owner/name of a GitHub repository" });
+    const repo = r.string("githubRepository", {
+        default: "devantler-tech/platform",
+        pattern: REPOSITORY,
+        expected: "owner/name of a GitHub repository",
+    });
     const [owner, repository] = repo.split("/");
     return {
         owner: owner ?? "",
         repository: repository ?? "",
-        environment: r.string("githubEnvironment", { default: "prod", pattern: /^[A-Za-z0-9._ -]{1,255}$/, expected: "a GitHub environment name" }),
-        githubToken: r.secret("github:token", { required: false, withoutIt: "a real run without it does not refresh KUBE_CONFIG and TALOS_CONFIG" }),
+        environment: r.string("githubEnvironment", {
+            default: "prod",
+            pattern: /^[A-Za-z0-9._ -]{1,255}$/,
+            expected: "a GitHub environment name",
+        }),
+        githubToken: r.secret("github:token", {
+            required: false,
+            withoutIt: "a real run without it does not refresh KUBE_CONFIG and TALOS_CONFIG",
+        }),
     };
 }

@@ -80,7 +80,10 @@ export class ConfigReader {
     /** Values that a rehearsal replaced by placeholders, in the order first read. */
     readonly placeholders: Placeholder[] = [];
 
-    constructor(private readonly raw: RawConfig, readonly problems: ProblemCollector) {}
+    constructor(
+        private readonly raw: RawConfig,
+        readonly problems: ProblemCollector,
+    ) {}
 
     /**
      * Marks keys as known without reading them: keys that only apply in another mode (Pulumi
@@ -118,7 +121,11 @@ export class ConfigReader {
                 this.notePlaceholder({ key, secret: false });
                 return opts.rehearsalPlaceholder;
             }
-            this.problems.add(key, v, `is required${opts.expected ? `: ${opts.expected}` : ""}; set it with \`pulumi config set ${key} <value>\``);
+            this.problems.add(
+                key,
+                v,
+                `is required${opts.expected ? `: ${opts.expected}` : ""}; set it with \`pulumi config set ${key} <value>\``,
+            );
             return "";
         }
         if (typeof v !== "string") {
@@ -236,7 +243,10 @@ export class ConfigReader {
      * are strings; this keeps them one readable line each. Unknown or repeated fields are problems.
      * `parse` returns the typed record, or a message saying what is wrong with the entry.
      */
-    recordList<T>(key: string, opts: { default?: readonly string[]; fields: readonly string[]; parse: (entry: CompactRecord) => T | string }): T[] {
+    recordList<T>(
+        key: string,
+        opts: { default?: readonly string[]; fields: readonly string[]; parse: (entry: CompactRecord) => T | string },
+    ): T[] {
         const out: T[] = [];
         let bad = false;
         // Defaults go through the same parser: a broken default is a bug worth reporting too.
@@ -302,7 +312,6 @@ export class ConfigReader {
         return pulumi.secret(text);
     }
 }
-
 
 /** One compact record: its leading id and its `field=value` pairs. */
 export interface CompactRecord {

@@ -15,7 +15,12 @@ import { secretsStaySecret } from "./dr-safety/secretsStaySecret";
 export const STACK_POLICIES: readonly StackValidationPolicy[] = [workloadHasPdb, pdbAllowsDisruption, rollingUpdateHpaDriven];
 
 /** Policies that look at one resource at a time. */
-export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [rollingUpdateMaxUnavailableZero, backupsProtected, secretsStaySecret, apiFirewallNotWorldOpen];
+export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
+    rollingUpdateMaxUnavailableZero,
+    backupsProtected,
+    secretsStaySecret,
+    apiFirewallNotWorldOpen,
+];
 
 /** The pack's policies. */
 export const ALL_POLICIES: Policies = [...STACK_POLICIES, ...RESOURCE_POLICIES];

@@ -61,7 +61,9 @@ function renderText(result: SimulationResult): string {
         out.push("Restores:", ...result.restores.map((l) => `  ${l}`), "");
     }
     if (result.placeholders.length) {
-        out.push("Placeholders: the plan used stand-ins for these values, which the stack does not set (or which a rehearsal cannot decrypt):");
+        out.push(
+            "Placeholders: the plan used stand-ins for these values, which the stack does not set (or which a rehearsal cannot decrypt):",
+        );
         out.push(...result.placeholders.map(renderPlaceholder), "");
     }
     if (result.messages.length) {
@@ -141,8 +143,11 @@ function exitAfterFlush(code: number): void {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(exitAfterFlush, (e: unknown) => {
-        process.stderr.write(`rehearse failed: ${e instanceof Error ? e.message : String(e)}\n`);
-        exitAfterFlush(1);
-    });
+    main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+        exitAfterFlush,
+        (e: unknown) => {
+            process.stderr.write(`rehearse failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            exitAfterFlush(1);
+        },
+    );
 }

@@ -9,12 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
 import { restoreName } from "../components/restore/manifests";
 import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT, WAIT_PHASE_SCRIPT } from "../components/waiters/kubeScripts";
-import {
-    BOOTSTRAP_SCRIPT,
-    GENERATE_CONFIG_SCRIPT,
-    GENERATE_SECRETS_SCRIPT,
-    KUBECONFIG_SCRIPT,
-} from "../components/cluster/talosScripts";
+import { BOOTSTRAP_SCRIPT, GENERATE_CONFIG_SCRIPT, GENERATE_SECRETS_SCRIPT, KUBECONFIG_SCRIPT } from "../components/cluster/talosScripts";
 
 /** What exists in the cloud before the rebuild starts. Areas add their own fields. */
 export interface CloudState {
@@ -70,11 +65,51 @@ export function defaultCloudState(): CloudState {
     return {
         dnsRecords: [
             // The pre-disaster records: they point at the dead cluster's addresses.
-            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a11", zoneId: "", name: "api.platform.devantler.tech", type: "A", content: "192.0.2.10", ttl: 60, proxied: false },
-            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a12", zoneId: "", name: "api.platform.devantler.tech", type: "A", content: "192.0.2.11", ttl: 60, proxied: false },
-            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a13", zoneId: "", name: "platform.devantler.tech", type: "A", content: "192.0.2.20", ttl: 1, proxied: false },
-            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a14", zoneId: "", name: "*.platform.devantler.tech", type: "A", content: "192.0.2.20", ttl: 1, proxied: false },
-            { id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a15", zoneId: "", name: "_externaldns.platform.devantler.tech", type: "TXT", content: "heritage=external-dns", ttl: 1, proxied: false },
+            {
+                id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a11",
+                zoneId: "",
+                name: "api.platform.devantler.tech",
+                type: "A",
+                content: "192.0.2.10",
+                ttl: 60,
+                proxied: false,
+            },
+            {
+                id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a12",
+                zoneId: "",
+                name: "api.platform.devantler.tech",
+                type: "A",
+                content: "192.0.2.11",
+                ttl: 60,
+                proxied: false,
+            },
+            {
+                id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a13",
+                zoneId: "",
+                name: "platform.devantler.tech",
+                type: "A",
+                content: "192.0.2.20",
+                ttl: 1,
+                proxied: false,
+            },
+            {
+                id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a14",
+                zoneId: "",
+                name: "*.platform.devantler.tech",
+                type: "A",
+                content: "192.0.2.20",
+                ttl: 1,
+                proxied: false,
+            },
+            {
+                id: "5f1d0c9a2b7e4d6f8a1b3c5d7e9f0a15",
+                zoneId: "",
+                name: "_externaldns.platform.devantler.tech",
+                type: "TXT",
+                content: "heritage=external-dns",
+                ttl: 1,
+                proxied: false,
+            },
         ],
         veleroBackups: [
             { name: "velero-daily-full-20261122021700", phase: "Completed", completionTimestamp: "2026-11-22T02:31:12Z" },
@@ -134,13 +169,27 @@ const SIMULATED_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnNpbXVsYXRlZAotLS0tLU
 export const RESOURCE_MODELS: Record<string, ResourceModel> = {
     "hcloud:index/primaryIp:PrimaryIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "203.0.113") }),
     "hcloud:index/floatingIp:FloatingIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100") }),
-    "hcloud:index/loadBalancer:LoadBalancer": (a, cloud) => ({ ipv4: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100"), ipv6: "2001:db8::1" }),
+    "hcloud:index/loadBalancer:LoadBalancer": (a, cloud) => ({
+        ipv4: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100"),
+        ipv6: "2001:db8::1",
+    }),
     "hcloud:index/server:Server": (a) => ({ ipv4Address: "", status: "running", datacenter: `${a.inputs.location}-dc14` }),
     "hcloud:index/networkSubnet:NetworkSubnet": (a) => ({ gateway: "10.0.0.1", ipRange: a.inputs.ipRange }),
-    "cloudflare:index/apiToken:ApiToken": (a) => ({ value: `cfsim${createHash("sha256").update(`token/${a.inputs.name}`).digest("hex").slice(0, 35)}`, status: "active" }),
+    "cloudflare:index/apiToken:ApiToken": (a) => ({
+        value: `cfsim${createHash("sha256").update(`token/${a.inputs.name}`).digest("hex").slice(0, 35)}`,
+        status: "active",
+    }),
     "cloudflare:index/dnsRecord:DnsRecord": (a, cloud) => {
         const id = createHash("md5").update(`record/${a.inputs.name}/${a.inputs.type}`).digest("hex");
-        cloud.state.dnsRecords.push({ id, zoneId: a.inputs.zoneId, name: a.inputs.name, type: a.inputs.type, content: a.inputs.content, ttl: a.inputs.ttl, proxied: !!a.inputs.proxied });
+        cloud.state.dnsRecords.push({
+            id,
+            zoneId: a.inputs.zoneId,
+            name: a.inputs.name,
+            type: a.inputs.type,
+            content: a.inputs.content,
+            ttl: a.inputs.ttl,
+            proxied: !!a.inputs.proxied,
+        });
         return { proxiable: true };
     },
     // Read with Service.get: the gateway Service Flux created, with the cloud controller's IP.
@@ -157,11 +206,22 @@ export const RESOURCE_MODELS: Record<string, ResourceModel> = {
         let env = githubEnvironment(cloud, repository, String(a.inputs.environment));
         if (a.id) {
             if (!env) {
-                throw new Error(`import of github:index/repositoryEnvironment:RepositoryEnvironment ${a.id} failed: the environment does not exist`);
+                throw new Error(
+                    `import of github:index/repositoryEnvironment:RepositoryEnvironment ${a.id} failed: the environment does not exist`,
+                );
             }
         } else {
             if (!env) {
-                env = { repository, name: String(a.inputs.environment), waitTimer: 0, reviewers: [], canAdminsBypass: true, preventSelfReview: false, deploymentBranchPolicy: null, secrets: [] };
+                env = {
+                    repository,
+                    name: String(a.inputs.environment),
+                    waitTimer: 0,
+                    reviewers: [],
+                    canAdminsBypass: true,
+                    preventSelfReview: false,
+                    deploymentBranchPolicy: null,
+                    secrets: [],
+                };
                 cloud.state.githubEnvironments.push(env);
             }
             Object.assign(env, {
@@ -173,13 +233,22 @@ export const RESOURCE_MODELS: Record<string, ResourceModel> = {
             });
         }
         const { waitTimer, canAdminsBypass, preventSelfReview, deploymentBranchPolicy, reviewers } = env;
-        return { repositoryId: numericId("github-repository", repository), waitTimer, canAdminsBypass, preventSelfReview, deploymentBranchPolicy, reviewers: reviewers.length ? [{ users: reviewers, teams: [] }] : [] };
+        return {
+            repositoryId: numericId("github-repository", repository),
+            waitTimer,
+            canAdminsBypass,
+            preventSelfReview,
+            deploymentBranchPolicy,
+            reviewers: reviewers.length ? [{ users: reviewers, teams: [] }] : [],
+        };
     },
     // GitHub answers 404 for a secret of an environment that does not exist.
     "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": (a, cloud) => {
         const env = githubEnvironment(cloud, String(a.inputs.repository), String(a.inputs.environment));
         if (!env) {
-            throw new Error(`PUT environments/${a.inputs.environment}/secrets/${a.inputs.secretName}: 404 Not Found (the environment does not exist)`);
+            throw new Error(
+                `PUT environments/${a.inputs.environment}/secrets/${a.inputs.secretName}: 404 Not Found (the environment does not exist)`,
+            );
         }
         env.secrets = [...new Set([...env.secrets, String(a.inputs.secretName)])];
         return { createdAt: "2026-11-25T08:00:00Z", updatedAt: "2026-11-25T08:00:00Z" };
@@ -196,8 +265,16 @@ export const RESOURCE_IDS: Record<string, (inputs: Record<string, any>) => strin
 export const INVOKE_MODELS: Record<string, InvokeModel> = {
     "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": () => ({
         results: [
-            { id: "2efd5506f9c8494dacb1fa10a3e7d5b6", name: "Workers R2 Storage Bucket Item Write", scopes: ["com.cloudflare.edge.r2.bucket"] },
-            { id: "6a018a9f2fc74eb6b293b0c548f38b39", name: "Workers R2 Storage Bucket Item Read", scopes: ["com.cloudflare.edge.r2.bucket"] },
+            {
+                id: "2efd5506f9c8494dacb1fa10a3e7d5b6",
+                name: "Workers R2 Storage Bucket Item Write",
+                scopes: ["com.cloudflare.edge.r2.bucket"],
+            },
+            {
+                id: "6a018a9f2fc74eb6b293b0c548f38b39",
+                name: "Workers R2 Storage Bucket Item Read",
+                scopes: ["com.cloudflare.edge.r2.bucket"],
+            },
             { id: "bf7481a1826f439697cb59a20b22293e", name: "Workers R2 Storage Write", scopes: ["com.cloudflare.api.account"] },
         ],
     }),
@@ -207,7 +284,11 @@ export const INVOKE_MODELS: Record<string, InvokeModel> = {
             throw new Error(`GET repos/${inputs.repository}/environments: 404 Not Found`);
         }
         const environments = cloud.state.githubEnvironments.filter((e) => e.repository === inputs.repository);
-        return { id: inputs.repository, repository: inputs.repository, environments: environments.map((e) => ({ name: e.name, nodeId: `EN_${numericId("github-environment", e.name)}` })) };
+        return {
+            id: inputs.repository,
+            repository: inputs.repository,
+            environments: environments.map((e) => ({ name: e.name, nodeId: `EN_${numericId("github-environment", e.name)}` })),
+        };
     },
     "hcloud:index/getImage:getImage": (inputs) => ({
         id: 251_234_567,
@@ -226,7 +307,9 @@ function phaseOutcome(env: Record<string, string>, cloud: SimulatedCloud): strin
     if (env.KIND !== "restores.velero.io") {
         return `${object}: ${env.ACCEPT.split(" ")[0]}`;
     }
-    const backup = cloud.state.veleroBackups.find((b) => env.NAME === restoreName(b.name) || env.NAME.startsWith(`${restoreName(b.name)}-`));
+    const backup = cloud.state.veleroBackups.find(
+        (b) => env.NAME === restoreName(b.name) || env.NAME.startsWith(`${restoreName(b.name)}-`),
+    );
     const outcome = { errors: 0, warnings: 0, ...backup?.restoreOutcome, phase: backup?.restoreOutcome?.phase ?? "Completed" };
     if (env.FAIL.split(" ").includes(outcome.phase)) {
         throw new Error(`${object} ended ${outcome.phase}: errors=${outcome.errors} warnings=${outcome.warnings}`);
@@ -265,7 +348,9 @@ export const COMMAND_MODELS: CommandModel[] = [
     {
         script: LATEST_BACKUP_SCRIPT,
         stdout: (env, cloud) => {
-            const completed = cloud.state.veleroBackups.filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "velero-daily-full") === env.SCHEDULE)).sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
+            const completed = cloud.state.veleroBackups
+                .filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "velero-daily-full") === env.SCHEDULE))
+                .sort((a, b) => a.completionTimestamp.localeCompare(b.completionTimestamp));
             if (!completed.length) {
                 throw new Error("no Completed Velero backup found in the bucket");
             }

@@ -53,7 +53,10 @@ export function planPhases(resources: readonly RecordedResource[]): Phase[] {
     const directDeps = new Map<string, string[]>();
     for (const r of resources.filter((x) => x.custom)) {
         const raw = [...r.dependencies, providerUrn(r.provider)].filter((u): u is string => !!u && byUrn.has(u));
-        directDeps.set(r.urn, [...new Set(raw.flatMap(customWithin))].filter((u) => u !== r.urn));
+        directDeps.set(
+            r.urn,
+            [...new Set(raw.flatMap(customWithin))].filter((u) => u !== r.urn),
+        );
     }
     const depth = new Map<string, number>();
     const depthOf = (urn: string, seen: Set<string>): number => {
@@ -100,7 +103,12 @@ export function renderPlan(phases: readonly Phase[]): string {
     for (const phase of phases) {
         lines.push(`Phase ${phase.number} (${phase.steps.length} ${phase.steps.length === 1 ? "resource" : "resources"})`);
         for (const { resource: r, waitsFor } of phase.steps) {
-            const flags = [r.read ? "read only, not owned" : "", r.import ? `adopt ${r.import}` : "", r.protect ? "protected" : "", r.retainOnDelete ? "kept on destroy" : ""].filter(Boolean);
+            const flags = [
+                r.read ? "read only, not owned" : "",
+                r.import ? `adopt ${r.import}` : "",
+                r.protect ? "protected" : "",
+                r.retainOnDelete ? "kept on destroy" : "",
+            ].filter(Boolean);
             lines.push(`  ${r.read ? ">" : "+"} ${shortType(r.type).padEnd(38)} ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
             if (waitsFor.length) {
                 lines.push(`      waits for: ${waitsFor.join(", ")}`);

@@ -18,14 +18,20 @@ export function describeRestores(config: PlatformConfig): string[] {
             restore.veleroBackup === "latest"
                 ? `the newest Completed backup${restore.veleroBackupSchedule ? ` of schedule ${restore.veleroBackupSchedule}` : ""}${rebuild ? " made before this rebuild" : ""} (looked up once, then kept)`
                 : `backup ${restore.veleroBackup}`;
-        const namespaces = restore.includedNamespaces.includes("*") ? "every namespace" : `namespaces ${restore.includedNamespaces.join(", ")}`;
+        const namespaces = restore.includedNamespaces.includes("*")
+            ? "every namespace"
+            : `namespaces ${restore.includedNamespaces.join(", ")}`;
         const excluded = restore.excludedNamespaces.length ? ` except ${restore.excludedNamespaces.join(", ")}` : "";
         const partial = restore.allowPartiallyFailed ? "PartiallyFailed is accepted and reported" : "PartiallyFailed fails the update";
-        const when = rebuild ? `, once Kustomization ${restore.veleroAfter} is Ready` : ", into the running cluster (what exists there is skipped)";
+        const when = rebuild
+            ? `, once Kustomization ${restore.veleroAfter} is Ready`
+            : ", into the running cluster (what exists there is skipped)";
         lines.push(`Velero: restores ${namespaces}${excluded} from ${backup}${when}; ${partial}.`);
         const held = rebuild ? heldKustomizations(gitops.kustomizations, restore.veleroAfter) : [];
         if (held.length) {
-            lines.push(`Held until the Velero restore is done: Kustomizations ${held.map((k) => k.name).join(", ")} (suspended as soon as Flux creates them, then resumed and awaited in order).`);
+            lines.push(
+                `Held until the Velero restore is done: Kustomizations ${held.map((k) => k.name).join(", ")} (suspended as soon as Flux creates them, then resumed and awaited in order).`,
+            );
         }
     }
     switch (restore.openbao) {
@@ -35,7 +41,9 @@ export function describeRestores(config: PlatformConfig): string[] {
             );
             break;
         case "manual":
-            lines.push("OpenBao: manual. Once openbao-0 is unsealed, the program writes the user-fed secrets of openbaoSeedSecrets (values never shown).");
+            lines.push(
+                "OpenBao: manual. Once openbao-0 is unsealed, the program writes the user-fed secrets of openbaoSeedSecrets (values never shown).",
+            );
             break;
         default:
             lines.push("OpenBao: not restored by the program (openbaoRecovery none).");

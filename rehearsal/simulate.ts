@@ -159,7 +159,10 @@ function collectStrings(value: unknown, into: Set<string>, whole = false): void 
         if (whole && value.length >= 12) {
             into.add(value);
         }
-        value.split(/[\s=]+/).filter(looksLikeKeyMaterial).forEach((t) => into.add(t));
+        value
+            .split(/[\s=]+/)
+            .filter(looksLikeKeyMaterial)
+            .forEach((t) => into.add(t));
     } else if (Array.isArray(value)) {
         value.forEach((v) => collectStrings(v, into, whole));
     } else if (value && typeof value === "object") {
@@ -170,7 +173,12 @@ function collectStrings(value: unknown, into: Set<string>, whole = false): void 
 /** Forgets the program's modules so the next run executes index.ts afresh. */
 function unloadProgram(projectDir: string): void {
     for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(projectDir) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}rehearsal${path.sep}`) && !file.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            file.startsWith(projectDir) &&
+            !file.includes(`${path.sep}node_modules${path.sep}`) &&
+            !file.includes(`${path.sep}rehearsal${path.sep}`) &&
+            !file.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[file];
         }
     }
@@ -302,7 +310,13 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const messages: string[] = [];
     const errors: string[] = [];
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
-    const capture = (...parts: unknown[]) => messages.push(parts.map(String).join(" ").replace(/^(warning|info): \[runtime\] /, ""));
+    const capture = (...parts: unknown[]) =>
+        messages.push(
+            parts
+                .map(String)
+                .join(" ")
+                .replace(/^(warning|info): \[runtime\] /, ""),
+        );
     Object.assign(console, { log: capture, info: capture, warn: capture, error: capture });
     // One failed step rejects every output that depends on it, each wrapped once more by the
     // component that registered it: report the step's own error, once.
@@ -388,5 +402,17 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const validation = validateConfig({ ...raw, rehearsal: placeholders });
     const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
     const restores = validation.ok ? describeRestores(validation.config) : [];
-    return { stack, resources, outputs, secretOutputs: secretOutputs.sort(), errors, configInvalid, messages, placeholders: madeUp, restores, cloud: cloud.state, secretValues };
+    return {
+        stack,
+        resources,
+        outputs,
+        secretOutputs: secretOutputs.sort(),
+        errors,
+        configInvalid,
+        messages,
+        placeholders: madeUp,
+        restores,
+        cloud: cloud.state,
+        secretValues,
+    };
 }

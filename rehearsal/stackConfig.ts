@@ -41,7 +41,9 @@ export interface ConfigOverride {
 export function parseOverride(text: string, secret: boolean): ConfigOverride {
     const eq = text.indexOf("=");
     if (eq <= 0) {
-        throw new StackConfigError(`${secret ? "--set-secret" : "--set"} ${JSON.stringify(secret ? text.replace(/=.*/, "=…") : text)}: expected PATH=VALUE`);
+        throw new StackConfigError(
+            `${secret ? "--set-secret" : "--set"} ${JSON.stringify(secret ? text.replace(/=.*/, "=…") : text)}: expected PATH=VALUE`,
+        );
     }
     return { path: text.slice(0, eq), value: text.slice(eq + 1), secret };
 }
@@ -88,7 +90,9 @@ function setAtPath(root: Record<string, unknown>, segments: (string | number)[],
             throw new StackConfigError(`config path ${JSON.stringify(expr)}: [${seg}] indexes something that is not a list`);
         }
         if (typeof seg === "number" && seg > node.length) {
-            throw new StackConfigError(`config path ${JSON.stringify(expr)}: index ${seg} is past the end of the list (length ${node.length})`);
+            throw new StackConfigError(
+                `config path ${JSON.stringify(expr)}: index ${seg} is past the end of the list (length ${node.length})`,
+            );
         }
         if (last) {
             node[seg] = value;

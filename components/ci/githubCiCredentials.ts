@@ -10,7 +10,13 @@ export const CI_SECRET_NAMES = { kubeconfig: "KUBE_CONFIG", talosconfig: "TALOS_
  * to them: they are the repository owner's (reviewers, wait timer, branch policy), and GitHub's
  * create-or-update call replaces whatever it is not sent.
  */
-export const ENVIRONMENT_PROTECTION_INPUTS = ["canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer"] as const;
+export const ENVIRONMENT_PROTECTION_INPUTS = [
+    "canAdminsBypass",
+    "deploymentBranchPolicy",
+    "preventSelfReview",
+    "reviewers",
+    "waitTimer",
+] as const;
 
 /** Arguments of the CI credentials. */
 export interface GithubCiCredentialsArgs {
@@ -84,7 +90,12 @@ export class GithubCiCredentials extends pulumi.ComponentResource {
         for (const [key, secretName] of Object.entries(CI_SECRET_NAMES)) {
             new github.ActionsEnvironmentSecret(
                 `${name}-${secretName.toLowerCase().replace("_", "-")}`,
-                { repository: ci.repository, environment: ci.environment, secretName, value: pulumi.secret(args[key as keyof typeof CI_SECRET_NAMES]) },
+                {
+                    repository: ci.repository,
+                    environment: ci.environment,
+                    secretName,
+                    value: pulumi.secret(args[key as keyof typeof CI_SECRET_NAMES]),
+                },
                 // The environment must exist first (GitHub answers 404 otherwise), and the API must answer.
                 { parent: this, provider, dependsOn: [this.environment, args.apiReady] },
             );

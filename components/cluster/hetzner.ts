@@ -56,7 +56,11 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
         const { cluster } = args;
         const labels = clusterLabels(cluster.name);
 
-        const network = new hcloud.Network(`${name}-network`, { name: clusterResourceName(cluster.name, "network"), ipRange: cluster.network.cidr, labels }, { parent: this });
+        const network = new hcloud.Network(
+            `${name}-network`,
+            { name: clusterResourceName(cluster.name, "network"), ipRange: cluster.network.cidr, labels },
+            { parent: this },
+        );
         this.networkId = network.id.apply(Number);
         this.subnet = new hcloud.NetworkSubnet(
             `${name}-subnet`,
@@ -76,7 +80,11 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
         );
         this.firewallId = firewall.id.apply(Number);
 
-        const placement = new hcloud.PlacementGroup(`${name}-placement`, { name: clusterResourceName(cluster.name, "placement"), type: "spread", labels }, { parent: this });
+        const placement = new hcloud.PlacementGroup(
+            `${name}-placement`,
+            { name: clusterResourceName(cluster.name, "placement"), type: "spread", labels },
+            { parent: this },
+        );
         this.placementGroupId = placement.id.apply(Number);
 
         this.primaryIps = Object.fromEntries(
@@ -84,7 +92,14 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
                 node.name,
                 new hcloud.PrimaryIp(
                     `${name}-${node.role}-${node.index}-ipv4`,
-                    { name: `${node.name}-ipv4`, type: "ipv4", assigneeType: "server", location: cluster.location, autoDelete: false, labels: { ...node.labels } },
+                    {
+                        name: `${node.name}-ipv4`,
+                        type: "ipv4",
+                        assigneeType: "server",
+                        location: cluster.location,
+                        autoDelete: false,
+                        labels: { ...node.labels },
+                    },
                     // Replaced only with a new location: names are unique per project, so the old
                     // address must go first (after its server, which depends on it).
                     { parent: this, deleteBeforeReplace: true },
@@ -93,14 +108,24 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
         );
 
         this.endpointIp = cluster.apiEndpoint === "load-balancer" ? this.loadBalancer(name, cluster) : this.floatingIp(name, cluster);
-        this.registerOutputs({ networkId: this.networkId, firewallId: this.firewallId, placementGroupId: this.placementGroupId, endpointIp: this.endpointIp });
+        this.registerOutputs({
+            networkId: this.networkId,
+            firewallId: this.firewallId,
+            placementGroupId: this.placementGroupId,
+            endpointIp: this.endpointIp,
+        });
     }
 
     /** Floating IP moved between control planes by the Talos VIP; never assigned by Pulumi. */
     private floatingIp(name: string, cluster: ClusterConfig): pulumi.Output<string> {
         const ip = new hcloud.FloatingIp(
             `${name}-floating-ip`,
-            { name: clusterResourceName(cluster.name, "floating-ip"), type: "ipv4", homeLocation: cluster.location, labels: clusterLabels(cluster.name) },
+            {
+                name: clusterResourceName(cluster.name, "floating-ip"),
+                type: "ipv4",
+                homeLocation: cluster.location,
+                labels: clusterLabels(cluster.name),
+            },
             // Talos assigns it to the current VIP leader; Pulumi must not call that drift. A new home
             // location replaces it, and Hetzner refuses a second floating IP of the same name.
             { parent: this, ignoreChanges: ["serverId"], deleteBeforeReplace: true },
@@ -112,7 +137,12 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
     private loadBalancer(name: string, cluster: ClusterConfig): pulumi.Output<string> {
         const lb = new hcloud.LoadBalancer(
             `${name}-api-lb`,
-            { name: clusterResourceName(cluster.name, "api-lb"), loadBalancerType: "lb11", location: cluster.location, labels: clusterLabels(cluster.name) },
+            {
+                name: clusterResourceName(cluster.name, "api-lb"),
+                loadBalancerType: "lb11",
+                location: cluster.location,
+                labels: clusterLabels(cluster.name),
+            },
             // A new location replaces it; names are unique, so the old one goes first.
             { parent: this, deleteBeforeReplace: true },
         );
@@ -135,7 +165,14 @@ export class HetznerInfrastructure extends pulumi.ComponentResource {
                 protocol: "tcp",
                 listenPort: KUBE_API_PORT,
                 destinationPort: KUBE_API_PORT,
-                healthCheck: { protocol: "http", port: KUBE_API_PORT, interval: 10, timeout: 5, retries: 3, http: { path: "/version", tls: true, statusCodes: ["401", "200"] } },
+                healthCheck: {
+                    protocol: "http",
+                    port: KUBE_API_PORT,
+                    interval: 10,
+                    timeout: 5,
+                    retries: 3,
+                    http: { path: "/version", tls: true, statusCodes: ["401", "200"] },
+                },
             },
             { parent: this },
         );

@@ -74,8 +74,12 @@ export class TalosBootstrap extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [bootstrap, this.apiReady] },
         );
-        this.kubeconfig = pulumi.secret(pulumi.all([fetched.stdout, args.clientUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)));
-        this.adminKubeconfig = pulumi.secret(pulumi.all([fetched.stdout, args.probeUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)));
+        this.kubeconfig = pulumi.secret(
+            pulumi.all([fetched.stdout, args.clientUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)),
+        );
+        this.adminKubeconfig = pulumi.secret(
+            pulumi.all([fetched.stdout, args.probeUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)),
+        );
         this.registerOutputs({ kubeconfig: this.kubeconfig, adminKubeconfig: this.adminKubeconfig });
     }
 }

@@ -73,14 +73,25 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.apiUrl = args.apiHostname ? pulumi.output(apiUrl(args.apiHostname)) : endpointUrl;
         const certSans = infra.endpointIp.apply((ip) => (args.apiHostname ? [ip, args.apiHostname] : [ip]));
 
-        const secrets = new TalosSecrets(`${name}-talos-secrets`, { cluster, endpointUrl, controlPlaneIps: this.controlPlaneIps }, { parent: this });
+        const secrets = new TalosSecrets(
+            `${name}-talos-secrets`,
+            { cluster, endpointUrl, controlPlaneIps: this.controlPlaneIps },
+            { parent: this },
+        );
         this.talosSecrets = secrets.bundle;
         this.talosconfig = secrets.talosconfig;
 
         const snapshotImageId =
             cluster.boot.mode === "snapshot"
                 ? hcloud
-                      .getImageOutput({ withSelector: cluster.boot.snapshotSelector, mostRecent: true, withArchitecture: cluster.controlPlane.architecture }, { parent: this })
+                      .getImageOutput(
+                          {
+                              withSelector: cluster.boot.snapshotSelector,
+                              mostRecent: true,
+                              withArchitecture: cluster.controlPlane.architecture,
+                          },
+                          { parent: this },
+                      )
                       .apply((image) => String(image.id))
                 : undefined;
 
@@ -130,7 +141,11 @@ export class TalosCluster extends pulumi.ComponentResource {
         // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
         // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an
         // update of the provider, never a replacement of every Kubernetes object under it.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.adminKubeconfig, clusterIdentifier: cluster.name }, { parent: this });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.adminKubeconfig, clusterIdentifier: cluster.name },
+            { parent: this },
+        );
 
         // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
         // its own copy later (SOPS: its token, the network by name); from then on it is Flux's, and
@@ -143,7 +158,11 @@ export class TalosCluster extends pulumi.ComponentResource {
             },
             { parent: this, provider: this.provider, ignoreChanges: ["stringData", "data"] },
         );
-        this.cloudController = new HetznerCloudController(`${name}-hcloud-ccm`, { cluster, provider: this.provider, hcloudSecret }, { parent: this });
+        this.cloudController = new HetznerCloudController(
+            `${name}-hcloud-ccm`,
+            { cluster, provider: this.provider, hcloudSecret },
+            { parent: this },
+        );
 
         if (!cluster.talosSchematicId) {
             // Not a config error (a plain cluster boots), but the platform's storage needs the

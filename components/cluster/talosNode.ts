@@ -124,7 +124,12 @@ export class TalosNode extends pulumi.ComponentResource {
                   `${name}-apply-config`,
                   {
                       script: APPLY_CONFIG_SCRIPT,
-                      environment: { NODE_NAME: node.name, NODE_IP: this.publicIp, MACHINE_CONFIG: configText, TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS },
+                      environment: {
+                          NODE_NAME: node.name,
+                          NODE_IP: this.publicIp,
+                          MACHINE_CONFIG: configText,
+                          TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS,
+                      },
                       triggers: [this.server.id],
                   },
                   { parent: this, dependsOn: cleanup ? [cleanup] : [] },

@@ -58,7 +58,10 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
     return {
         machine: {
             certSANs: [...certSans],
-            network: { ...(hostnameDocument(cluster.talosVersion, node.name) ? {} : { hostname: node.name }), interfaces: [publicInterface, privateInterface] },
+            network: {
+                ...(hostnameDocument(cluster.talosVersion, node.name) ? {} : { hostname: node.name }),
+                interfaces: [publicInterface, privateInterface],
+            },
             kubelet: { nodeIP: { validSubnets: [cluster.network.subnetCidr] } },
             features: { kubePrism: { enabled: true, port: KUBEPRISM_PORT } },
             install: { disk: "/dev/sda", image: cluster.installerImage },
@@ -76,7 +79,9 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
  */
 export function hostnameDocument(talosVersion: string, hostname: string): Record<string, unknown> | undefined {
     const [major, minor] = talosVersion.replace(/^v/, "").split(".").map(Number);
-    return major > 1 || (major === 1 && minor >= 12) ? { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname, auto: "off" } : undefined;
+    return major > 1 || (major === 1 && minor >= 12)
+        ? { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname, auto: "off" }
+        : undefined;
 }
 
 /** Every patch document for one node, as the multi-document YAML `talosctl --config-patch` reads. */

@@ -15,7 +15,11 @@ export interface TalosSecretsArgs {
 }
 
 /** Environment shared by every `talosctl gen config` call, so all configs agree. */
-export function generateConfigEnvironment(cluster: ClusterConfig, bundle: pulumi.Input<string>, endpointUrl: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+export function generateConfigEnvironment(
+    cluster: ClusterConfig,
+    bundle: pulumi.Input<string>,
+    endpointUrl: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
     return {
         TALOS_SECRETS: bundle,
         CLUSTER_NAME: cluster.name,
@@ -42,7 +46,10 @@ export class TalosSecrets extends pulumi.ComponentResource {
         const { cluster } = args;
         this.bundle = cluster.talosSecrets
             ? cluster.talosSecrets
-            : pulumi.secret(scriptCommand(`${name}-bundle`, { script: GENERATE_SECRETS_SCRIPT, secretStdout: true }, { parent: this, protect: true }).stdout);
+            : pulumi.secret(
+                  scriptCommand(`${name}-bundle`, { script: GENERATE_SECRETS_SCRIPT, secretStdout: true }, { parent: this, protect: true })
+                      .stdout,
+              );
 
         const generated = scriptCommand(
             `${name}-talosconfig`,

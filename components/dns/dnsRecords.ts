@@ -39,7 +39,9 @@ export interface DnsRecordsArgs {
 export function gatewayIpFromService(status: { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined, service: string): string {
     const ip = status?.loadBalancer?.ingress?.[0]?.ip;
     if (!ip) {
-        throw new Error(`Service ${service} has no load-balancer IP (.status.loadBalancer.ingress[0].ip); check the Hetzner cloud controller and re-run`);
+        throw new Error(
+            `Service ${service} has no load-balancer IP (.status.loadBalancer.ingress[0].ip); check the Hetzner cloud controller and re-run`,
+        );
     }
     return ip;
 }
@@ -79,7 +81,11 @@ export class DnsRecords extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            const service = k8s.core.v1.Service.get(`${name}-gateway-service`, svcId, { parent: this, provider: args.gateway.k8sProvider, dependsOn: [waiter.done] });
+            const service = k8s.core.v1.Service.get(`${name}-gateway-service`, svcId, {
+                parent: this,
+                provider: args.gateway.k8sProvider,
+                dependsOn: [waiter.done],
+            });
             const gatewayIp = service.status.apply((status) => gatewayIpFromService(status, svcId));
             this.record(name, "apex", dns.domain, gatewayIp, dns, dns.cloudflareApiToken, provider, [service]);
             this.record(name, "wildcard", `*.${dns.domain}`, gatewayIp, dns, dns.cloudflareApiToken, provider, [service]);
@@ -87,10 +93,23 @@ export class DnsRecords extends pulumi.ComponentResource {
         this.registerOutputs({ apiHostname: this.apiHostname });
     }
 
-    private record(name: string, role: string, fqdn: string, ip: pulumi.Input<string>, dns: DnsConfig, token: pulumi.Input<string>, provider: cloudflare.Provider, after: pulumi.Resource[]): cloudflare.DnsRecord {
+    private record(
+        name: string,
+        role: string,
+        fqdn: string,
+        ip: pulumi.Input<string>,
+        dns: DnsConfig,
+        token: pulumi.Input<string>,
+        provider: cloudflare.Provider,
+        after: pulumi.Resource[],
+    ): cloudflare.DnsRecord {
         const cleanup = scriptCommand(
             `${name}-${role}-stale`,
-            { script: DELETE_STALE_RECORDS_SCRIPT, environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" }, runOnce: true },
+            {
+                script: DELETE_STALE_RECORDS_SCRIPT,
+                environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" },
+                runOnce: true,
+            },
             // Runs once per stack. A Command without an `update` re-runs `create` on any input
             // change (a rotated token, a newer script), which would delete the record the program
             // now owns: so no input change ever reaches it.

@@ -79,19 +79,31 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
         const pull = gitops.ghcrDockerConfig
             ? new k8s.core.v1.Secret(
                   `${name}-ghcr-auth`,
-                  { metadata: { name: "ghcr-auth", namespace: "flux-system" }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": gitops.ghcrDockerConfig } },
+                  {
+                      metadata: { name: "ghcr-auth", namespace: "flux-system" },
+                      type: "kubernetes.io/dockerconfigjson",
+                      stringData: { ".dockerconfigjson": gitops.ghcrDockerConfig },
+                  },
                   { parent: this, provider, dependsOn: fluxNs },
               )
             : undefined;
         const operator = new k8s.helm.v3.Release(
             `${name}-flux-operator`,
-            { name: "flux-operator", namespace: "flux-system", chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", version: gitops.fluxOperatorVersion },
+            {
+                name: "flux-operator",
+                namespace: "flux-system",
+                chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator",
+                version: gitops.fluxOperatorVersion,
+            },
             { parent: this, provider, dependsOn: [this.cilium, ...fluxNs, ...(args.beforeOperator ?? [])], retainOnDelete: true },
         );
         const instance = fluxInstance(gitops, pull ? "ghcr-auth" : undefined);
         this.fluxInstance = new k8s.apiextensions.CustomResource(
             `${name}-flux-instance`,
-            { ...instance, metadata: { ...instance.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } } } as k8s.apiextensions.CustomResourceArgs,
+            {
+                ...instance,
+                metadata: { ...instance.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+            } as k8s.apiextensions.CustomResourceArgs,
             { parent: this, provider, dependsOn: [operator, sopsAge, ...(pull ? [pull] : []), ...args.beforeFlux], retainOnDelete: true },
         );
         // Beside the FluxInstance, not after it: the held Kustomizations must be suspended within
@@ -99,7 +111,15 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
         this.held = args.hold.length
             ? scriptCommand(
                   `${name}-hold`,
-                  { script: HOLD_KUSTOMIZATIONS_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), HOLD: args.hold.join(" "), TIMEOUT_SECONDS: "900" }, runOnce: true },
+                  {
+                      script: HOLD_KUSTOMIZATIONS_SCRIPT,
+                      environment: {
+                          KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                          HOLD: args.hold.join(" "),
+                          TIMEOUT_SECONDS: "900",
+                      },
+                      runOnce: true,
+                  },
                   { parent: this, dependsOn: [operator] },
               )
             : undefined;

@@ -30,7 +30,11 @@ export class KustomizationRelease extends pulumi.ComponentResource {
             `${name}-resume`,
             {
                 script: RELEASE_KUSTOMIZATIONS_SCRIPT,
-                environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), RELEASE: args.kustomizations.map((k) => k.name).join(" "), TIMEOUT_SECONDS: "60" },
+                environment: {
+                    KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                    RELEASE: args.kustomizations.map((k) => k.name).join(" "),
+                    TIMEOUT_SECONDS: "60",
+                },
                 runOnce: true,
             },
             { parent: this, dependsOn: args.after },

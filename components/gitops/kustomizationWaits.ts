@@ -19,7 +19,15 @@ export function waitForKustomizations(
     for (const k of kustomizations) {
         const waiter = new KubeWaiter(
             `${prefix}-ks-${k.name}`,
-            { kubeconfig, kind: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: k.name, condition: { ready: true }, timeoutSeconds: k.timeoutSeconds, after: [previous] },
+            {
+                kubeconfig,
+                kind: "kustomizations.kustomize.toolkit.fluxcd.io",
+                namespace: "flux-system",
+                name: k.name,
+                condition: { ready: true },
+                timeoutSeconds: k.timeoutSeconds,
+                after: [previous],
+            },
             { parent },
         );
         ready[k.name] = waiter.done;

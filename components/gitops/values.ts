@@ -14,7 +14,19 @@ export function ciliumValues(podCidr: string): Record<string, unknown> {
         // Talos: no SYS_MODULE, cgroups already mounted.
         securityContext: {
             capabilities: {
-                ciliumAgent: ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
+                ciliumAgent: [
+                    "CHOWN",
+                    "KILL",
+                    "NET_ADMIN",
+                    "NET_RAW",
+                    "IPC_LOCK",
+                    "SYS_ADMIN",
+                    "SYS_RESOURCE",
+                    "DAC_OVERRIDE",
+                    "FOWNER",
+                    "SETGID",
+                    "SETUID",
+                ],
                 cleanCiliumState: ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
             },
         },
@@ -28,7 +40,13 @@ export function ciliumValues(podCidr: string): Record<string, unknown> {
  * instance patches it (a JSON 6902 patch; JSON is YAML, which the field expects).
  */
 export function cosignVerifyPatch(verify: CosignKeyless): { target: { kind: string }; patch: string } {
-    const ops = [{ op: "add", path: "/spec/verify", value: { provider: "cosign", matchOIDCIdentity: [{ issuer: verify.issuer, subject: verify.subject }] } }];
+    const ops = [
+        {
+            op: "add",
+            path: "/spec/verify",
+            value: { provider: "cosign", matchOIDCIdentity: [{ issuer: verify.issuer, subject: verify.subject }] },
+        },
+    ];
     return { target: { kind: "OCIRepository" }, patch: JSON.stringify(ops) };
 }
 
@@ -44,7 +62,11 @@ export function fluxInstance(g: GitopsConfig, pullSecret: string | undefined): R
         kind: "FluxInstance",
         metadata: { name: "flux", namespace: "flux-system" },
         spec: {
-            distribution: { version: g.fluxVersion, registry: "ghcr.io/fluxcd", artifact: "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests" },
+            distribution: {
+                version: g.fluxVersion,
+                registry: "ghcr.io/fluxcd",
+                artifact: "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests",
+            },
             components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
             cluster: { type: "kubernetes", networkPolicy: true, domain: "cluster.local" },
             sync,

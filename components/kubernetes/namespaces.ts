@@ -29,7 +29,14 @@ export class ClusterNamespaces extends pulumi.ComponentResource {
         super("platform-dr:kubernetes:ClusterNamespaces", name, {}, opts);
         const created = namespacesToCreate(args.names).map(
             (ns) =>
-                [ns, new k8s.core.v1.Namespace(`${name}-${ns}`, { metadata: { name: ns } }, { parent: this, provider: args.provider, retainOnDelete: true })] as const,
+                [
+                    ns,
+                    new k8s.core.v1.Namespace(
+                        `${name}-${ns}`,
+                        { metadata: { name: ns } },
+                        { parent: this, provider: args.provider, retainOnDelete: true },
+                    ),
+                ] as const,
         );
         const builtIn = [...new Set(args.names)].filter((n) => BUILT_IN.has(n)).map((ns) => [ns, args.provider] as const);
         this.byName = Object.fromEntries([...created, ...builtIn]);

@@ -36,8 +36,21 @@ export class CnpgRecovery extends pulumi.ComponentResource {
         const manifest = recoveredCluster(db, args.generation);
         this.cluster = new k8s.apiextensions.CustomResource(
             `${name}-cluster`,
-            { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, "pulumi.com/waitFor": "condition=Ready" } } } as k8s.apiextensions.CustomResourceArgs,
-            { parent: this, provider, dependsOn: [store, ...args.after], protect: true, retainOnDelete: true, customTimeouts: { create: "2h" } },
+            {
+                ...manifest,
+                metadata: {
+                    ...manifest.metadata,
+                    annotations: { ...manifest.metadata.annotations, "pulumi.com/waitFor": "condition=Ready" },
+                },
+            } as k8s.apiextensions.CustomResourceArgs,
+            {
+                parent: this,
+                provider,
+                dependsOn: [store, ...args.after],
+                protect: true,
+                retainOnDelete: true,
+                customTimeouts: { create: "2h" },
+            },
         );
         this.registerOutputs({});
     }

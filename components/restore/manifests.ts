@@ -21,7 +21,11 @@ export function restoreName(backup: string, scope?: string): string {
     }
     // A stack name may hold upper case, `_` or `.`, and be long; the readable part is cut, so a
     // hash of the whole name keeps two stacks' restores apart (`Prod.A` and `prod_a`, say).
-    const readable = scope.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 20).replace(/^-+|-+$/g, "");
+    const readable = scope
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .slice(0, 20)
+        .replace(/^-+|-+$/g, "");
     const suffix = `-${readable ? `${readable}-` : ""}${createHash("sha256").update(scope).digest("hex").slice(0, 6)}`;
     return `${`restore-${backup}`.slice(0, 63 - suffix.length).replace(/-+$/, "")}${suffix}`;
 }
@@ -53,7 +57,9 @@ export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> 
             restorePVs: true,
             existingResourcePolicy: "none",
             // Requirements are ANDed: only objects carrying none of the labels are restored.
-            ...(args.excludedLabels?.length ? { labelSelector: { matchExpressions: args.excludedLabels.map((key) => ({ key, operator: "DoesNotExist" })) } } : {}),
+            ...(args.excludedLabels?.length
+                ? { labelSelector: { matchExpressions: args.excludedLabels.map((key) => ({ key, operator: "DoesNotExist" })) } }
+                : {}),
         },
     };
 }
@@ -101,14 +107,30 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
     return {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "Cluster",
-        metadata: { name: db.recoverAs, namespace: db.namespace, labels: { "app.kubernetes.io/managed-by": "platform-dr" }, annotations: { ...FLUX_RECONCILE_DISABLED } },
+        metadata: {
+            name: db.recoverAs,
+            namespace: db.namespace,
+            labels: { "app.kubernetes.io/managed-by": "platform-dr" },
+            annotations: { ...FLUX_RECONCILE_DISABLED },
+        },
         spec: {
             instances: db.instances,
             imageName: db.image,
             storage: { size: db.size, storageClass: db.storageClass },
             bootstrap: { recovery },
-            externalClusters: [{ name: "origin", plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: recoveryStoreName(db), serverName: db.name } } }],
-            plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: recoveryStoreName(db), serverName: recoveredServerName(db, generation) } }],
+            externalClusters: [
+                {
+                    name: "origin",
+                    plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: recoveryStoreName(db), serverName: db.name } },
+                },
+            ],
+            plugins: [
+                {
+                    name: BARMAN_PLUGIN,
+                    isWALArchiver: true,
+                    parameters: { barmanObjectName: recoveryStoreName(db), serverName: recoveredServerName(db, generation) },
+                },
+            ],
         },
     };
 }

@@ -28,7 +28,11 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
         if (restore.openbao === "snapshot") {
             this.done = scriptCommand(
                 `${name}-vault-config`,
-                { script: OPENBAO_SNAPSHOT_SCRIPT, environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" }, runOnce: true },
+                {
+                    script: OPENBAO_SNAPSHOT_SCRIPT,
+                    environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" },
+                    runOnce: true,
+                },
                 { parent: this, dependsOn: args.after },
             );
         } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
@@ -36,7 +40,11 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
                 `${name}-seed`,
                 {
                     script: SEED_OPENBAO_SCRIPT,
-                    environment: { KUBECONFIG_CONTENT: kubeconfig, SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))), TIMEOUT_SECONDS: "600" },
+                    environment: {
+                        KUBECONFIG_CONTENT: kubeconfig,
+                        SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))),
+                        TIMEOUT_SECONDS: "600",
+                    },
                     // New seed values are written again; a new kubeconfig or script version is not a reason to.
                     runOnce: { rerunOn: ["SEED_SECRETS"] },
                 },

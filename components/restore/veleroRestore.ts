@@ -56,7 +56,12 @@ export function restoreExclusions(recoversDatabases: boolean): string[] {
 }
 
 /** The Kopia repository password Secret; written before Velero starts (see index.ts). */
-export function veleroRepoCredentials(name: string, password: pulumi.Input<string>, provider: k8s.Provider, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+export function veleroRepoCredentials(
+    name: string,
+    password: pulumi.Input<string>,
+    provider: k8s.Provider,
+    opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(
         name,
         { metadata: { name: "velero-repo-credentials", namespace: "velero" }, stringData: { "repository-password": password } },
@@ -81,19 +86,53 @@ export class VeleroRestore extends pulumi.ComponentResource {
         super("platform-dr:restore:VeleroRestore", name, {}, opts);
         const { restore, provider } = args;
         const mapping = Object.keys(restore.storageClassMapping).length
-            ? [new k8s.core.v1.ConfigMap(`${name}-storage-class-map`, storageClassConfigMap(restore.storageClassMapping) as k8s.core.v1.ConfigMapArgs, { parent: this, provider, dependsOn: args.veleroReady })]
+            ? [
+                  new k8s.core.v1.ConfigMap(
+                      `${name}-storage-class-map`,
+                      storageClassConfigMap(restore.storageClassMapping) as k8s.core.v1.ConfigMapArgs,
+                      { parent: this, provider, dependsOn: args.veleroReady },
+                  ),
+              ]
             : [];
         const bsl = new KubeWaiter(
             `${name}-bsl`,
-            { kubeconfig: args.kubeconfig, kind: "backupstoragelocations.velero.io", namespace: "velero", name: "default", condition: { phase: { accept: ["Available"], fail: [] } }, timeoutSeconds: 600, after: args.veleroReady },
+            {
+                kubeconfig: args.kubeconfig,
+                kind: "backupstoragelocations.velero.io",
+                namespace: "velero",
+                name: "default",
+                condition: { phase: { accept: ["Available"], fail: [] } },
+                timeoutSeconds: 600,
+                after: args.veleroReady,
+            },
             { parent: this },
         );
         this.backupName =
             restore.veleroBackup === "latest"
-                ? scriptCommand(`${name}-latest-backup`, { script: LATEST_BACKUP_SCRIPT, environment: { KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig), SCHEDULE: restore.veleroBackupSchedule, CUTOFF_NAMESPACE: args.scope ? "" : "velero", TIMEOUT_SECONDS: "900" }, runOnce: true }, { parent: this, dependsOn: [bsl.done] }).stdout
+                ? scriptCommand(
+                      `${name}-latest-backup`,
+                      {
+                          script: LATEST_BACKUP_SCRIPT,
+                          environment: {
+                              KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                              SCHEDULE: restore.veleroBackupSchedule,
+                              CUTOFF_NAMESPACE: args.scope ? "" : "velero",
+                              TIMEOUT_SECONDS: "900",
+                          },
+                          runOnce: true,
+                      },
+                      { parent: this, dependsOn: [bsl.done] },
+                  ).stdout
                 : pulumi.output(restore.veleroBackup);
         const manifest = this.backupName.apply((backup) =>
-            veleroRestore({ backup, includedNamespaces: restore.includedNamespaces, excludedNamespaces: restore.excludedNamespaces, excludedResources: args.excludedResources, scope: args.scope, excludedLabels: args.excludedLabels }),
+            veleroRestore({
+                backup,
+                includedNamespaces: restore.includedNamespaces,
+                excludedNamespaces: restore.excludedNamespaces,
+                excludedResources: args.excludedResources,
+                scope: args.scope,
+                excludedLabels: args.excludedLabels,
+            }),
         );
         // One command restores and waits: see RESTORE_SCRIPT (run once; again only after a failure).
         const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];

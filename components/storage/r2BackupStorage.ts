@@ -2,7 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { CredentialTarget, StorageConfig } from "../../config/offCluster";
-import { R2_REGION, bucketScopedResources, credentialSecretData, objectPermissionGroupIds, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
+import {
+    R2_REGION,
+    bucketScopedResources,
+    credentialSecretData,
+    objectPermissionGroupIds,
+    r2Endpoint,
+    s3CredentialsFromToken,
+} from "./r2Credentials";
 
 /**
  * Flux neither applies over nor prunes an in-cluster object carrying this annotation. The
@@ -80,7 +87,10 @@ export class R2BackupStorage extends pulumi.ComponentResource {
             },
         );
 
-        const groups = cloudflare.getApiTokenPermissionGroupsListOutput({ scope: "com.cloudflare.edge.r2.bucket" }, { parent: this, provider });
+        const groups = cloudflare.getApiTokenPermissionGroupsListOutput(
+            { scope: "com.cloudflare.edge.r2.bucket" },
+            { parent: this, provider },
+        );
         const permissionGroups = groups.results.apply(objectPermissionGroupIds);
         // Rotation (Scenario 7): a new generation is a new resource. The engine creates it and
         // updates every Secret first, and deletes the old token last, so credentials never lapse.
@@ -89,7 +99,13 @@ export class R2BackupStorage extends pulumi.ComponentResource {
             `${name}-token-${generation}`,
             {
                 name: `platform-dr-${args.stack}-r2-${storage.bucket}-${generation}`,
-                policies: [{ effect: "allow", permissionGroups, resources: bucketScopedResources(storage.accountId, storage.jurisdiction, storage.bucket) }],
+                policies: [
+                    {
+                        effect: "allow",
+                        permissionGroups,
+                        resources: bucketScopedResources(storage.accountId, storage.jurisdiction, storage.bucket),
+                    },
+                ],
             },
             { parent: this, provider, additionalSecretOutputs: ["value"] },
         );
@@ -111,9 +127,15 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                             annotations: { ...FLUX_HANDS_OFF },
                         },
                         type: "Opaque",
-                        stringData: pulumi.secret(creds.apply((c) => credentialSecretData(target.format, c, this.s3Endpoint, storage.bucket))),
+                        stringData: pulumi.secret(
+                            creds.apply((c) => credentialSecretData(target.format, c, this.s3Endpoint, storage.bucket)),
+                        ),
                     },
-                    { parent: this, provider: args.k8sProvider, dependsOn: args.namespaces[target.namespace] ? [args.namespaces[target.namespace]] : [] },
+                    {
+                        parent: this,
+                        provider: args.k8sProvider,
+                        dependsOn: args.namespaces[target.namespace] ? [args.namespaces[target.namespace]] : [],
+                    },
                 );
                 return [id, secret];
             }),

@@ -19,7 +19,9 @@ export function s3CredentialsFromToken(tokenId: string, tokenValue: string): S3C
 
 /** The account's S3 endpoint; buckets in a jurisdiction use the jurisdiction's host. */
 export function r2Endpoint(accountId: string, jurisdiction: string): string {
-    return jurisdiction === "default" ? `https://${accountId}.r2.cloudflarestorage.com` : `https://${accountId}.${jurisdiction}.r2.cloudflarestorage.com`;
+    return jurisdiction === "default"
+        ? `https://${accountId}.r2.cloudflarestorage.com`
+        : `https://${accountId}.${jurisdiction}.r2.cloudflarestorage.com`;
 }
 
 /** The API-token resource key that names exactly one bucket. */
@@ -38,7 +40,9 @@ export function objectPermissionGroupIds(available: readonly { readonly id: stri
     return R2_OBJECT_PERMISSION_GROUPS.map((wanted) => {
         const found = available.find((g) => g.name === wanted);
         if (!found) {
-            throw new Error(`Cloudflare has no permission group "${wanted}" (have: ${available.map((g) => g.name).join(", ") || "none"}); the R2 token cannot be scoped to the bucket`);
+            throw new Error(
+                `Cloudflare has no permission group "${wanted}" (have: ${available.map((g) => g.name).join(", ") || "none"}); the R2 token cannot be scoped to the bucket`,
+            );
         }
         return { id: found.id };
     });
@@ -50,7 +54,12 @@ export function bucketScopedResources(accountId: string, jurisdiction: string, b
 }
 
 /** Secret data in the shape each consumer expects. */
-export function credentialSecretData(format: CredentialFormat, creds: S3Credentials, endpoint: string, bucket: string): Record<string, string> {
+export function credentialSecretData(
+    format: CredentialFormat,
+    creds: S3Credentials,
+    endpoint: string,
+    bucket: string,
+): Record<string, string> {
     switch (format) {
         case "velero":
             // Velero's aws plugin reads an AWS shared-credentials file from key `cloud`.

@@ -6,7 +6,9 @@ import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeS
  * Options of every kubectl wait: a new kubeconfig (rotated, or rebuilt with the cluster layer)
  * must not make a wait run again. (Waiting again would be harmless, only slow.)
  */
-export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = { ignoreChanges: ["environment.KUBECONFIG_CONTENT"] };
+export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges"> = {
+    ignoreChanges: ["environment.KUBECONFIG_CONTENT"],
+};
 
 /** What to wait for on an object the program does not own. */
 export type WaitCondition =
@@ -60,7 +62,11 @@ export class KubeWaiter extends pulumi.ComponentResource {
         if ("field" in c) {
             environment.JSONPATH = c.field;
         }
-        const wait = scriptCommand(`${name}-wait`, { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment }, { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after ?? [] });
+        const wait = scriptCommand(
+            `${name}-wait`,
+            { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment },
+            { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after ?? [] },
+        );
         this.done = wait;
         this.registerOutputs({});
     }

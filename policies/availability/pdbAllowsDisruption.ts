@@ -15,7 +15,10 @@ export const pdbAllowsDisruption: StackValidationPolicy = {
     configSchema: AVAILABILITY_CONFIG_SCHEMA,
     remediationSteps: "Use maxUnavailable: 1 instead of minAvailable, or run more replicas than minAvailable.",
     validateStack: (args, reportViolation) => {
-        const { findings, unknown } = checkStack(args.resources, engineOptionsFor("pdb-allows-disruption", args.getConfig<AvailabilityPolicyConfig>()));
+        const { findings, unknown } = checkStack(
+            args.resources,
+            engineOptionsFor("pdb-allows-disruption", args.getConfig<AvailabilityPolicyConfig>()),
+        );
         for (const finding of findings) {
             reportViolation(finding.message, finding.source);
         }

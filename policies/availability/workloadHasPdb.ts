@@ -15,7 +15,10 @@ export const workloadHasPdb: StackValidationPolicy = {
     configSchema: AVAILABILITY_CONFIG_SCHEMA,
     remediationSteps: "Add a policy/v1 PodDisruptionBudget selecting the workload's pod labels, with maxUnavailable: 1.",
     validateStack: (args, reportViolation) => {
-        const { findings, unknown } = checkStack(args.resources, engineOptionsFor("workload-has-pdb", args.getConfig<AvailabilityPolicyConfig>()));
+        const { findings, unknown } = checkStack(
+            args.resources,
+            engineOptionsFor("workload-has-pdb", args.getConfig<AvailabilityPolicyConfig>()),
+        );
         for (const finding of findings) {
             reportViolation(finding.message, finding.source);
         }

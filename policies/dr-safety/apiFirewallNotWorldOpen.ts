@@ -80,7 +80,12 @@ function worldOpenings(rules: unknown): WorldOpening[] {
         const sources = worldSources(rule.sourceIps);
         const ports = [...GUARDED_PORTS.keys()].filter((p) => portCovers(rule.port, p));
         if (sources.length > 0 && ports.length > 0) {
-            openings.push({ rule: index, description: typeof rule.description === "string" ? rule.description : undefined, sources, ports });
+            openings.push({
+                rule: index,
+                description: typeof rule.description === "string" ? rule.description : undefined,
+                sources,
+                ports,
+            });
         }
     }
     return openings;

@@ -49,7 +49,11 @@ const CARRIED_BY_SUFFIX: Readonly<Record<string, string>> = {
  * The output of a resource that must be secret and what it carries; undefined when the resource
  * carries no credential, or a string saying why a credential-like name is exempt.
  */
-function secretOutputsOf(type: string, name: string, config: SecretsPolicyConfig): { output: string; carries: string } | string | undefined {
+function secretOutputsOf(
+    type: string,
+    name: string,
+    config: SecretsPolicyConfig,
+): { output: string; carries: string } | string | undefined {
     if (type === SECRET_BEARING_TYPES.apiToken) {
         return { output: "value", carries: "a Cloudflare API token" };
     }

@@ -10,7 +10,17 @@ import { Member, budgetOf, checkDisruption, malformedBudget, overlappingPdbs } f
 import { effectiveReplicas } from "./replicas";
 import { checkRollout, malformedStrategy } from "./rollingUpdate";
 import { matches } from "./selector";
-import { CHECKED_KINDS, CheckedCounts, EvaluationResult, Finding, ObjectRef, RULE_IDS, RuleEngineOptions, RuleId, SourcedObject } from "./types";
+import {
+    CHECKED_KINDS,
+    CheckedCounts,
+    EvaluationResult,
+    Finding,
+    ObjectRef,
+    RULE_IDS,
+    RuleEngineOptions,
+    RuleId,
+    SourcedObject,
+} from "./types";
 import { checkCoverage, malformedHpa, malformedReplicas, malformedSelector } from "./workloadHasPdb";
 
 function enabled(options: ResolvedOptions, rule: RuleId): boolean {
@@ -27,7 +37,13 @@ function add<S>(into: DraftFinding<S>[], finding: DraftFinding<S> | undefined): 
 /** The workloads each PDB selects, gathered while the workloads are checked. */
 type Members<S> = Map<Pdb<S>, Member<S>[]>;
 
-function addWorkloadFindings<S>(namespace: Namespace<S>, workload: Workload<S>, options: ResolvedOptions, members: Members<S>, into: DraftFinding<S>[]): void {
+function addWorkloadFindings<S>(
+    namespace: Namespace<S>,
+    workload: Workload<S>,
+    options: ResolvedOptions,
+    members: Members<S>,
+    into: DraftFinding<S>[],
+): void {
     add(into, malformedReplicas(workload));
     add(into, malformedStrategy(workload));
     const replicas = effectiveReplicas(workload, hpasTargeting(namespace, workload));
@@ -133,7 +149,14 @@ export function evaluate<S>(inputs: Iterable<SourcedObject<S>>, engineOptions: R
     for (const draft of drafts) {
         const enforcement = options.rules[draft.rule];
         if (enforcement !== "off" && !isExempt(draft.object, options)) {
-            findings.push({ rule: draft.rule, severity: enforcement, object: draft.object, related: draft.related, message: draft.message, source: draft.source });
+            findings.push({
+                rule: draft.rule,
+                severity: enforcement,
+                object: draft.object,
+                related: draft.related,
+                message: draft.message,
+                source: draft.source,
+            });
         }
     }
     return { findings: findings.sort(compareFindings), checked: countKinds(objects) };

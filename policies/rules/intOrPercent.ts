@@ -26,8 +26,14 @@ export function show(value: unknown): string {
  */
 const ABSENT: FieldValue<never> = { ok: true, value: undefined };
 const SHARED_LIMIT = 100;
-const SHARED_INTS: readonly FieldValue<IntOrPercent>[] = Array.from({ length: SHARED_LIMIT + 1 }, (_, value) => ({ ok: true, value: { type: "int", value } }));
-const SHARED_PERCENTS: readonly FieldValue<IntOrPercent>[] = Array.from({ length: SHARED_LIMIT + 1 }, (_, percent) => ({ ok: true, value: { type: "percent", percent } }));
+const SHARED_INTS: readonly FieldValue<IntOrPercent>[] = Array.from({ length: SHARED_LIMIT + 1 }, (_, value) => ({
+    ok: true,
+    value: { type: "int", value },
+}));
+const SHARED_PERCENTS: readonly FieldValue<IntOrPercent>[] = Array.from({ length: SHARED_LIMIT + 1 }, (_, percent) => ({
+    ok: true,
+    value: { type: "percent", percent },
+}));
 const SHARED_COUNTS: readonly FieldValue<number>[] = Array.from({ length: SHARED_LIMIT + 1 }, (_, value) => ({ ok: true, value }));
 
 function isCount(raw: unknown): raw is number {
@@ -58,7 +64,9 @@ export function readCount(raw: unknown): FieldValue<number> {
     if (raw === undefined || raw === null) {
         return ABSENT;
     }
-    return isCount(raw) ? (SHARED_COUNTS[raw] ?? { ok: true, value: raw }) : { ok: false, problem: `${show(raw)} is not a non-negative integer` };
+    return isCount(raw)
+        ? (SHARED_COUNTS[raw] ?? { ok: true, value: raw })
+        : { ok: false, problem: `${show(raw)} is not a non-negative integer` };
 }
 
 /**

@@ -136,7 +136,13 @@ function indexPdb<S>(index: PdbIndex<S>, pdb: Pdb<S>, counts: LabelCounts): void
 }
 
 function emptyNamespace<S>(): Namespace<S> {
-    return { workloads: [], pdbs: [], hpas: [], hpasByTarget: new Map(), pdbIndex: { byLabel: new Map(), byKey: new Map(), unanchored: [] } };
+    return {
+        workloads: [],
+        pdbs: [],
+        hpas: [],
+        hpasByTarget: new Map(),
+        pdbIndex: { byLabel: new Map(), byKey: new Map(), unanchored: [] },
+    };
 }
 
 /** Files every object under its namespace. */

@@ -24,7 +24,10 @@ export interface ResolvedOptions {
 
 /** Compiles a glob where `*` is any run of characters and `?` one character; everything else is literal. */
 export function globToRegExp(glob: string): RegExp {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const body = glob
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${body}$`);
 }
 
@@ -51,7 +54,10 @@ export function resolveOptions(options: RuleEngineOptions = {}): ResolvedOptions
         throw new RangeError("defaultNamespace must not be empty");
     }
     const rules = Object.fromEntries(RULE_IDS.map((id) => [id, options.rules?.[id] ?? "error"])) as Record<RuleId, Enforcement>;
-    const exemptions = (options.exemptions ?? []).map((e) => ({ namespace: globToRegExp(e.namespace ?? "*"), name: globToRegExp(e.name ?? "*") }));
+    const exemptions = (options.exemptions ?? []).map((e) => ({
+        namespace: globToRegExp(e.namespace ?? "*"),
+        name: globToRegExp(e.name ?? "*"),
+    }));
     return { replicaThreshold, defaultNamespace, exemptions, rules };
 }
 

@@ -123,7 +123,11 @@ export function checkDisruption<S>(pdb: Pdb<S>, members: readonly Member<S>[]): 
  * at all ("This pod has more than one PodDisruptionBudget, which the eviction subresource does
  * not support"), so a drain fails on it however lenient each budget is.
  */
-export function overlappingPdbs<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[]): DraftFinding<S> | undefined {
+export function overlappingPdbs<S>(
+    workload: Workload<S>,
+    replicas: KnownReplicas,
+    selecting: readonly Pdb<S>[],
+): DraftFinding<S> | undefined {
     if (selecting.length < 2 || replicas.count === 0) {
         return undefined;
     }

@@ -71,7 +71,9 @@ export function replicaBasis(replicas: KnownReplicas): string {
     if (declared === undefined) {
         return `HPA-driven: ${floorText}`;
     }
-    return declared >= floor.minReplicas ? `replicas: ${declared}; ${floorText}` : `replicas: ${declared}, raised to the floor set by ${floorText}`;
+    return declared >= floor.minReplicas
+        ? `replicas: ${declared}; ${floorText}`
+        : `replicas: ${declared}, raised to the floor set by ${floorText}`;
 }
 
 /** How the lowest count came about: the HPA floor, noting a higher `replicas` the HPA may scale down from. */

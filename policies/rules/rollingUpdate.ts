@@ -16,7 +16,8 @@ const RULE = "rolling-update-max-unavailable-zero";
 /** Kubernetes' default for both maxUnavailable and maxSurge. */
 const DEFAULT_PERCENT: IntOrPercent = { type: "percent", percent: 25 };
 
-const FIX = 'Fix: set spec.strategy.type: RollingUpdate with rollingUpdate.maxUnavailable: 0 and maxSurge: 1 (or a percentage such as "25%").';
+const FIX =
+    'Fix: set spec.strategy.type: RollingUpdate with rollingUpdate.maxUnavailable: 0 and maxSurge: 1 (or a percentage such as "25%").';
 
 /** Explains a maxUnavailable that is not an explicit zero. */
 function unavailableIssue(strategy: RolloutStrategy, value: IntOrPercent | undefined, replicas: number): string {
@@ -54,7 +55,13 @@ export function checkRollout<S>(workload: Workload<S>, replicas: KnownReplicas, 
         return undefined;
     }
     const head = `${describe(workload.ref)} runs ${pluralReplicas(replicas.count)} (${replicaBasis(replicas)})`;
-    const finding = (message: string): DraftFinding<S> => ({ rule: RULE, object: workload.ref, related: hpaRefs(replicas), message, source: workload.source });
+    const finding = (message: string): DraftFinding<S> => ({
+        rule: RULE,
+        object: workload.ref,
+        related: hpaRefs(replicas),
+        message,
+        source: workload.source,
+    });
     if (strategy.type === "Recreate") {
         return finding(
             `${head} with strategy Recreate, which stops every pod before starting new ones, so every rollout is an outage. ${FIX} ` +

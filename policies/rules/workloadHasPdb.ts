@@ -13,7 +13,9 @@ const RULE = "workload-has-pdb";
 
 /** `{app: web, tier: api}`: labels as they would be written in a manifest. */
 function asYamlMap(labels: Labels): string {
-    return `{${Object.entries(labels).map(([k, v]) => `${k}: ${v}`).join(", ")}}`;
+    return `{${Object.entries(labels)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", ")}}`;
 }
 
 function suggestedPdb(workload: Workload<unknown>): string {
@@ -25,7 +27,12 @@ function suggestedPdb(workload: Workload<unknown>): string {
 }
 
 /** The coverage check proper, for a workload whose effective count is known. */
-export function checkCoverage<S>(workload: Workload<S>, replicas: KnownReplicas, selecting: readonly Pdb<S>[], threshold: number): DraftFinding<S> | undefined {
+export function checkCoverage<S>(
+    workload: Workload<S>,
+    replicas: KnownReplicas,
+    selecting: readonly Pdb<S>[],
+    threshold: number,
+): DraftFinding<S> | undefined {
     if (replicas.count < threshold || selecting.length > 0) {
         return undefined;
     }

@@ -19,8 +19,18 @@ export interface AvailabilityPolicyConfig {
 /** The JSON schema Pulumi validates the settings against. */
 export const AVAILABILITY_CONFIG_SCHEMA: PolicyConfigSchema = {
     properties: {
-        replicaThreshold: { type: "integer", minimum: 1, default: DEFAULT_REPLICA_THRESHOLD, description: "Effective replica count from which a workload needs a PDB (and, for Deployments, a zero-downtime rollout)." },
-        defaultNamespace: { type: "string", minLength: 1, default: DEFAULT_NAMESPACE, description: "Namespace of resources that set none and whose provider sets none." },
+        replicaThreshold: {
+            type: "integer",
+            minimum: 1,
+            default: DEFAULT_REPLICA_THRESHOLD,
+            description: "Effective replica count from which a workload needs a PDB (and, for Deployments, a zero-downtime rollout).",
+        },
+        defaultNamespace: {
+            type: "string",
+            minLength: 1,
+            default: DEFAULT_NAMESPACE,
+            description: "Namespace of resources that set none and whose provider sets none.",
+        },
         exemptions: {
             type: "array",
             items: { type: "string", pattern: "^[^/]+/[^/]+$" },

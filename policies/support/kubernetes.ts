@@ -32,7 +32,13 @@ const METADATA: readonly Path[] = [
 
 /** The fields each kind's rules read; nothing else is touched. */
 const FIELDS: Record<string, readonly Path[]> = {
-    Deployment: [...METADATA, ["spec", "replicas"], ["spec", "selector", "matchLabels"], ["spec", "template", "metadata", "labels"], ["spec", "strategy"]],
+    Deployment: [
+        ...METADATA,
+        ["spec", "replicas"],
+        ["spec", "selector", "matchLabels"],
+        ["spec", "template", "metadata", "labels"],
+        ["spec", "strategy"],
+    ],
     StatefulSet: [...METADATA, ["spec", "replicas"], ["spec", "selector", "matchLabels"], ["spec", "template", "metadata", "labels"]],
     PodDisruptionBudget: [...METADATA, ["spec", "selector"], ["spec", "minAvailable"], ["spec", "maxUnavailable"]],
     HorizontalPodAutoscaler: [...METADATA, ["spec", "scaleTargetRef", "kind"], ["spec", "scaleTargetRef", "name"], ["spec", "minReplicas"]],
@@ -174,7 +180,9 @@ function checkCluster(resources: readonly KubernetesResourceView[], options: Rul
     if (unknown === undefined) {
         return { findings: evaluate(objects, options).findings };
     }
-    const notJudged = everythingUncertain ? "no namespace judged" : `namespace${uncertain.size === 1 ? "" : "s"} ${[...uncertain].sort().join(", ")} not judged`;
+    const notJudged = everythingUncertain
+        ? "no namespace judged"
+        : `namespace${uncertain.size === 1 ? "" : "s"} ${[...uncertain].sort().join(", ")} not judged`;
     const annotated = withContext(unknown.error, `in ${unknown.resource.type} ${unknown.resource.name}; ${notJudged}`);
     const findings = everythingUncertain ? [] : evaluate(objects, options).findings.filter((f) => !uncertain.has(f.object.namespace));
     return { findings, unknown: annotated };

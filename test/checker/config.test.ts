@@ -21,15 +21,23 @@ rules:
             options: {
                 replicaThreshold: 3,
                 defaultNamespace: "apps",
-                exemptions: [{ namespace: "kube-system", name: "*" }, { name: "coredns" }, { namespace: "flux-system", name: "*-controller" }],
+                exemptions: [
+                    { namespace: "kube-system", name: "*" },
+                    { name: "coredns" },
+                    { namespace: "flux-system", name: "*-controller" },
+                ],
                 rules: { "workload-has-pdb": "error", "pdb-allows-disruption": "warning", "rolling-update-max-unavailable-zero": "off" },
             },
         });
     });
 
     it("accepts JSON, and an empty file means defaults", () => {
-        assert.deepEqual(parseConfig('{"replicaThreshold": 2}', "c.json"), { options: { replicaThreshold: 2, defaultNamespace: undefined, exemptions: undefined, rules: undefined } });
-        assert.deepEqual(parseConfig("", "c.yaml"), { options: { replicaThreshold: undefined, defaultNamespace: undefined, exemptions: undefined, rules: undefined } });
+        assert.deepEqual(parseConfig('{"replicaThreshold": 2}', "c.json"), {
+            options: { replicaThreshold: 2, defaultNamespace: undefined, exemptions: undefined, rules: undefined },
+        });
+        assert.deepEqual(parseConfig("", "c.yaml"), {
+            options: { replicaThreshold: undefined, defaultNamespace: undefined, exemptions: undefined, rules: undefined },
+        });
     });
 
     it("names the file, the line and the field of every mistake", () => {
@@ -60,8 +68,12 @@ replicaTreshold: 2
 
     it("wrong types and invalid YAML are reported, not thrown", () => {
         assert.deepEqual(parseConfig("- 1\n", "c.yaml"), { errors: ["c.yaml:1: (the top level) must be a mapping"] });
-        assert.deepEqual(parseConfig("replicaThreshold: two\n", "c.yaml"), { errors: ["c.yaml:1: replicaThreshold must be a whole number"] });
-        assert.deepEqual(parseConfig("rules: [1\n", "c.yaml"), { errors: ["c.yaml:2: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"] });
+        assert.deepEqual(parseConfig("replicaThreshold: two\n", "c.yaml"), {
+            errors: ["c.yaml:1: replicaThreshold must be a whole number"],
+        });
+        assert.deepEqual(parseConfig("rules: [1\n", "c.yaml"), {
+            errors: ["c.yaml:2: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+        });
     });
 
     it("a missing file is named", () => {

@@ -80,8 +80,12 @@ items:
 
     it("List items that are not objects are reported with the item's line", () => {
         const text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n- name: stray\n";
-        assert.deepEqual(parseManifests(text, "l.yaml").errors, ["l.yaml:6: item 1 of the List is not a Kubernetes object: it has no apiVersion and no kind"]);
-        assert.deepEqual(parseManifests("apiVersion: v1\nkind: List\nitems: 5\n", "l.yaml").errors, ['l.yaml:1: List has "items" that is not a list']);
+        assert.deepEqual(parseManifests(text, "l.yaml").errors, [
+            "l.yaml:6: item 1 of the List is not a Kubernetes object: it has no apiVersion and no kind",
+        ]);
+        assert.deepEqual(parseManifests("apiVersion: v1\nkind: List\nitems: 5\n", "l.yaml").errors, [
+            'l.yaml:1: List has "items" that is not a list',
+        ]);
     });
 
     it("directories are searched recursively for .yaml and .yml, in sorted order", () => {
@@ -118,9 +122,15 @@ items:
     it("missing paths, empty directories and empty input are errors", async () => {
         const tree = tempTree({ "empty/README.md": "nothing here", "blank.yaml": "# nothing\n" });
         try {
-            assert.deepEqual((await loadPaths([path.join(tree.root, "missing.yaml")], noStdin)).errors, [`cannot read ${path.join(tree.root, "missing.yaml")}: no such file or directory`]);
-            assert.deepEqual((await loadPaths([path.join(tree.root, "empty")], noStdin)).errors, [`no .yaml or .yml files under ${path.join(tree.root, "empty")}`]);
-            assert.deepEqual((await loadPaths([path.join(tree.root, "blank.yaml")], noStdin)).errors, [`no YAML documents in ${path.join(tree.root, "blank.yaml")}, so there is nothing to check`]);
+            assert.deepEqual((await loadPaths([path.join(tree.root, "missing.yaml")], noStdin)).errors, [
+                `cannot read ${path.join(tree.root, "missing.yaml")}: no such file or directory`,
+            ]);
+            assert.deepEqual((await loadPaths([path.join(tree.root, "empty")], noStdin)).errors, [
+                `no .yaml or .yml files under ${path.join(tree.root, "empty")}`,
+            ]);
+            assert.deepEqual((await loadPaths([path.join(tree.root, "blank.yaml")], noStdin)).errors, [
+                `no YAML documents in ${path.join(tree.root, "blank.yaml")}, so there is nothing to check`,
+            ]);
         } finally {
             tree.cleanup();
         }
@@ -147,22 +157,33 @@ items:
         });
 
         it("an empty file next to an empty List, and stdin holding only a document separator", async () => {
-            assert.deepEqual((await loadPaths([at("blank.yaml"), at("empty-list.yaml")], noStdin)).errors, [onlyEmptyLists(`${at("blank.yaml")}, ${at("empty-list.yaml")}`)]);
-            assert.deepEqual((await loadPaths(["-"], async () => "---\n")).errors, ["no YAML documents in <stdin>, so there is nothing to check"]);
+            assert.deepEqual((await loadPaths([at("blank.yaml"), at("empty-list.yaml")], noStdin)).errors, [
+                onlyEmptyLists(`${at("blank.yaml")}, ${at("empty-list.yaml")}`),
+            ]);
+            assert.deepEqual((await loadPaths(["-"], async () => "---\n")).errors, [
+                "no YAML documents in <stdin>, so there is nothing to check",
+            ]);
         });
 
         it("objects of kinds the rules ignore count as read; so does one object among empty inputs", async () => {
             const configMaps = await loadPaths([at("only-configmaps.yaml")], noStdin);
             assert.deepEqual(configMaps.errors, []);
             assert.equal(configMaps.objects.length, 1);
-            assert.deepEqual((await loadPaths([at("blank.yaml"), at("empty-list.yaml"), "-"], async () => deploymentYaml("a", 1))).errors, []);
+            assert.deepEqual(
+                (await loadPaths([at("blank.yaml"), at("empty-list.yaml"), "-"], async () => deploymentYaml("a", 1))).errors,
+                [],
+            );
         });
     });
 
     describe("an unreadable entry inside a directory is reported under its own path", () => {
         let tree: ReturnType<typeof tempTree>;
         before(function () {
-            tree = tempTree({ "good.yaml": deploymentYaml("a", 1), "sub/ok.yml": deploymentYaml("b", 1), "linked/target.txt": deploymentYaml("c", 1) });
+            tree = tempTree({
+                "good.yaml": deploymentYaml("a", 1),
+                "sub/ok.yml": deploymentYaml("b", 1),
+                "linked/target.txt": deploymentYaml("c", 1),
+            });
             try {
                 fs.symlinkSync("missing.yaml", path.join(tree.root, "sub", "x.yaml"));
                 fs.symlinkSync(path.join("..", "linked", "target.txt"), path.join(tree.root, "sub", "via-link.yaml"));
@@ -178,7 +199,11 @@ items:
             const link = path.join(tree.root, "sub", "x.yaml");
             const result = await loadPaths([tree.root], noStdin);
             assert.deepEqual(result.errors, [`cannot read ${link}: it is a symbolic link to missing.yaml, which does not exist`]);
-            assert.deepEqual((await loadPaths([link], noStdin)).errors, [`cannot read ${link}: it is a symbolic link to missing.yaml, which does not exist`], "named directly");
+            assert.deepEqual(
+                (await loadPaths([link], noStdin)).errors,
+                [`cannot read ${link}: it is a symbolic link to missing.yaml, which does not exist`],
+                "named directly",
+            );
             assert.deepEqual(
                 result.objects.map((o) => path.relative(tree.root, o.source?.file ?? "")),
                 ["good.yaml", path.join("sub", "ok.yml"), path.join("sub", "via-link.yaml")],

@@ -29,7 +29,10 @@ describe("checker: command line", () => {
     it("exit 0 and a one-line summary when nothing is wrong", async () => {
         const r = await runChecker([clean]);
         assert.equal(r.code, 0, r.stderr);
-        assert.equal(r.stdout, "Checked 1 Deployment, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: no findings.\n");
+        assert.equal(
+            r.stdout,
+            "Checked 1 Deployment, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: no findings.\n",
+        );
         assert.equal(r.stderr, "");
     });
 
@@ -44,7 +47,10 @@ describe("checker: command line", () => {
         assert.equal(lines[3], `Deployment shop/web (${web}:1)`);
         assert.match(lines[4], /^ {2}error {3}pdb-allows-disruption: PodDisruptionBudget shop\/web allows no voluntary disruption/);
         assert.equal(lines[5], `          related: PodDisruptionBudget shop/web (${path.join(broken, "pdb.yaml")}:1)`);
-        assert.match(r.stdout, /Checked 2 Deployments, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: 2 errors and 0 warnings on 2 objects\.\n$/);
+        assert.match(
+            r.stdout,
+            /Checked 2 Deployments, 0 StatefulSets, 1 PodDisruptionBudget and 0 HorizontalPodAutoscalers: 2 errors and 0 warnings on 2 objects\.\n$/,
+        );
     });
 
     it("--format json prints exactly findings and checked", async () => {
@@ -88,9 +94,21 @@ metadata:
     describe("bad input exits 2 with a message and no stack trace", () => {
         const cases: [string, () => string[], RegExp][] = [
             ["a missing file", () => [path.join(tree.root, "missing.yaml")], /cannot read .*missing\.yaml: no such file or directory/],
-            ["invalid YAML", () => [path.join(tree.root, "bad/yaml.yaml")], /yaml\.yaml:4:9: invalid YAML: Nested mappings are not allowed/],
-            ["a document that is not a Kubernetes object", () => [path.join(tree.root, "bad/doc.yaml")], /doc\.yaml:17: document is not a Kubernetes object: it has no apiVersion and no kind/],
-            ["a bad --config", () => ["--config", path.join(tree.root, "config/bad.yaml"), clean], /bad --config:\n {2}.*bad\.yaml:2: rules\.workload-has-pdb must be one of error, warning, off/],
+            [
+                "invalid YAML",
+                () => [path.join(tree.root, "bad/yaml.yaml")],
+                /yaml\.yaml:4:9: invalid YAML: Nested mappings are not allowed/,
+            ],
+            [
+                "a document that is not a Kubernetes object",
+                () => [path.join(tree.root, "bad/doc.yaml")],
+                /doc\.yaml:17: document is not a Kubernetes object: it has no apiVersion and no kind/,
+            ],
+            [
+                "a bad --config",
+                () => ["--config", path.join(tree.root, "config/bad.yaml"), clean],
+                /bad --config:\n {2}.*bad\.yaml:2: rules\.workload-has-pdb must be one of error, warning, off/,
+            ],
             ["a missing --config", () => ["--config", path.join(tree.root, "none.yaml"), clean], /cannot read config .*none\.yaml/],
             ["an unknown --format", () => ["--format", "xml", clean], /argument 'xml' is invalid/],
             ["an unknown option", () => ["--strict", clean], /unknown option '--strict'/],
@@ -113,10 +131,13 @@ metadata:
         });
 
         it("the empty List kubectl prints for a wrong context: a pre-flight must not pass on nothing", async () => {
-            const r = await runChecker(["-"], "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n");
+            const r = await runChecker(["-"], 'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n');
             assert.equal(r.code, 2, r.stdout);
             assert.equal(r.stdout, "");
-            assert.match(r.stderr, /cannot check the input:\n {2}no Kubernetes objects in <stdin>, only empty Lists, so there is nothing to check; kubectl prints an empty List when the context or namespace is wrong\n/);
+            assert.match(
+                r.stderr,
+                /cannot check the input:\n {2}no Kubernetes objects in <stdin>, only empty Lists, so there is nothing to check; kubectl prints an empty List when the context or namespace is wrong\n/,
+            );
         });
 
         it("only ConfigMaps: read, nothing to check, and that is a pass", async () => {
@@ -135,11 +156,15 @@ metadata:
 
     it("the real CLI reads a pipe and sets the exit code", function () {
         this.timeout(60000);
-        const run = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "checker/cli.ts"), "--format", "json", "-"], {
-            cwd: ROOT,
-            input: deploymentYaml("web", 3),
-            encoding: "utf8",
-        });
+        const run = spawnSync(
+            process.execPath,
+            ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "checker/cli.ts"), "--format", "json", "-"],
+            {
+                cwd: ROOT,
+                input: deploymentYaml("web", 3),
+                encoding: "utf8",
+            },
+        );
         assert.equal(run.status, 1, run.stderr);
         assert.equal(JSON.parse(run.stdout).findings[0].rule, "workload-has-pdb");
     });

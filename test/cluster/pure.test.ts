@@ -32,7 +32,10 @@ describe("cluster: naming", () => {
     it("gives every node a fixed private address, stable across runs", () => {
         const ips = planNodes(cluster()).map((n) => n.privateIp);
         assert.deepEqual(ips, ["10.0.1.11", "10.0.1.12", "10.0.1.13", "10.0.1.101", "10.0.1.102", "10.0.1.103"]);
-        assert.deepEqual(planNodes(cluster()).map((n) => n.privateIp), ips);
+        assert.deepEqual(
+            planNodes(cluster()).map((n) => n.privateIp),
+            ips,
+        );
         assert.equal(loadBalancerPrivateIp(cluster()), "10.0.1.5");
     });
 
@@ -46,7 +49,10 @@ describe("cluster: firewall", () => {
     it("admits only the configured sources", () => {
         const c = cluster({ firewallOpenToWorld: "false", firewallSources: ["203.0.113.7/32"] });
         const rules = firewallRules(c);
-        assert.deepEqual(rules.map((r) => r.port), ["6443", "50000", undefined]);
+        assert.deepEqual(
+            rules.map((r) => r.port),
+            ["6443", "50000", undefined],
+        );
         for (const rule of rules) {
             assert.deepEqual(rule.sourceIps, ["203.0.113.7/32"]);
             assert.equal(rule.direction, "in");
@@ -69,7 +75,12 @@ describe("cluster: Talos machine-config patch", () => {
         assert.equal(patch.cluster.externalCloudProvider.enabled, true);
         assert.deepEqual(patch.machine.features.kubePrism, { enabled: true, port: 7445 });
         assert.equal(patch.machine.network.hostname, undefined, "Talos 1.13 names the node in HostnameConfig");
-        assert.deepEqual(hostnameDocument(c.talosVersion, "prod-control-plane-1"), { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-control-plane-1", auto: "off" });
+        assert.deepEqual(hostnameDocument(c.talosVersion, "prod-control-plane-1"), {
+            apiVersion: "v1alpha1",
+            kind: "HostnameConfig",
+            hostname: "prod-control-plane-1",
+            auto: "off",
+        });
         const old = machineConfigPatch({ cluster: { ...c, talosVersion: "v1.11.5" }, node: cp1, certSans: [] }) as any;
         assert.equal(old.machine.network.hostname, "prod-control-plane-1", "before 1.12 the v1alpha1 field names it");
         assert.equal(hostnameDocument("v1.11.5", "x"), undefined);
@@ -113,7 +124,9 @@ describe("cluster: Hetzner cloud controller", () => {
     it("installs under the platform's HelmRelease name, in private-network mode with the cluster's pod CIDR", () => {
         assert.deepEqual({ ...HCLOUD_CCM_RELEASE }, { name: "hcloud-cloud-controller-manager", namespace: "kube-system" });
         assert.deepEqual(cloudControllerValues(cluster()), { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
-        assert.deepEqual(cloudControllerValues(cluster({ podCidr: "10.128.0.0/16" })), { networking: { enabled: true, clusterCIDR: "10.128.0.0/16" } });
+        assert.deepEqual(cloudControllerValues(cluster({ podCidr: "10.128.0.0/16" })), {
+            networking: { enabled: true, clusterCIDR: "10.128.0.0/16" },
+        });
     });
 });
 

@@ -37,7 +37,11 @@ describe("cluster: Talos scripts", () => {
     });
 
     it("bootstrap is idempotent: AlreadyExists counts as success", () => {
-        const r = run(BOOTSTRAP_SCRIPT, 'echo "rpc error: code = AlreadyExists desc = etcd data directory is not empty" >&2; exit 1', bootstrapEnv);
+        const r = run(
+            BOOTSTRAP_SCRIPT,
+            'echo "rpc error: code = AlreadyExists desc = etcd data directory is not empty" >&2; exit 1',
+            bootstrapEnv,
+        );
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /already bootstrapped/);
     });
@@ -45,11 +49,18 @@ describe("cluster: Talos scripts", () => {
     it("bootstrap fails with a clear message when apid never answers", () => {
         const r = run(BOOTSTRAP_SCRIPT, 'echo "connection refused" >&2; exit 1', bootstrapEnv);
         assert.equal(r.status, 1);
-        assert.match(r.stderr, /etcd bootstrap on prod-control-plane-1 \(203\.0\.113\.1\) failed: Talos apid did not accept it within 0s.*connection refused/s);
+        assert.match(
+            r.stderr,
+            /etcd bootstrap on prod-control-plane-1 \(203\.0\.113\.1\) failed: Talos apid did not accept it within 0s.*connection refused/s,
+        );
     });
 
     it("passes the talosconfig as a file, never on the command line", () => {
-        const r = run(BOOTSTRAP_SCRIPT, 'for a in "$@"; do case "$a" in *"context: prod"*) echo LEAK; exit 3;; esac; done; cat "$2"', bootstrapEnv);
+        const r = run(
+            BOOTSTRAP_SCRIPT,
+            'for a in "$@"; do case "$a" in *"context: prod"*) echo LEAK; exit 3;; esac; done; cat "$2"',
+            bootstrapEnv,
+        );
         assert.equal(r.status, 0, r.stderr);
         assert.ok(!r.stdout.includes("LEAK"));
     });
@@ -57,7 +68,10 @@ describe("cluster: Talos scripts", () => {
     it("removes the talosconfig's private directory when interrupted (SIGTERM)", () => {
         const seen = path.join(os.tmpdir(), `platform-dr-seen-${process.pid}`);
         try {
-            const r = run(BOOTSTRAP_SCRIPT, `printf '%s' "$2" > "${seen}"; kill -TERM "$SCRIPT_PID"; exit 1`, { ...bootstrapEnv, TIMEOUT_SECONDS: "60" });
+            const r = run(BOOTSTRAP_SCRIPT, `printf '%s' "$2" > "${seen}"; kill -TERM "$SCRIPT_PID"; exit 1`, {
+                ...bootstrapEnv,
+                TIMEOUT_SECONDS: "60",
+            });
             assert.equal(r.status, 143, r.stderr);
             const file = fs.readFileSync(seen, "utf8");
             assert.match(file, /talosconfig$/);
@@ -68,7 +82,12 @@ describe("cluster: Talos scripts", () => {
     });
 
     it("apply-config treats an already configured node as done", () => {
-        const r = run(APPLY_CONFIG_SCRIPT, 'echo "tls: certificate required" >&2; exit 1', { NODE_NAME: "prod-worker-1", NODE_IP: "203.0.113.9", MACHINE_CONFIG: "version: v1alpha1", TIMEOUT_SECONDS: "0" });
+        const r = run(APPLY_CONFIG_SCRIPT, 'echo "tls: certificate required" >&2; exit 1', {
+            NODE_NAME: "prod-worker-1",
+            NODE_IP: "203.0.113.9",
+            MACHINE_CONFIG: "version: v1alpha1",
+            TIMEOUT_SECONDS: "0",
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /already configured/);
     });
@@ -95,9 +114,15 @@ echo applied`;
         }
 
         it("fails at the deadline on a TLS error that is not 'certificate required', naming it", () => {
-            const r = run(APPLY_CONFIG_SCRIPT, 'echo "remote error: tls: handshake failure" >&2; exit 1', { ...applyEnv, TIMEOUT_SECONDS: "0" });
+            const r = run(APPLY_CONFIG_SCRIPT, 'echo "remote error: tls: handshake failure" >&2; exit 1', {
+                ...applyEnv,
+                TIMEOUT_SECONDS: "0",
+            });
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /applying the machine config to prod-worker-1 \(203\.0\.113\.9\) failed: .*Last error: remote error: tls: handshake failure/s);
+            assert.match(
+                r.stderr,
+                /applying the machine config to prod-worker-1 \(203\.0\.113\.9\) failed: .*Last error: remote error: tls: handshake failure/s,
+            );
         });
 
         it("a configured node's refusal of --insecure counts as done", () => {

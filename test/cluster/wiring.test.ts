@@ -17,7 +17,9 @@ function serverOf(kubeconfig: unknown): string {
 
 /** The patch documents a node's `talosctl gen config` received (multi-document YAML). */
 function patchDocsOf(r: SimulationResult, node: string): any[] {
-    return parseAllDocuments(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH)).map((d) => d.toJS());
+    return parseAllDocuments(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH)).map(
+        (d) => d.toJS(),
+    );
 }
 
 /** The machine-config patch (the v1alpha1 document) a node's `talosctl gen config` received. */
@@ -33,16 +35,19 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
 
     describe("the Hetzner cloud controller runs before Flux needs a schedulable node", () => {
         it("names each node in a HostnameConfig document (Talos 1.12+ refuses machine.network.hostname beside the generated one)", () => {
-        const [main, hostname, ...rest] = patchDocsOf(prod, "prod-worker-2");
-        assert.equal(rest.length, 0);
-        assert.equal(main.machine.network.hostname, undefined);
-        assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
-    });
+            const [main, hostname, ...rest] = patchDocsOf(prod, "prod-worker-2");
+            assert.equal(rest.length, 0);
+            assert.equal(main.machine.network.hostname, undefined);
+            assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
+        });
 
-    it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
+        it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
             const ccm = find(prod, RELEASE, CCM);
             const inputs = ccm.rawInputs as Record<string, any>;
-            assert.deepEqual([inputs.name, inputs.namespace, inputs.chart, inputs.version], ["hcloud-cloud-controller-manager", "kube-system", "hcloud-cloud-controller-manager", "1.35.0"]);
+            assert.deepEqual(
+                [inputs.name, inputs.namespace, inputs.chart, inputs.version],
+                ["hcloud-cloud-controller-manager", "kube-system", "hcloud-cloud-controller-manager", "1.35.0"],
+            );
             assert.equal(inputs.repositoryOpts.repo, "https://charts.hetzner.cloud");
             assert.deepEqual(inputs.values, { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
             assert.equal(ccm.retainOnDelete, true);
@@ -89,9 +94,18 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
         });
 
         it("the API load balancer and its network attachment", async () => {
-            const r = await simulateOk({ overrides: [token, { path: "apiEndpoint", value: "load-balancer", secret: false }, { path: "firewallOpenToWorld", value: "true", secret: false }] });
+            const r = await simulateOk({
+                overrides: [
+                    token,
+                    { path: "apiEndpoint", value: "load-balancer", secret: false },
+                    { path: "firewallOpenToWorld", value: "true", secret: false },
+                ],
+            });
             assert.equal(find(r, "hcloud:index/loadBalancer:LoadBalancer", "prod-hetzner-api-lb").deleteBeforeReplace, true);
-            assert.equal(find(r, "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork", "prod-hetzner-api-lb-network").deleteBeforeReplace, true);
+            assert.equal(
+                find(r, "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork", "prod-hetzner-api-lb-network").deleteBeforeReplace,
+                true,
+            );
         });
     });
 
@@ -101,12 +115,18 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
             const provider = find(prod, "pulumi:providers:kubernetes", "prod-k8s");
             assert.equal(serverOf(provider.rawInputs.kubeconfig), `https://${ip}:6443`);
             assert.equal(provider.inputs.kubeconfig, "[secret]");
-            assert.equal(provider.rawInputs.clusterIdentifier, "prod", "a changed kubeconfig updates the provider, never replaces every object under it");
+            assert.equal(
+                provider.rawInputs.clusterIdentifier,
+                "prod",
+                "a changed kubeconfig updates the provider, never replaces every object under it",
+            );
             assert.deepEqual(patchOf(prod, "prod-control-plane-1").cluster.apiServer.certSANs, [ip, "api.platform.devantler.tech"]);
         });
 
         it("the kubeconfig for CI (KUBE_CONFIG) keeps the DNS name", () => {
-            const kube = ofType(prod, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").find((s) => s.rawInputs.secretName === "KUBE_CONFIG");
+            const kube = ofType(prod, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").find(
+                (s) => s.rawInputs.secretName === "KUBE_CONFIG",
+            );
             assert.ok(kube, "no KUBE_CONFIG secret");
             assert.equal(serverOf(kube!.rawInputs.value), "https://api.platform.devantler.tech:6443");
         });
@@ -115,7 +135,10 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
     describe("Talos system extensions", () => {
         it("the production stack installs the Image Factory installer of its schematic, without a warning", () => {
             const env = find(prod, COMMAND, "prod-control-plane-1-config").rawInputs.environment as Record<string, string>;
-            assert.equal(env.INSTALL_IMAGE, "factory.talos.dev/installer/88d1f7a5c4f1d3aba7df787c448c1d3d008ed29cfb34af53fa0df4336a56040b:v1.13.8");
+            assert.equal(
+                env.INSTALL_IMAGE,
+                "factory.talos.dev/installer/88d1f7a5c4f1d3aba7df787c448c1d3d008ed29cfb34af53fa0df4336a56040b:v1.13.8",
+            );
             assert.ok(!prod.messages.some((m) => /talosSchematicId/.test(m)), prod.messages.join("\n"));
         });
 
@@ -123,7 +146,10 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
             const r = await simulateOk({ overrides: [token, { path: "talosSchematicId", value: "", secret: false }] });
             const warning = r.messages.find((m) => /talosSchematicId is NOT set/.test(m));
             assert.ok(warning, r.messages.join("\n"));
-            assert.match(warning!, /ghcr\.io\/siderolabs\/installer:v1\.13\.8, WITHOUT .*siderolabs\/iscsi-tools.*factory\.talos\.dev\/schematics/);
+            assert.match(
+                warning!,
+                /ghcr\.io\/siderolabs\/installer:v1\.13\.8, WITHOUT .*siderolabs\/iscsi-tools.*factory\.talos\.dev\/schematics/,
+            );
         });
     });
 });

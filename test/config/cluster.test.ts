@@ -55,8 +55,18 @@ describe("config: cluster", () => {
         ["bad Talos version", { talosVersion: "1.13.8" }, "talosVersion", /release tag such as v1\.13\.8/],
         ["bad Kubernetes version", { kubernetesVersion: "latest" }, "kubernetesVersion", /release tag/],
         ["firewall source that is not a CIDR", { firewallSources: ["office"], firewallOpenToWorld: "false" }, "firewallSources", /CIDR/],
-        ["world in sources without the explicit switch", { firewallSources: ["0.0.0.0/0"], firewallOpenToWorld: "false" }, "firewallSources", /firewallOpenToWorld/],
-        ["no firewall sources and not open", { firewallSources: [], firewallOpenToWorld: "false" }, "firewallSources", /nobody could reach/],
+        [
+            "world in sources without the explicit switch",
+            { firewallSources: ["0.0.0.0/0"], firewallOpenToWorld: "false" },
+            "firewallSources",
+            /firewallOpenToWorld/,
+        ],
+        [
+            "no firewall sources and not open",
+            { firewallSources: [], firewallOpenToWorld: "false" },
+            "firewallSources",
+            /nobody could reach/,
+        ],
         ["firewall sources not a list", { firewallSources: "1.2.3.4/32", firewallOpenToWorld: "false" }, "firewallSources", /list/],
         ["boolean that is not a boolean", { firewallOpenToWorld: "yes" }, "firewallOpenToWorld", /true or false/],
         ["unknown endpoint kind", { apiEndpoint: "vip" }, "apiEndpoint", /floating-ip, load-balancer/],
@@ -69,7 +79,12 @@ describe("config: cluster", () => {
         ["missing Hetzner token", { "hcloud:token": undefined }, "hcloud:token", /pulumi config set --secret hcloud:token/],
         ["malformed Hetzner token", { "hcloud:token": "short" }, "hcloud:token", /64 letters/],
         ["timeout out of range", { bootstrapTimeoutSeconds: "5" }, "bootstrapTimeoutSeconds", />= 30/],
-        ["private NIC named instead of a bus path", { privateNicBusPath: "enp7s0" }, "privateNicBusPath", /PCI bus path such as 0000:07:00\.0/],
+        [
+            "private NIC named instead of a bus path",
+            { privateNicBusPath: "enp7s0" },
+            "privateNicBusPath",
+            /PCI bus path such as 0000:07:00\.0/,
+        ],
         ["private NIC on the public NIC's bus path", { privateNicBusPath: "0000:01:00.0" }, "privateNicBusPath", /public NIC/],
         ["cloud controller version with a v", { hcloudCcmVersion: "v1.35.0" }, "hcloudCcmVersion", /chart version such as 1\.35\.0/],
         [
@@ -83,7 +98,10 @@ describe("config: cluster", () => {
         it(`rejects ${what}, naming ${key}`, () => {
             const found = problemsFor(overrides, key);
             assert.ok(found.length > 0, `no problem reported for ${key}`);
-            assert.ok(found.some((p) => message.test(p.message)), `messages for ${key}: ${found.map((p) => p.message).join(" | ")}`);
+            assert.ok(
+                found.some((p) => message.test(p.message)),
+                `messages for ${key}: ${found.map((p) => p.message).join(" | ")}`,
+            );
         });
     }
 
@@ -133,7 +151,9 @@ describe("config: cluster", () => {
          */
         const schematicId = (extensions: string[]) =>
             createHash("sha256")
-                .update(`customization:\n    systemExtensions:\n        officialExtensions:\n${extensions.map((e) => `            - ${e}\n`).join("")}`)
+                .update(
+                    `customization:\n    systemExtensions:\n        officialExtensions:\n${extensions.map((e) => `            - ${e}\n`).join("")}`,
+                )
                 .digest("hex");
         const platformExtensions = ["siderolabs/iscsi-tools", "siderolabs/util-linux-tools", "siderolabs/qemu-guest-agent"];
 
@@ -177,7 +197,10 @@ describe("config: cluster", () => {
         const result = validateConfig({ ...raw, rehearsal: true });
         assert.ok(result.ok);
         if (result.ok) {
-            assert.deepEqual(result.placeholders.filter((p) => !p.withoutIt), [{ key: "hcloud:token", secret: true, withoutIt: undefined }]);
+            assert.deepEqual(
+                result.placeholders.filter((p) => !p.withoutIt),
+                [{ key: "hcloud:token", secret: true, withoutIt: undefined }],
+            );
         }
     });
 });

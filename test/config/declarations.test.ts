@@ -27,7 +27,9 @@ describe("config: Pulumi.yaml declarations", () => {
     });
 
     it("keeps secrets out of the stack files in plain text", () => {
-        const secretKeys = Object.entries(declared).filter(([, d]) => d.secret || /^SECRET/.test(d.description ?? "")).map(([k]) => `platform-dr:${k}`);
+        const secretKeys = Object.entries(declared)
+            .filter(([, d]) => d.secret || /^SECRET/.test(d.description ?? ""))
+            .map(([k]) => `platform-dr:${k}`);
         for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
             const stack = parse(fs.readFileSync(path.join(root, file), "utf8"))?.config ?? {};
             for (const key of [...secretKeys, "hcloud:token", "cloudflare:apiToken", "github:token"]) {

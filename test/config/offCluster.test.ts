@@ -26,7 +26,10 @@ describe("config: off-cluster artifacts", () => {
     it("requires the Cloudflare account and zone IDs for a rebuild, saying how to set them", () => {
         const found = problems({ cloudflareAccountId: undefined, cloudflareZoneId: undefined });
         assert.deepEqual(found.map((p) => p.key).sort(), ["cloudflareAccountId", "cloudflareZoneId"]);
-        assert.ok(found.every((p) => /pulumi config set cloudflare(Account|Zone)Id <value>/.test(p.message)), JSON.stringify(found));
+        assert.ok(
+            found.every((p) => /pulumi config set cloudflare(Account|Zone)Id <value>/.test(p.message)),
+            JSON.stringify(found),
+        );
     });
 
     it("the README's config reference says what validation does: both IDs required for a rebuild", () => {
@@ -39,12 +42,21 @@ describe("config: off-cluster artifacts", () => {
             assert.match(row, /required for a rebuild/, row);
             assert.doesNotMatch(row, /not managed \(warning\)|unset = DNS not managed/, row);
         }
-        assert.deepEqual(problems({ cloudflareAccountId: undefined }).map((p) => p.key), ["cloudflareAccountId"]);
-        assert.deepEqual(problems({ cloudflareZoneId: undefined }).map((p) => p.key), ["cloudflareZoneId"]);
+        assert.deepEqual(
+            problems({ cloudflareAccountId: undefined }).map((p) => p.key),
+            ["cloudflareAccountId"],
+        );
+        assert.deepEqual(
+            problems({ cloudflareZoneId: undefined }).map((p) => p.key),
+            ["cloudflareZoneId"],
+        );
     });
 
     it("a rehearsal stands in valid-shaped IDs for them and lists them as placeholders", () => {
-        const result = validateConfig({ ...validProdRaw({ cloudflareAccountId: undefined, cloudflareZoneId: undefined }), rehearsal: true });
+        const result = validateConfig({
+            ...validProdRaw({ cloudflareAccountId: undefined, cloudflareZoneId: undefined }),
+            rehearsal: true,
+        });
         assert.ok(result.ok);
         if (result.ok) {
             assert.equal(result.config.storage?.accountId, PLACEHOLDER_CLOUDFLARE_ID);
@@ -69,7 +81,14 @@ describe("config: off-cluster artifacts", () => {
     });
 
     it("Scenario 5 needs no DNS, CI or Cloudflare IDs unless a database is recovered", () => {
-        const existing = { clusterMode: "existing", existingClusterKubeconfig: "apiVersion: v1", veleroIncludedNamespaces: ["umami"], cloudflareAccountId: undefined, cloudflareZoneId: undefined, "cloudflare:apiToken": undefined };
+        const existing = {
+            clusterMode: "existing",
+            existingClusterKubeconfig: "apiVersion: v1",
+            veleroIncludedNamespaces: ["umami"],
+            cloudflareAccountId: undefined,
+            cloudflareZoneId: undefined,
+            "cloudflare:apiToken": undefined,
+        };
         const withoutDb = validateConfig(validProdRaw({ ...existing, cnpgDatabases: [] }, ["existingClusterKubeconfig"]));
         assert.ok(withoutDb.ok, withoutDb.ok ? "" : JSON.stringify(withoutDb.problems));
         if (withoutDb.ok) {
@@ -77,7 +96,9 @@ describe("config: off-cluster artifacts", () => {
             assert.equal(withoutDb.config.dns, undefined);
             assert.equal(withoutDb.config.ci, undefined);
         }
-        const withDb = validateConfig(validProdRaw({ ...existing, cnpgDatabases: ["umami/umami-db store=umami-db"] }, ["existingClusterKubeconfig"]));
+        const withDb = validateConfig(
+            validProdRaw({ ...existing, cnpgDatabases: ["umami/umami-db store=umami-db"] }, ["existingClusterKubeconfig"]),
+        );
         assert.ok(!withDb.ok);
         if (!withDb.ok) {
             assert.deepEqual(withDb.problems.map((p) => p.key).sort(), ["cloudflare:apiToken", "cloudflareAccountId"]);
@@ -93,9 +114,24 @@ describe("config: off-cluster artifacts", () => {
         ["an environment name GitHub refuses", { githubEnvironment: "prod/eu" }, "githubEnvironment", /GitHub environment name/],
         ["a bad bucket name", { r2Bucket: "Platform_Backups" }, "r2Bucket", /R2 bucket name/],
         ["an unknown jurisdiction", { r2Jurisdiction: "us" }, "r2Jurisdiction", /default, eu, fedramp/],
-        ["a credential target without a format", { r2CredentialTargets: ["velero/velero-r2-credentials"] }, "r2CredentialTargets[0]", /format=velero\|cnpg\|env/],
-        ["a credential target that is not namespace/name", { r2CredentialTargets: ["velero format=velero"] }, "r2CredentialTargets[0]", /namespace\/name/],
-        ["a credential target listed twice", { r2CredentialTargets: ["a/b format=cnpg", "a/b format=env"] }, "r2CredentialTargets[1]", /twice/],
+        [
+            "a credential target without a format",
+            { r2CredentialTargets: ["velero/velero-r2-credentials"] },
+            "r2CredentialTargets[0]",
+            /format=velero\|cnpg\|env/,
+        ],
+        [
+            "a credential target that is not namespace/name",
+            { r2CredentialTargets: ["velero format=velero"] },
+            "r2CredentialTargets[0]",
+            /namespace\/name/,
+        ],
+        [
+            "a credential target listed twice",
+            { r2CredentialTargets: ["a/b format=cnpg", "a/b format=env"] },
+            "r2CredentialTargets[1]",
+            /twice/,
+        ],
         ["a TTL Cloudflare refuses", { dnsTtl: "10" }, "dnsTtl", /30 to 86400/],
         ["an unknown gateway owner", { gatewayDnsOwner: "me" }, "gatewayDnsOwner", /external-dns, program/],
         ["a rotation generation of zero", { r2TokenGeneration: "0" }, "r2TokenGeneration", />= 1/],
@@ -104,7 +140,10 @@ describe("config: off-cluster artifacts", () => {
     for (const [what, overrides, key, message] of bad) {
         it(`rejects ${what}, naming ${key}`, () => {
             const found = problems(overrides).filter((p) => p.key === key);
-            assert.ok(found.some((p) => message.test(p.message)), `${key}: ${JSON.stringify(problems(overrides))}`);
+            assert.ok(
+                found.some((p) => message.test(p.message)),
+                `${key}: ${JSON.stringify(problems(overrides))}`,
+            );
         });
     }
 
@@ -112,7 +151,10 @@ describe("config: off-cluster artifacts", () => {
         const result = validateConfig({ ...validProdRaw({ ...CF, "cloudflare:apiToken": undefined }), rehearsal: true });
         assert.ok(result.ok);
         if (result.ok) {
-            assert.deepEqual(result.placeholders.filter((p) => p.key === "cloudflare:apiToken"), [{ key: "cloudflare:apiToken", secret: true, withoutIt: undefined }]);
+            assert.deepEqual(
+                result.placeholders.filter((p) => p.key === "cloudflare:apiToken"),
+                [{ key: "cloudflare:apiToken", secret: true, withoutIt: undefined }],
+            );
         }
     });
 

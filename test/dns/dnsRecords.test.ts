@@ -47,7 +47,12 @@ case " $* " in *" DELETE "*) cat "${dir}/delete.json" ;; *) cat "${dir}/list.jso
 }
 
 const env = (name: string) => ({ CLOUDFLARE_API_TOKEN: TOKEN, ZONE_ID: ZONE, RECORD_NAME: name, RECORD_TYPE: "A" });
-const listOf = (...result: unknown[]) => ({ success: true, errors: [], result, result_info: { page: 1, per_page: 100, count: result.length, total_count: result.length } });
+const listOf = (...result: unknown[]) => ({
+    success: true,
+    errors: [],
+    result,
+    result_info: { page: 1, per_page: 100, count: result.length, total_count: result.length },
+});
 const deletes = (calls: string[]) => calls.filter((c) => c.includes(" DELETE ")).map((c) => c.split(" ").pop());
 
 describe("dns: stale-record removal script", () => {
@@ -65,7 +70,10 @@ describe("dns: stale-record removal script", () => {
             env("api.platform.devantler.tech"),
         );
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(deletes(r.calls), [`https://api.cloudflare.com/client/v4/zones/${ZONE}/dns_records/${id(1)}`, `https://api.cloudflare.com/client/v4/zones/${ZONE}/dns_records/${id(2)}`]);
+        assert.deepEqual(deletes(r.calls), [
+            `https://api.cloudflare.com/client/v4/zones/${ZONE}/dns_records/${id(1)}`,
+            `https://api.cloudflare.com/client/v4/zones/${ZONE}/dns_records/${id(2)}`,
+        ]);
         assert.match(r.stdout, /removed 2 stale A record\(s\) named api\.platform\.devantler\.tech/);
     });
 
@@ -73,7 +81,12 @@ describe("dns: stale-record removal script", () => {
         const r = run({ list: listOf(record(7, "*.platform.devantler.tech")) }, env("*.platform.devantler.tech"));
         assert.equal(r.status, 0, r.stderr);
         const [list] = r.calls;
-        assert.ok(list.includes("--get") && list.includes("--data-urlencode type=A") && list.includes("--data-urlencode name=*.platform.devantler.tech"), list);
+        assert.ok(
+            list.includes("--get") &&
+                list.includes("--data-urlencode type=A") &&
+                list.includes("--data-urlencode name=*.platform.devantler.tech"),
+            list,
+        );
         assert.deepEqual(deletes(r.calls), [`https://api.cloudflare.com/client/v4/zones/${ZONE}/dns_records/${id(7)}`]);
     });
 
@@ -82,7 +95,10 @@ describe("dns: stale-record removal script", () => {
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.calls.length, 2);
         assert.ok(r.calls.every((c) => !c.includes(TOKEN)));
-        assert.ok(r.stdins.every((s) => s === `STDIN Authorization: Bearer ${TOKEN}`), r.stdins.join("\n"));
+        assert.ok(
+            r.stdins.every((s) => s === `STDIN Authorization: Bearer ${TOKEN}`),
+            r.stdins.join("\n"),
+        );
         assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN));
     });
 
@@ -94,7 +110,10 @@ describe("dns: stale-record removal script", () => {
     });
 
     it("fails with Cloudflare's error and a hint when the token or zone is wrong", () => {
-        const r = run({ list: { success: false, errors: [{ code: 10000, message: "Authentication error" }], result: null } }, env("api.platform.devantler.tech"));
+        const r = run(
+            { list: { success: false, errors: [{ code: 10000, message: "Authentication error" }], result: null } },
+            env("api.platform.devantler.tech"),
+        );
         assert.equal(r.status, 1);
         assert.match(r.stderr, /Authentication error/);
         assert.match(r.stderr, /check cloudflare:apiToken \(needs DNS edit on the zone\) and cloudflareZoneId/);
@@ -116,7 +135,13 @@ describe("dns: stale-record removal script", () => {
     });
 
     it("fails naming the record when a deletion is refused", () => {
-        const r = run({ list: listOf(record(1, "api.platform.devantler.tech")), remove: { success: false, errors: [{ code: 9109, message: "Unauthorized to access requested resource" }] } }, env("api.platform.devantler.tech"));
+        const r = run(
+            {
+                list: listOf(record(1, "api.platform.devantler.tech")),
+                remove: { success: false, errors: [{ code: 9109, message: "Unauthorized to access requested resource" }] },
+            },
+            env("api.platform.devantler.tech"),
+        );
         assert.equal(r.status, 1);
         assert.match(r.stderr, /Unauthorized to access requested resource/);
         assert.match(r.stderr, new RegExp(`deleting stale record ${id(1)} \\(A api\\.platform\\.devantler\\.tech\\) failed`));
@@ -134,12 +159,24 @@ describe("dns: stale-record removal script", () => {
 
 describe("dns: gateway address", () => {
     it("reads the first load-balancer ingress IP", () => {
-        assert.equal(gatewayIpFromService({ loadBalancer: { ingress: [{ ip: "198.51.100.7" }, { ip: "198.51.100.8" }] } }, "kube-system/gw"), "198.51.100.7");
+        assert.equal(
+            gatewayIpFromService({ loadBalancer: { ingress: [{ ip: "198.51.100.7" }, { ip: "198.51.100.8" }] } }, "kube-system/gw"),
+            "198.51.100.7",
+        );
     });
 
     it("fails naming the Service when it has no address", () => {
-        for (const status of [undefined, {}, { loadBalancer: {} }, { loadBalancer: { ingress: [] } }, { loadBalancer: { ingress: [{}] } }]) {
-            assert.throws(() => gatewayIpFromService(status, "kube-system/cilium-gateway-platform"), /Service kube-system\/cilium-gateway-platform has no load-balancer IP/);
+        for (const status of [
+            undefined,
+            {},
+            { loadBalancer: {} },
+            { loadBalancer: { ingress: [] } },
+            { loadBalancer: { ingress: [{}] } },
+        ]) {
+            assert.throws(
+                () => gatewayIpFromService(status, "kube-system/cilium-gateway-platform"),
+                /Service kube-system\/cilium-gateway-platform has no load-balancer IP/,
+            );
         }
     });
 });

@@ -57,7 +57,10 @@ describe("policies: workload-has-pdb (stack)", () => {
     });
 
     it("reads replicaThreshold and exemptions from the policy config (no schema defaults applied)", async () => {
-        const resources = [k8s(deployment("web", { replicas: 3, namespace: "shop" })), k8s(deployment("coredns", { replicas: 2, namespace: "kube-system" }))];
+        const resources = [
+            k8s(deployment("web", { replicas: 3, namespace: "shop" })),
+            k8s(deployment("coredns", { replicas: 2, namespace: "kube-system" })),
+        ];
         assert.equal((await runStackPolicy(workloadHasPdb, resources)).violations.length, 2);
         assert.equal((await runStackPolicy(workloadHasPdb, resources, { replicaThreshold: 4 })).violations.length, 0);
         assert.deepEqual(
@@ -67,10 +70,21 @@ describe("policies: workload-has-pdb (stack)", () => {
     });
 
     it("a resource without a namespace lands in its provider's namespace", async () => {
-        const provider = { type: "pulumi:providers:kubernetes", name: "apps-cluster", urn: urnOf("pulumi:providers:kubernetes", "apps-cluster"), props: { namespace: "apps" } };
-        const outcome = await runStackPolicy(workloadHasPdb, [k8s(deployment("web", { replicas: 3 }), { provider }), k8s(pdbFor("web", { maxUnavailable: 1 }, "apps"), { provider })]);
+        const provider = {
+            type: "pulumi:providers:kubernetes",
+            name: "apps-cluster",
+            urn: urnOf("pulumi:providers:kubernetes", "apps-cluster"),
+            props: { namespace: "apps" },
+        };
+        const outcome = await runStackPolicy(workloadHasPdb, [
+            k8s(deployment("web", { replicas: 3 }), { provider }),
+            k8s(pdbFor("web", { maxUnavailable: 1 }, "apps"), { provider }),
+        ]);
         assert.deepEqual(outcome.violations, []);
-        const defaulted = await runStackPolicy(workloadHasPdb, [k8s(deployment("web", { replicas: 3 })), k8s(pdbFor("web", { maxUnavailable: 1 }, "apps"))]);
+        const defaulted = await runStackPolicy(workloadHasPdb, [
+            k8s(deployment("web", { replicas: 3 })),
+            k8s(pdbFor("web", { maxUnavailable: 1 }, "apps")),
+        ]);
         assert.equal(defaulted.violations.length, 1, "without a provider namespace the default namespace applies");
     });
 
@@ -80,7 +94,10 @@ describe("policies: workload-has-pdb (stack)", () => {
             k8s(deployment("web", { replicas: 3, namespace: "shop" }), { provider: cluster("a"), urn: "urn:web-a" }),
             k8s(pdbFor("web", { maxUnavailable: 1 }, "shop"), { provider: cluster("b") }),
         ]);
-        assert.deepEqual(outcome.violations.map((v) => v.urn), ["urn:web-a"]);
+        assert.deepEqual(
+            outcome.violations.map((v) => v.urn),
+            ["urn:web-a"],
+        );
     });
 
     describe("during preview", () => {
@@ -89,7 +106,10 @@ describe("policies: workload-has-pdb (stack)", () => {
             const uncovered = k8s(deployment("uncovered", { replicas: 3, namespace: "shop" }));
             const alsoNew = k8s(deployment("also-new", { replicas: 3, namespace: "new" }));
             const outcome = await runStackPolicy(workloadHasPdb, [pending, uncovered, alsoNew]);
-            assert.deepEqual(outcome.violations.map((v) => v.urn), [urnFor(uncovered)]);
+            assert.deepEqual(
+                outcome.violations.map((v) => v.urn),
+                [urnFor(uncovered)],
+            );
             assert.deepEqual(outcome.advisories, [
                 "can't run policy 'workload-has-pdb' during preview: number value at .spec.replicas can't be known during preview " +
                     "(in kubernetes:apps/v1:Deployment deployment-pending; namespace new not judged)",
@@ -101,7 +121,10 @@ describe("policies: workload-has-pdb (stack)", () => {
             const budget = k8s(withField(pdbFor("web", { maxUnavailable: 1 }, "shop"), ["spec", "selector"], UNKNOWN.object));
             const outcome = await runStackPolicy(workloadHasPdb, [web, budget]);
             assert.deepEqual(outcome.violations, []);
-            assert.match(outcome.advisories[0], /Object value at \.spec\.selector can't be known during preview \(in kubernetes:policy\/v1:PodDisruptionBudget/);
+            assert.match(
+                outcome.advisories[0],
+                /Object value at \.spec\.selector can't be known during preview \(in kubernetes:policy\/v1:PodDisruptionBudget/,
+            );
         });
 
         it("an unknown namespace withholds everything", async () => {
@@ -112,8 +135,15 @@ describe("policies: workload-has-pdb (stack)", () => {
         });
 
         it("unknowns in fields the rules do not read change nothing", async () => {
-            const web = withField(withField(deployment("web", { replicas: 3 }), ["status"], UNKNOWN.object), ["spec", "template", "spec", "containers"], UNKNOWN.array);
-            const outcome = await runStackPolicy(workloadHasPdb, [k8s(web), k8s(withField(pdbFor("web", { maxUnavailable: 1 }), ["metadata", "uid"], UNKNOWN.string))]);
+            const web = withField(
+                withField(deployment("web", { replicas: 3 }), ["status"], UNKNOWN.object),
+                ["spec", "template", "spec", "containers"],
+                UNKNOWN.array,
+            );
+            const outcome = await runStackPolicy(workloadHasPdb, [
+                k8s(web),
+                k8s(withField(pdbFor("web", { maxUnavailable: 1 }), ["metadata", "uid"], UNKNOWN.string)),
+            ]);
             assert.deepEqual(outcome, { violations: [], advisories: [], notApplicable: [] });
         });
     });
@@ -130,11 +160,18 @@ describe("policies: pdb-allows-disruption (stack)", () => {
         const outcome = await runStackPolicy(pdbAllowsDisruption, [web, k8s(pdbFor("web", { minAvailable: "100%" }, "shop"))]);
         assert.equal(outcome.violations.length, 1);
         assert.equal(outcome.violations[0].urn, urnFor(web));
-        assert.match(outcome.violations[0].message, /PodDisruptionBudget shop\/web-pdb allows no voluntary disruption of Deployment shop\/web at 2 replicas.*Fix:/);
+        assert.match(
+            outcome.violations[0].message,
+            /PodDisruptionBudget shop\/web-pdb allows no voluntary disruption of Deployment shop\/web at 2 replicas.*Fix:/,
+        );
     });
 
     it("judges at the HPA floor and passes a budget that leaves room", async () => {
-        const resources = [k8s(deployment("web")), k8s(hpa("web", { kind: "Deployment", name: "web" }, 3)), k8s(pdbFor("web", { minAvailable: 2 }))];
+        const resources = [
+            k8s(deployment("web")),
+            k8s(hpa("web", { kind: "Deployment", name: "web" }, 3)),
+            k8s(pdbFor("web", { minAvailable: 2 })),
+        ];
         assert.deepEqual((await runStackPolicy(pdbAllowsDisruption, resources)).violations, []);
         const tight = [...resources.slice(0, 2), k8s(pdbFor("web", { minAvailable: 3 }))];
         assert.equal((await runStackPolicy(pdbAllowsDisruption, tight)).violations.length, 1);
@@ -147,8 +184,20 @@ describe("policies: rolling-update-max-unavailable-zero (resource) and rolling-u
         assert.equal(unset.violations.length, 1);
         assert.match(unset.violations[0].message, /spec.strategy is unset, so Kubernetes rolls with maxUnavailable 25%/);
         assert.equal(unset.violations[0].urn, urnOf(KUBERNETES_TYPES.deployment, "deployment-web"));
-        assert.deepEqual((await runResourcePolicy(rollingUpdateMaxUnavailableZero, k8s(deployment("web", { replicas: 3, strategy: SAFE_STRATEGY })))).violations, []);
-        assert.equal((await runResourcePolicy(rollingUpdateMaxUnavailableZero, k8s(deployment("web", { replicas: 3, strategy: { type: "Recreate" } })))).violations.length, 1);
+        assert.deepEqual(
+            (await runResourcePolicy(rollingUpdateMaxUnavailableZero, k8s(deployment("web", { replicas: 3, strategy: SAFE_STRATEGY }))))
+                .violations,
+            [],
+        );
+        assert.equal(
+            (
+                await runResourcePolicy(
+                    rollingUpdateMaxUnavailableZero,
+                    k8s(deployment("web", { replicas: 3, strategy: { type: "Recreate" } })),
+                )
+            ).violations.length,
+            1,
+        );
     });
 
     it("is not applicable to StatefulSets or anything else", async () => {
@@ -157,18 +206,31 @@ describe("policies: rolling-update-max-unavailable-zero (resource) and rolling-u
     });
 
     it("an unknown strategy during preview is an advisory", async () => {
-        const outcome = await runResourcePolicy(rollingUpdateMaxUnavailableZero, k8s(withField(deployment("web", { replicas: 3 }), ["spec", "strategy", "rollingUpdate", "maxUnavailable"], UNKNOWN.string)));
+        const outcome = await runResourcePolicy(
+            rollingUpdateMaxUnavailableZero,
+            k8s(withField(deployment("web", { replicas: 3 }), ["spec", "strategy", "rollingUpdate", "maxUnavailable"], UNKNOWN.string)),
+        );
         assert.deepEqual(outcome.violations, []);
-        assert.deepEqual(outcome.advisories, ["can't run policy 'rolling-update-max-unavailable-zero' during preview: string value at .spec.strategy.rollingUpdate.maxUnavailable can't be known during preview"]);
+        assert.deepEqual(outcome.advisories, [
+            "can't run policy 'rolling-update-max-unavailable-zero' during preview: string value at .spec.strategy.rollingUpdate.maxUnavailable can't be known during preview",
+        ]);
     });
 
     it("only the stack policy sees an HPA-driven Deployment, and it does not repeat the resource policy's findings", async () => {
         const driven = k8s(deployment("driven", { strategy: null }));
         const declared = k8s(deployment("declared", { replicas: 3, strategy: null }));
-        const resources = [driven, declared, k8s(hpa("driven", { kind: "Deployment", name: "driven" }, 2)), k8s(hpa("declared", { kind: "Deployment", name: "declared" }, 2))];
+        const resources = [
+            driven,
+            declared,
+            k8s(hpa("driven", { kind: "Deployment", name: "driven" }, 2)),
+            k8s(hpa("declared", { kind: "Deployment", name: "declared" }, 2)),
+        ];
         assert.deepEqual((await runResourcePolicy(rollingUpdateMaxUnavailableZero, driven)).violations, []);
         const stack = await runStackPolicy(rollingUpdateHpaDriven, resources);
-        assert.deepEqual(stack.violations.map((v) => v.urn), [urnFor(driven)]);
+        assert.deepEqual(
+            stack.violations.map((v) => v.urn),
+            [urnFor(driven)],
+        );
         assert.match(stack.violations[0].message, /HPA-driven: HorizontalPodAutoscaler default\/driven has minReplicas 2/);
     });
 });
@@ -186,7 +248,11 @@ describe("policies: every API version the rule engine accepts", () => {
             const web = k8s(deployment("web", { replicas: 1, namespace: "shop" }));
             const floor = at(version, hpa("web", { kind: "Deployment", name: "web" }, 3, "shop"));
             const uncovered = await runStackPolicy(workloadHasPdb, [web, floor]);
-            assert.deepEqual(uncovered.violations.map((v) => v.urn), [urnFor(web)], `${version}: the HPA floor was lost`);
+            assert.deepEqual(
+                uncovered.violations.map((v) => v.urn),
+                [urnFor(web)],
+                `${version}: the HPA floor was lost`,
+            );
             assert.match(uncovered.violations[0].message, /Deployment shop\/web runs 3 replicas/);
 
             // minAvailable 2 blocks the one declared replica but leaves one eviction at the HPA floor of 3.
@@ -195,8 +261,15 @@ describe("policies: every API version the rule engine accepts", () => {
 
             // The stack policy takes every HPA version away to find what the resource policy already saw.
             const driven = k8s(deployment("driven", { replicas: 1, namespace: "shop", strategy: null }));
-            const rollout = await runStackPolicy(rollingUpdateHpaDriven, [driven, at(version, hpa("driven", { kind: "Deployment", name: "driven" }, 2, "shop"))]);
-            assert.deepEqual(rollout.violations.map((v) => v.urn), [urnFor(driven)], `${version}: the HPA-driven rollout finding was lost`);
+            const rollout = await runStackPolicy(rollingUpdateHpaDriven, [
+                driven,
+                at(version, hpa("driven", { kind: "Deployment", name: "driven" }, 2, "shop")),
+            ]);
+            assert.deepEqual(
+                rollout.violations.map((v) => v.urn),
+                [urnFor(driven)],
+                `${version}: the HPA-driven rollout finding was lost`,
+            );
         }
 
         const web = k8s(deployment("web", { replicas: 3, namespace: "shop" }));
@@ -204,7 +277,11 @@ describe("policies: every API version the rule engine accepts", () => {
         assert.deepEqual(covered.violations, [], "a policy/v1beta1 PDB covers the workload");
 
         // A custom resource that merely reuses the kind name, in another API group, is not an HPA.
-        const impostor = { type: "kubernetes:example.com/v1:HorizontalPodAutoscaler", name: "impostor", props: hpa("web", { kind: "Deployment", name: "web" }, 3, "shop") };
+        const impostor = {
+            type: "kubernetes:example.com/v1:HorizontalPodAutoscaler",
+            name: "impostor",
+            props: hpa("web", { kind: "Deployment", name: "web" }, 3, "shop"),
+        };
         const single = k8s(deployment("web", { replicas: 1, namespace: "shop" }));
         assert.deepEqual((await runStackPolicy(workloadHasPdb, [single, impostor])).violations, []);
     });

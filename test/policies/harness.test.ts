@@ -23,7 +23,9 @@ describe("policy harness (mirrors the @pulumi/policy server)", () => {
             { type: "t:index:T", name: "x", props: { spec: UNKNOWN.object } },
         );
         assert.ok(isUnknownValueError(thrown));
-        assert.deepEqual(outcome.advisories, ["can't run policy 'reads-unknown' during preview: Object value at .spec can't be known during preview"]);
+        assert.deepEqual(outcome.advisories, [
+            "can't run policy 'reads-unknown' during preview: Object value at .spec can't be known during preview",
+        ]);
     });
 
     it("secrets arrive unwrapped, as in production: a policy cannot tell them apart", async () => {
@@ -61,7 +63,10 @@ describe("policy harness (mirrors the @pulumi/policy server)", () => {
             validateStack: (args, report) => {
                 const child = args.resources.find((r) => r.name === "child");
                 assert.equal(child?.parent?.name, "parent");
-                assert.deepEqual(child?.dependencies.map((d) => d.name), ["dep"]);
+                assert.deepEqual(
+                    child?.dependencies.map((d) => d.name),
+                    ["dep"],
+                );
                 assert.ok(args.stackTags instanceof Map && args.stackTags.size === 0);
                 report("found it", child?.urn);
             },

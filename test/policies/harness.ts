@@ -30,7 +30,9 @@ import { isUnknownValueError } from "../../policies/support/unknowns";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as { Struct: { fromJavaScript(value: unknown): unknown } };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { deserializeProperties } = require("@pulumi/policy/deserialize") as { deserializeProperties(struct: unknown, keepSecrets: boolean): Record<string, unknown> };
+const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
+    deserializeProperties(struct: unknown, keepSecrets: boolean): Record<string, unknown>;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const proxyModule = require("@pulumi/policy/proxy") as Record<string, string>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -169,7 +171,11 @@ async function runValidation(policyName: string, outcome: PolicyOutcome, validat
 }
 
 /** Runs a resource policy against one resource's inputs. */
-export async function runResourcePolicy(policy: ResourceValidationPolicy, resource: HarnessResource, config: Record<string, unknown> = {}): Promise<PolicyOutcome> {
+export async function runResourcePolicy(
+    policy: ResourceValidationPolicy,
+    resource: HarnessResource,
+    config: Record<string, unknown> = {},
+): Promise<PolicyOutcome> {
     const outcome = emptyOutcome();
     if (enforcementOf(policy, config) === "disabled" || policy.validateResource === undefined) {
         return outcome;
@@ -186,7 +192,8 @@ export async function runResourcePolicy(policy: ResourceValidationPolicy, resour
             opts: fullOptions(resource.opts, resource.parent),
             stackTags: new Map(),
             isType: (resourceClass) => isTypeOf(resource.type, resourceClass),
-            asType: ((resourceClass: unknown) => (isTypeOf(resource.type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
+            asType: ((resourceClass: unknown) =>
+                isTypeOf(resource.type, resourceClass) ? props : undefined) as ResourceValidationArgs["asType"],
             getConfig: configFor(config),
             notApplicable: throwNotApplicable,
         };
@@ -229,13 +236,19 @@ export function stackResources(resources: readonly HarnessResource[]): PolicyRes
         if (parent) {
             policyResource.parent = parent;
         }
-        policyResource.dependencies = (resource.dependencies ?? []).map((urn) => byUrn.get(urn)).filter((r): r is PolicyResource => r !== undefined);
+        policyResource.dependencies = (resource.dependencies ?? [])
+            .map((urn) => byUrn.get(urn))
+            .filter((r): r is PolicyResource => r !== undefined);
     }
     return built.map((b) => b.policyResource);
 }
 
 /** Runs a stack policy against the whole stack. */
-export async function runStackPolicy(policy: StackValidationPolicy, resources: readonly HarnessResource[], config: Record<string, unknown> = {}): Promise<PolicyOutcome> {
+export async function runStackPolicy(
+    policy: StackValidationPolicy,
+    resources: readonly HarnessResource[],
+    config: Record<string, unknown> = {},
+): Promise<PolicyOutcome> {
     const outcome = emptyOutcome();
     if (enforcementOf(policy, config) === "disabled") {
         return outcome;

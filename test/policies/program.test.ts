@@ -17,7 +17,11 @@ function providerUrn(reference: string): string {
 }
 
 /** A recorded registration as the policy engine would present it, with inputs or outputs as props. */
-function asPolicyResource(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>, view: "inputs" | "outputs"): HarnessResource {
+function asPolicyResource(
+    resource: RecordedResource,
+    byUrn: ReadonlyMap<string, RecordedResource>,
+    view: "inputs" | "outputs",
+): HarnessResource {
     const provider = resource.provider === null ? undefined : byUrn.get(providerUrn(resource.provider));
     return {
         type: resource.type,
@@ -63,13 +67,34 @@ describe("policies: the real program passes the whole pack", function () {
         assert.deepEqual(problems, []);
         // Guards against a vacuous pass: the credential commands, the backup holders and the firewall were really looked at.
         const secretsExamined = examined.get("secrets-stay-secret") ?? [];
-        for (const name of ["prod-bootstrap-kubeconfig", "prod-talos-secrets-talosconfig", "prod-talos-secrets-bundle", "prod-control-plane-1-config", "prod-worker-1-config"]) {
-            assert.ok(secretsExamined.includes(name), `secrets-stay-secret did not examine ${name}; it examined ${secretsExamined.join(", ")}`);
+        for (const name of [
+            "prod-bootstrap-kubeconfig",
+            "prod-talos-secrets-talosconfig",
+            "prod-talos-secrets-bundle",
+            "prod-control-plane-1-config",
+            "prod-worker-1-config",
+        ]) {
+            assert.ok(
+                secretsExamined.includes(name),
+                `secrets-stay-secret did not examine ${name}; it examined ${secretsExamined.join(", ")}`,
+            );
         }
-        const backupHolders = prod.resources.filter((r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket || r.type === BACKUP_HOLDER_TYPES.cnpgCluster);
-        assert.ok(backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket), "the program registers no R2 bucket");
-        assert.ok(backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.cnpgCluster), "the program registers no recovered CNPG cluster");
-        assert.deepEqual(examined.get("backups-protected"), backupHolders.map((r) => r.name), "backups-protected must examine the R2 bucket and every recovered CNPG cluster");
+        const backupHolders = prod.resources.filter(
+            (r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket || r.type === BACKUP_HOLDER_TYPES.cnpgCluster,
+        );
+        assert.ok(
+            backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.r2Bucket),
+            "the program registers no R2 bucket",
+        );
+        assert.ok(
+            backupHolders.some((r) => r.type === BACKUP_HOLDER_TYPES.cnpgCluster),
+            "the program registers no recovered CNPG cluster",
+        );
+        assert.deepEqual(
+            examined.get("backups-protected"),
+            backupHolders.map((r) => r.name),
+            "backups-protected must examine the R2 bucket and every recovered CNPG cluster",
+        );
         assert.equal(examined.get("api-firewall-not-world-open")?.length, 1);
     });
 

@@ -19,10 +19,22 @@ describe("rehearsal: CLI", () => {
         this.timeout(30_000);
         // A real pipe, as in `npm run -s rehearse -- --json | jq`: Node writes to it asynchronously
         // once it is full (64 KiB), so exiting before stdout drains would cut the JSON.
-        const cli = [process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(__dirname, "../../rehearsal/cli.ts"), "--json"];
-        const r = spawnSync("/bin/sh", ["-c", `${cli.map((a) => `'${a}'`).join(" ")} 2>/dev/null | cat`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const cli = [
+            process.execPath,
+            require.resolve("ts-node/dist/bin.js"),
+            "--transpile-only",
+            path.join(__dirname, "../../rehearsal/cli.ts"),
+            "--json",
+        ];
+        const r = spawnSync("/bin/sh", ["-c", `${cli.map((a) => `'${a}'`).join(" ")} 2>/dev/null | cat`], {
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        });
         assert.equal(r.status, 0, r.stderr);
-        assert.ok(r.stdout.length > 65536, `the plan (${r.stdout.length} characters) must be larger than a pipe buffer, or a cut would not show`);
+        assert.ok(
+            r.stdout.length > 65536,
+            `the plan (${r.stdout.length} characters) must be larger than a pipe buffer, or a cut would not show`,
+        );
         const plan = JSON.parse(r.stdout);
         assert.ok(plan.resources.some((x: { type: string }) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster"));
     });
@@ -36,7 +48,10 @@ describe("rehearsal: CLI", () => {
         assert.match(r.stdout, /waits for: .*prod-hetzner-subnet/);
         assert.match(r.stdout, /! hcloud:token\s+required: pulumi config set --secret hcloud:token\n/);
         assert.match(r.stdout, /! cloudflareAccountId\s+required: pulumi config set cloudflareAccountId <value>\n/);
-        assert.match(r.stdout, /! github:token\s+optional \(pulumi config set --secret github:token\): a real run without it does not refresh KUBE_CONFIG/);
+        assert.match(
+            r.stdout,
+            /! github:token\s+optional \(pulumi config set --secret github:token\): a real run without it does not refresh KUBE_CONFIG/,
+        );
     });
 
     it("shows the whole rebuild of the production stack, from servers to restored databases", async () => {
@@ -56,7 +71,10 @@ describe("rehearsal: CLI", () => {
         };
         const server = phaseOf(/hcloud:Server\s+prod-control-plane-1/);
         const bucket = phaseOf(/cloudflare:R2Bucket\s+backups-bucket/);
-        assert.match(r.stdout, /\nRestores:\n  Velero: restores every namespace except kube-system, velero from the newest Completed backup/);
+        assert.match(
+            r.stdout,
+            /\nRestores:\n  Velero: restores every namespace except kube-system, velero from the newest Completed backup/,
+        );
         assert.match(r.stdout, /\n  Held until the Velero restore is done: Kustomizations infrastructure, apps/);
         assert.match(r.stdout, /\n  OpenBao: snapshot\./);
         const restore = phaseOf(/command:Command\s+velero-restore$/);
@@ -75,7 +93,17 @@ describe("rehearsal: CLI", () => {
         assert.deepEqual(Object.keys(doc).sort(), ["errors", "resources", "stack"]);
         assert.equal(doc.stack, "prod");
         const server = doc.resources.find((x: any) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server");
-        assert.deepEqual(Object.keys(server).sort(), ["dependencies", "import", "inputs", "name", "parent", "protect", "retainOnDelete", "type", "urn"]);
+        assert.deepEqual(Object.keys(server).sort(), [
+            "dependencies",
+            "import",
+            "inputs",
+            "name",
+            "parent",
+            "protect",
+            "retainOnDelete",
+            "type",
+            "urn",
+        ]);
         assert.match(server.parent, /TalosNode::prod-worker-1$/);
         const secret = doc.resources.find((x: any) => x.name === "prod-hcloud-secret");
         assert.equal(secret.inputs.stringData, "[secret]");
@@ -85,7 +113,10 @@ describe("rehearsal: CLI", () => {
         for (const mode of [[], ["--json"]]) {
             const r = await rehearse(...mode, "--set-secret", `hcloud:token=${SECRET_TOKEN}`);
             assert.equal(r.code, 0, r.stderr);
-            assert.ok(!r.stdout.includes(SECRET_TOKEN) && !r.stderr.includes(SECRET_TOKEN), `token leaked in mode ${mode.join(" ") || "text"}`);
+            assert.ok(
+                !r.stdout.includes(SECRET_TOKEN) && !r.stderr.includes(SECRET_TOKEN),
+                `token leaked in mode ${mode.join(" ") || "text"}`,
+            );
             assert.ok(!r.stdout.includes("simulated-admin-key"), "talosconfig content leaked");
         }
     });
@@ -125,8 +156,24 @@ describe("rehearsal: secret guard", () => {
 
 describe("rehearsal: phases", () => {
     const res = (name: string, deps: string[], extra: Partial<RecordedResource> = {}): RecordedResource => ({
-        urn: `urn:${name}`, id: name, type: "t:index:T", name, parent: null, dependencies: deps.map((d) => `urn:${d}`), inputs: {}, rawInputs: {}, outputs: {},
-        import: null, protect: false, retainOnDelete: false, custom: true, provider: null, ignoreChanges: [], additionalSecretOutputs: [], deleteBeforeReplace: false, ...extra,
+        urn: `urn:${name}`,
+        id: name,
+        type: "t:index:T",
+        name,
+        parent: null,
+        dependencies: deps.map((d) => `urn:${d}`),
+        inputs: {},
+        rawInputs: {},
+        outputs: {},
+        import: null,
+        protect: false,
+        retainOnDelete: false,
+        custom: true,
+        provider: null,
+        ignoreChanges: [],
+        additionalSecretOutputs: [],
+        deleteBeforeReplace: false,
+        ...extra,
     });
 
     it("groups by dependency depth and folds components into their children", () => {
@@ -137,7 +184,10 @@ describe("rehearsal: phases", () => {
             res("c", ["comp"]),
             res("d", [], { provider: "urn:b::id" }),
         ]);
-        assert.deepEqual(phases.map((p) => p.steps.map((s) => s.resource.name)), [["a"], ["b"], ["c", "d"]]);
+        assert.deepEqual(
+            phases.map((p) => p.steps.map((s) => s.resource.name)),
+            [["a"], ["b"], ["c", "d"]],
+        );
         assert.deepEqual(phases[2].steps[0].waitsFor, ["b"]);
     });
 });

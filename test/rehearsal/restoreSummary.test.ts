@@ -12,10 +12,16 @@ function linesFor(overrides: Record<string, unknown> = {}, secretKeys: string[] 
 describe("rehearsal: the restores in words", () => {
     it("says which backup, what is held back, which OpenBao path and each database's point in time, in order", () => {
         const lines = linesFor({ cnpgDatabases: ["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"] });
-        assert.match(lines[0], /^Velero: restores every namespace except kube-system, velero from the newest Completed backup of schedule velero-daily-full made before this rebuild \(looked up once, then kept\), once Kustomization infrastructure-controllers is Ready; PartiallyFailed is accepted and reported\.$/);
+        assert.match(
+            lines[0],
+            /^Velero: restores every namespace except kube-system, velero from the newest Completed backup of schedule velero-daily-full made before this rebuild \(looked up once, then kept\), once Kustomization infrastructure-controllers is Ready; PartiallyFailed is accepted and reported\.$/,
+        );
         assert.match(lines[1], /^Held until the Velero restore is done: Kustomizations infrastructure, apps /);
         assert.match(lines[2], /^OpenBao: snapshot\. The vault-config Job in Kustomization infrastructure restores/);
-        assert.match(lines[3], /^CloudNativePG: umami\/umami-db recovered as umami\/umami-db from archive cnpg\/umami-db, to 2026-11-23T02:00:00Z, archiving as umami-db-r1 /);
+        assert.match(
+            lines[3],
+            /^CloudNativePG: umami\/umami-db recovered as umami\/umami-db from archive cnpg\/umami-db, to 2026-11-23T02:00:00Z, archiving as umami-db-r1 /,
+        );
         assert.equal(lines.length, 4);
     });
 

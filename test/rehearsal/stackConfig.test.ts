@@ -15,7 +15,8 @@ function project(files: Record<string, string>): string {
     return dir;
 }
 
-const PROJECT = "name: platform-dr\nruntime: nodejs\nconfig:\n  workerCount:\n    type: integer\n    default: 3\n  firewallSources:\n    type: array\n    items: {type: string}\n    default: []\n";
+const PROJECT =
+    "name: platform-dr\nruntime: nodejs\nconfig:\n  workerCount:\n    type: integer\n    default: 3\n  firewallSources:\n    type: array\n    items: {type: string}\n    default: []\n";
 
 describe("rehearsal: stack config", () => {
     after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -38,7 +39,7 @@ describe("rehearsal: stack config", () => {
     it("layers Pulumi.yaml defaults, the stack file and overrides like the CLI", () => {
         const dir = project({
             "Pulumi.yaml": PROJECT,
-            "Pulumi.dev.yaml": "config:\n  platform-dr:workerCount: \"5\"\n  hcloud:token:\n    secure: v1:abc\n",
+            "Pulumi.dev.yaml": 'config:\n  platform-dr:workerCount: "5"\n  hcloud:token:\n    secure: v1:abc\n',
         });
         const c = loadStackConfig(dir, "dev", [
             { path: "firewallSources[0]", value: "203.0.113.7/32", secret: false },
@@ -64,6 +65,9 @@ describe("rehearsal: stack config", () => {
 
     it("refuses to index into something that is not a list", () => {
         const dir = project({ "Pulumi.yaml": PROJECT, "Pulumi.dev.yaml": "config: {}\n" });
-        assert.throws(() => loadStackConfig(dir, "dev", [{ path: "workerCount[0]", value: "1", secret: false }]), /plain value, not a map or list/);
+        assert.throws(
+            () => loadStackConfig(dir, "dev", [{ path: "workerCount[0]", value: "1", secret: false }]),
+            /plain value, not a map or list/,
+        );
     });
 });

@@ -4,7 +4,15 @@ import { parse as parseYaml } from "yaml";
 import { validateConfig } from "../../config";
 import { DatabaseRecovery } from "../../config/gitops";
 import { fluxInstance } from "../../components/gitops/values";
-import { objectStore, recoveredCluster, recoveredServerName, recoveryStoreName, restoreName, storageClassConfigMap, veleroRestore } from "../../components/restore/manifests";
+import {
+    objectStore,
+    recoveredCluster,
+    recoveredServerName,
+    recoveryStoreName,
+    restoreName,
+    storageClassConfigMap,
+    veleroRestore,
+} from "../../components/restore/manifests";
 import { validProdRaw } from "../support/config";
 import { CNPG_CLUSTER_SPEC, FLUX_INSTANCE_SPEC, OBJECT_STORE_SPEC, OCI_VERIFY_SPEC, RESTORE_SPEC } from "./fixtures/schemas";
 
@@ -28,7 +36,12 @@ const umami: DatabaseRecovery = {
 
 describe("restore: manifests", () => {
     it("emits a Velero Restore valid for its CRD, named after the backup", () => {
-        const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["*"], excludedNamespaces: ["kube-system", "velero"], excludedResources: ["clusters.postgresql.cnpg.io"] });
+        const r = veleroRestore({
+            backup: "daily-full-20261123021700",
+            includedNamespaces: ["*"],
+            excludedNamespaces: ["kube-system", "velero"],
+            excludedResources: ["clusters.postgresql.cnpg.io"],
+        });
         valid(RESTORE_SPEC, r.spec);
         assert.equal(r.metadata.name, "restore-daily-full-20261123021700");
         assert.deepEqual(r.spec.excludedNamespaces, ["kube-system", "velero"]);
@@ -37,22 +50,51 @@ describe("restore: manifests", () => {
     });
 
     it("leaves objects with a given label out of the restore, as a selector the CRD accepts", () => {
-        const r = veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [], excludedLabels: ["cnpg.io/pvcRole", "cnpg.io/podRole"] });
+        const r = veleroRestore({
+            backup: "b",
+            includedNamespaces: ["*"],
+            excludedNamespaces: [],
+            excludedResources: [],
+            excludedLabels: ["cnpg.io/pvcRole", "cnpg.io/podRole"],
+        });
         valid(RESTORE_SPEC, r.spec);
-        assert.deepEqual(r.spec.labelSelector, { matchExpressions: [{ key: "cnpg.io/pvcRole", operator: "DoesNotExist" }, { key: "cnpg.io/podRole", operator: "DoesNotExist" }] });
-        assert.equal(veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [] }).spec.labelSelector, undefined);
+        assert.deepEqual(r.spec.labelSelector, {
+            matchExpressions: [
+                { key: "cnpg.io/pvcRole", operator: "DoesNotExist" },
+                { key: "cnpg.io/podRole", operator: "DoesNotExist" },
+            ],
+        });
+        assert.equal(
+            veleroRestore({ backup: "b", includedNamespaces: ["*"], excludedNamespaces: [], excludedResources: [] }).spec.labelSelector,
+            undefined,
+        );
     });
 
     it("names a restore into a running cluster after the stack too, so it never meets that cluster's own restore of the backup", () => {
-        assert.match(restoreName("daily-full-20261123021700", "restore-example"), /^restore-daily-full-20261123021700-restore-example-[0-9a-f]{6}$/);
-        assert.match(restoreName("daily-1", "Umami_DB.restore"), /^restore-daily-1-umami-db-restore-[0-9a-f]{6}$/, "a stack name made a valid object name");
+        assert.match(
+            restoreName("daily-full-20261123021700", "restore-example"),
+            /^restore-daily-full-20261123021700-restore-example-[0-9a-f]{6}$/,
+        );
+        assert.match(
+            restoreName("daily-1", "Umami_DB.restore"),
+            /^restore-daily-1-umami-db-restore-[0-9a-f]{6}$/,
+            "a stack name made a valid object name",
+        );
         // Long or differently spelled stack names never meet: the whole name is hashed in.
-        const names = ["restore-umami-2026-11-23", "restore-umami-2026-11-24", "Prod.A", "prod_a"].map((stack) => restoreName("velero-daily-full-20261123021700", stack));
+        const names = ["restore-umami-2026-11-23", "restore-umami-2026-11-24", "Prod.A", "prod_a"].map((stack) =>
+            restoreName("velero-daily-full-20261123021700", stack),
+        );
         assert.equal(new Set(names).size, 4);
         for (const n of names) {
             assert.ok(n.length <= 63 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(n), n);
         }
-        const r = veleroRestore({ backup: "daily-full-20261123021700", includedNamespaces: ["umami"], excludedNamespaces: [], excludedResources: [], scope: "restore-example" });
+        const r = veleroRestore({
+            backup: "daily-full-20261123021700",
+            includedNamespaces: ["umami"],
+            excludedNamespaces: [],
+            excludedResources: [],
+            scope: "restore-example",
+        });
         assert.equal(r.metadata.name, restoreName("daily-full-20261123021700", "restore-example"));
         assert.equal(r.spec.backupName, "daily-full-20261123021700");
     });
@@ -69,7 +111,11 @@ describe("restore: manifests", () => {
         assert.equal(c.spec.externalClusters[0].plugin.parameters.serverName, "umami-db");
         assert.equal(c.spec.plugins[0].parameters.serverName, "umami-db-r2");
         assert.equal(c.spec.plugins[0].isWALArchiver, true);
-        assert.equal(c.spec.imageName, "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie", "the archive's PostgreSQL major, not the operator's default");
+        assert.equal(
+            c.spec.imageName,
+            "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
+            "the archive's PostgreSQL major, not the operator's default",
+        );
         assert.deepEqual(c.spec.storage, { size: "10Gi", storageClass: "longhorn-wffc" });
         assert.equal(recoveredServerName(umami, 1), "umami-db-r1");
         assert.equal(recoveredCluster({ ...umami, targetTime: undefined }, 1).spec.bootstrap.recovery.recoveryTarget, undefined);
@@ -100,7 +146,10 @@ describe("restore: manifests", () => {
         const o = objectStore(umami, "platform-backups", "https://acct.r2.cloudflarestorage.com", "umami-db-r2-credentials");
         valid(OBJECT_STORE_SPEC, o.spec);
         assert.equal(o.spec.configuration.destinationPath, "s3://platform-backups/cnpg/umami-db");
-        assert.equal(objectStore({ ...umami, objectStore: "umami-archive" }, "b", "https://e", "s").spec.configuration.destinationPath, "s3://b/cnpg/umami-archive");
+        assert.equal(
+            objectStore({ ...umami, objectStore: "umami-archive" }, "b", "https://e", "s").spec.configuration.destinationPath,
+            "s3://b/cnpg/umami-archive",
+        );
     });
 
     it("emits a FluxInstance valid for its CRD with the platform's source", () => {
@@ -109,7 +158,13 @@ describe("restore: manifests", () => {
         if (result.ok) {
             const f = fluxInstance(result.config.gitops, "ghcr-auth");
             valid(FLUX_INSTANCE_SPEC, f.spec);
-            assert.deepEqual(f.spec.sync, { kind: "OCIRepository", url: "oci://ghcr.io/devantler-tech/platform/manifests", ref: "latest", path: "clusters/prod", pullSecret: "ghcr-auth" });
+            assert.deepEqual(f.spec.sync, {
+                kind: "OCIRepository",
+                url: "oci://ghcr.io/devantler-tech/platform/manifests",
+                ref: "latest",
+                path: "clusters/prod",
+                pullSecret: "ghcr-auth",
+            });
         }
     });
 
@@ -129,20 +184,38 @@ describe("restore: manifests", () => {
             const [identity] = ops[0].value.matchOIDCIdentity;
             assert.ok(new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com"));
             assert.ok(!new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com.evil.example"));
-            assert.ok(new RegExp(identity.subject).test("https://github.com/devantler-tech/platform/.github/workflows/release.yaml@refs/heads/main"));
-            assert.ok(!new RegExp(identity.subject).test("https://github.com/someone-else/platform/.github/workflows/release.yaml@refs/heads/main"));
+            assert.ok(
+                new RegExp(identity.subject).test(
+                    "https://github.com/devantler-tech/platform/.github/workflows/release.yaml@refs/heads/main",
+                ),
+            );
+            assert.ok(
+                !new RegExp(identity.subject).test(
+                    "https://github.com/someone-else/platform/.github/workflows/release.yaml@refs/heads/main",
+                ),
+            );
         }
     });
 
     it("leaves verification out only when config says none, and refuses it for a Git source", () => {
         const none = validateConfig(validProdRaw({ fluxSourceVerify: "none" }));
         assert.ok(none.ok && fluxInstance(none.config.gitops, undefined).spec.kustomize === undefined);
-        const git = validateConfig(validProdRaw({ fluxSourceKind: "GitRepository", fluxSourceUrl: "https://github.com/devantler-tech/platform", fluxSourceVerify: "cosign-keyless" }));
+        const git = validateConfig(
+            validProdRaw({
+                fluxSourceKind: "GitRepository",
+                fluxSourceUrl: "https://github.com/devantler-tech/platform",
+                fluxSourceVerify: "cosign-keyless",
+            }),
+        );
         assert.ok(!git.ok && git.problems.some((p) => p.key === "fluxSourceVerify" && /OCIRepository sources only/.test(p.message)));
-        const gitDefault = validateConfig(validProdRaw({ fluxSourceKind: "GitRepository", fluxSourceUrl: "https://github.com/devantler-tech/platform" }));
+        const gitDefault = validateConfig(
+            validProdRaw({ fluxSourceKind: "GitRepository", fluxSourceUrl: "https://github.com/devantler-tech/platform" }),
+        );
         assert.ok(gitDefault.ok && gitDefault.config.gitops.source.verify === undefined);
         const badRegex = validateConfig(validProdRaw({ fluxSourceVerifySubject: "^https://github.com/(unclosed" }));
-        assert.ok(!badRegex.ok && badRegex.problems.some((p) => p.key === "fluxSourceVerifySubject" && /regular expression/.test(p.message)));
+        assert.ok(
+            !badRegex.ok && badRegex.problems.some((p) => p.key === "fluxSourceVerifySubject" && /regular expression/.test(p.message)),
+        );
     });
 
     it("labels the storage-class mapping for Velero's plugin", () => {

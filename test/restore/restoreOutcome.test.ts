@@ -6,12 +6,27 @@ const line = (rest: string) => `restores.velero.io velero/${RESTORE}: ${rest}\n`
 
 describe("restore: how a Velero restore ended", () => {
     it("reads the phase and both counts from the waiter's line", () => {
-        assert.deepEqual(parseRestoreOutcome(RESTORE, line("PartiallyFailed (errors=2 warnings=41)")), { restore: RESTORE, phase: "PartiallyFailed", errors: 2, warnings: 41 });
+        assert.deepEqual(parseRestoreOutcome(RESTORE, line("PartiallyFailed (errors=2 warnings=41)")), {
+            restore: RESTORE,
+            phase: "PartiallyFailed",
+            errors: 2,
+            warnings: 41,
+        });
     });
 
     it("reads counts Velero left out (zero) as 0", () => {
-        assert.deepEqual(parseRestoreOutcome(RESTORE, line("Completed (errors= warnings=)")), { restore: RESTORE, phase: "Completed", errors: 0, warnings: 0 });
-        assert.deepEqual(parseRestoreOutcome(RESTORE, line("Completed (errors= warnings=7)")), { restore: RESTORE, phase: "Completed", errors: 0, warnings: 7 });
+        assert.deepEqual(parseRestoreOutcome(RESTORE, line("Completed (errors= warnings=)")), {
+            restore: RESTORE,
+            phase: "Completed",
+            errors: 0,
+            warnings: 0,
+        });
+        assert.deepEqual(parseRestoreOutcome(RESTORE, line("Completed (errors= warnings=7)")), {
+            restore: RESTORE,
+            phase: "Completed",
+            errors: 0,
+            warnings: 7,
+        });
     });
 
     it("reads a line without a report (the report could not be read)", () => {

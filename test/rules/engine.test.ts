@@ -10,7 +10,12 @@ function broken(name: string, namespace: string) {
 
 describe("rules: engine options and behaviour", () => {
     it("exempts by namespace glob and by name glob", () => {
-        const objects = [broken("coredns", "kube-system"), broken("coredns", "dns"), broken("metrics", "kube-system"), broken("web", "shop")];
+        const objects = [
+            broken("coredns", "kube-system"),
+            broken("coredns", "dns"),
+            broken("metrics", "kube-system"),
+            broken("web", "shop"),
+        ];
         const exemptions = [parseExemptionPattern("kube-system/*"), parseExemptionPattern("*/coredns")].map((e) => {
             assert.notEqual(typeof e, "string");
             return e as Exclude<typeof e, string>;
@@ -21,7 +26,10 @@ describe("rules: engine options and behaviour", () => {
     it("exemption objects may give only a namespace or only a name; ? matches one character", () => {
         const objects = [broken("web-1", "team-a"), broken("web-22", "team-b"), broken("api", "team-c")];
         assert.deepEqual([...new Set(objectsOf(check(objects, { exemptions: [{ namespace: "team-?" }] })))], []);
-        assert.deepEqual([...new Set(objectsOf(check(objects, { exemptions: [{ name: "web-?" }] })))], ["Deployment team-b/web-22", "Deployment team-c/api"]);
+        assert.deepEqual(
+            [...new Set(objectsOf(check(objects, { exemptions: [{ name: "web-?" }] })))],
+            ["Deployment team-b/web-22", "Deployment team-c/api"],
+        );
     });
 
     it("rejects exemption patterns without exactly one slash", () => {
@@ -33,7 +41,10 @@ describe("rules: engine options and behaviour", () => {
     it("rules can be set to warning or turned off", () => {
         const objects = [broken("web", "shop"), pdbFor("web", { maxUnavailable: 0 }, "shop")];
         const all = check(objects);
-        assert.deepEqual(all.map((f) => f.rule), ["pdb-allows-disruption", "rolling-update-max-unavailable-zero"]);
+        assert.deepEqual(
+            all.map((f) => f.rule),
+            ["pdb-allows-disruption", "rolling-update-max-unavailable-zero"],
+        );
         const tuned = check(objects, { rules: { "pdb-allows-disruption": "warning", "rolling-update-max-unavailable-zero": "off" } });
         assert.deepEqual(
             tuned.map((f) => [f.rule, f.severity]),
@@ -93,10 +104,30 @@ describe("rules: engine options and behaviour", () => {
         }
         objects.push(
             pdbFor("app-7", { maxUnavailable: 1 }),
-            { ...pdbFor("x", { maxUnavailable: 1 }), metadata: { name: "in" }, spec: { maxUnavailable: 1, selector: { matchExpressions: [{ key: "app", operator: "In", values: ["app-8", "app-9"] }] } } },
-            { ...pdbFor("x", { maxUnavailable: 1 }), metadata: { name: "odd" }, spec: { maxUnavailable: 1, selector: { matchExpressions: [{ key: "team", operator: "Exists" }, { key: "team", operator: "NotIn", values: ["even"] }] } } },
+            {
+                ...pdbFor("x", { maxUnavailable: 1 }),
+                metadata: { name: "in" },
+                spec: { maxUnavailable: 1, selector: { matchExpressions: [{ key: "app", operator: "In", values: ["app-8", "app-9"] }] } },
+            },
+            {
+                ...pdbFor("x", { maxUnavailable: 1 }),
+                metadata: { name: "odd" },
+                spec: {
+                    maxUnavailable: 1,
+                    selector: {
+                        matchExpressions: [
+                            { key: "team", operator: "Exists" },
+                            { key: "team", operator: "NotIn", values: ["even"] },
+                        ],
+                    },
+                },
+            },
         );
-        const uncovered = new Set(check(objects).filter((f) => f.rule === "workload-has-pdb").map((f) => f.object.name));
+        const uncovered = new Set(
+            check(objects)
+                .filter((f) => f.rule === "workload-has-pdb")
+                .map((f) => f.object.name),
+        );
         assert.equal(uncovered.size, 99, "100 even apps, minus app-8");
         assert.ok(!uncovered.has("app-8") && !uncovered.has("app-7") && !uncovered.has("app-9") && uncovered.has("app-10"));
     });
@@ -111,7 +142,10 @@ describe("rules: engine options and behaviour", () => {
             }
         }
         assert.deepEqual(objectsOf(check(objects).filter((f) => f.rule === "workload-has-pdb")), ["Deployment default/svc-13"]);
-        assert.deepEqual(check(objects).filter((f) => f.rule === "pdb-allows-disruption"), []);
+        assert.deepEqual(
+            check(objects).filter((f) => f.rule === "pdb-allows-disruption"),
+            [],
+        );
     });
 
     it("refuses nonsensical options", () => {

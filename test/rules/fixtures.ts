@@ -18,7 +18,10 @@ export const SAFE_STRATEGY = { type: "RollingUpdate", rollingUpdate: { maxUnavai
 
 function workload(kind: string, name: string, options: WorkloadOptions): Record<string, unknown> {
     const labels = options.labels ?? { app: name };
-    const spec: Record<string, unknown> = { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name, image: "nginx" }] } } };
+    const spec: Record<string, unknown> = {
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name, image: "nginx" }] } },
+    };
     if (options.replicas !== undefined) {
         spec.replicas = options.replicas;
     }
@@ -34,7 +37,10 @@ function workload(kind: string, name: string, options: WorkloadOptions): Record<
 
 /** An apps/v1 Deployment (strategy defaults to SAFE_STRATEGY unless given; pass `null` for none). */
 export function deployment(name: string, options: WorkloadOptions = {}): Record<string, unknown> {
-    const object = workload("Deployment", name, { ...options, strategy: options.strategy === undefined ? SAFE_STRATEGY : options.strategy });
+    const object = workload("Deployment", name, {
+        ...options,
+        strategy: options.strategy === undefined ? SAFE_STRATEGY : options.strategy,
+    });
     if (options.strategy === null) {
         delete (object.spec as Record<string, unknown>).strategy;
     }
@@ -57,12 +63,22 @@ export function pdbFor(app: string, budget: Record<string, unknown>, namespace?:
 }
 
 /** An autoscaling/v2 HPA targeting `kind/name`. */
-export function hpa(name: string, target: { kind: string; name: string }, minReplicas?: unknown, namespace?: string): Record<string, unknown> {
+export function hpa(
+    name: string,
+    target: { kind: string; name: string },
+    minReplicas?: unknown,
+    namespace?: string,
+): Record<string, unknown> {
     const spec: Record<string, unknown> = { scaleTargetRef: { apiVersion: "apps/v1", ...target }, maxReplicas: 10 };
     if (minReplicas !== undefined) {
         spec.minReplicas = minReplicas;
     }
-    return { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: namespace === undefined ? { name } : { name, namespace }, spec };
+    return {
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        metadata: namespace === undefined ? { name } : { name, namespace },
+        spec,
+    };
 }
 
 /** Evaluates plain objects (source = position) and returns the findings. */

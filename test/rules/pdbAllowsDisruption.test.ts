@@ -9,13 +9,16 @@ function judge(replicas: number | undefined, budget: Record<string, unknown>, ex
 }
 
 describe("rules: pdb-allows-disruption", () => {
-    it("maxUnavailable 0 and \"0%\" block every eviction", () => {
+    it('maxUnavailable 0 and "0%" block every eviction', () => {
         for (const maxUnavailable of [0, "0%"]) {
             const [finding, ...rest] = judge(3, { maxUnavailable });
             assert.equal(rest.length, 0);
             assert.deepEqual(finding.object, { kind: "Deployment", namespace: "default", name: "web" });
             assert.deepEqual(finding.related, [{ kind: "PodDisruptionBudget", namespace: "default", name: "web-pdb" }]);
-            assert.match(finding.message, /PodDisruptionBudget default\/web-pdb allows no voluntary disruption of Deployment default\/web at 3 replicas/);
+            assert.match(
+                finding.message,
+                /PodDisruptionBudget default\/web-pdb allows no voluntary disruption of Deployment default\/web at 3 replicas/,
+            );
             assert.match(finding.message, /Fix: set maxUnavailable: 1/);
         }
     });
@@ -54,7 +57,10 @@ describe("rules: pdb-allows-disruption", () => {
         const scaler = hpa("web", { kind: "Deployment", name: "web" }, 2);
         const [finding] = judge(undefined, { minAvailable: 2 }, [scaler]);
         assert.match(finding.message, /at 2 replicas \(HPA-driven/);
-        assert.deepEqual(finding.related.map((r) => r.kind), ["PodDisruptionBudget", "HorizontalPodAutoscaler"]);
+        assert.deepEqual(
+            finding.related.map((r) => r.kind),
+            ["PodDisruptionBudget", "HorizontalPodAutoscaler"],
+        );
         assert.deepEqual(judge(undefined, { minAvailable: 2 }, [hpa("web", { kind: "Deployment", name: "web" }, 3)]), []);
     });
 
@@ -78,9 +84,19 @@ describe("rules: pdb-allows-disruption", () => {
         const [finding, ...rest] = findingsOf(RULE, [web, byApp, byTier]);
         assert.equal(rest.length, 0);
         assert.deepEqual(finding.object, { kind: "Deployment", namespace: "default", name: "web" });
-        assert.deepEqual(finding.related.map((r) => r.name), ["by-app", "by-tier"]);
-        assert.match(finding.message, /selected by 2 PodDisruptionBudgets .*This pod has more than one PodDisruptionBudget.*Fix: keep one PodDisruptionBudget/);
-        assert.deepEqual(findingsOf(RULE, [deployment("web", { replicas: 0, labels: { app: "web", tier: "frontend" } }), byApp, byTier]), [], "no pods, nothing to evict");
+        assert.deepEqual(
+            finding.related.map((r) => r.name),
+            ["by-app", "by-tier"],
+        );
+        assert.match(
+            finding.message,
+            /selected by 2 PodDisruptionBudgets .*This pod has more than one PodDisruptionBudget.*Fix: keep one PodDisruptionBudget/,
+        );
+        assert.deepEqual(
+            findingsOf(RULE, [deployment("web", { replicas: 0, labels: { app: "web", tier: "frontend" } }), byApp, byTier]),
+            [],
+            "no pods, nothing to evict",
+        );
     });
 
     it("a PDB shared by several workloads is judged over all the pods it selects, as the disruption controller counts them", () => {
@@ -91,15 +107,24 @@ describe("rules: pdb-allows-disruption", () => {
         assert.deepEqual(findingsOf(RULE, [a, b, shared({ minAvailable: "75%" })]), [], "75% of 4 is 3");
         const findings = findingsOf(RULE, [a, b, shared({ minAvailable: 4 })]);
         assert.deepEqual(objectsOf(findings), ["Deployment default/a", "Deployment default/b"]);
-        assert.match(findings[0].message, /allows no voluntary disruption of Deployment default\/a with the 4 pods it selects \(Deployment default\/a: 2, Deployment default\/b: 2\): its minAvailable: 4 equals the 4 pods it selects/);
-        assert.deepEqual(findings[0].related.map((r) => r.name), ["tier-x", "b"]);
+        assert.match(
+            findings[0].message,
+            /allows no voluntary disruption of Deployment default\/a with the 4 pods it selects \(Deployment default\/a: 2, Deployment default\/b: 2\): its minAvailable: 4 equals the 4 pods it selects/,
+        );
+        assert.deepEqual(
+            findings[0].related.map((r) => r.name),
+            ["tier-x", "b"],
+        );
     });
 
     it("judges at the HPA floor even when replicas is set higher: the HPA may scale down to it", () => {
         const scaler = hpa("web", { kind: "Deployment", name: "web" }, 2);
         const [finding, ...rest] = judge(3, { minAvailable: 2 }, [scaler]);
         assert.equal(rest.length, 0);
-        assert.match(finding.message, /at 2 replicas \(the floor HorizontalPodAutoscaler default\/web may scale it down to, from replicas: 3\)/);
+        assert.match(
+            finding.message,
+            /at 2 replicas \(the floor HorizontalPodAutoscaler default\/web may scale it down to, from replicas: 3\)/,
+        );
         assert.deepEqual(judge(3, { maxUnavailable: 1 }, [scaler]), []);
     });
 
@@ -109,7 +134,9 @@ describe("rules: pdb-allows-disruption", () => {
     });
 
     it("applies to StatefulSets", () => {
-        assert.deepEqual(objectsOf(findingsOf(RULE, [statefulSet("db", { replicas: 3 }), pdbFor("db", { minAvailable: 3 })])), ["StatefulSet default/db"]);
+        assert.deepEqual(objectsOf(findingsOf(RULE, [statefulSet("db", { replicas: 3 }), pdbFor("db", { minAvailable: 3 })])), [
+            "StatefulSet default/db",
+        ]);
     });
 
     describe("malformed budgets", () => {
@@ -129,7 +156,9 @@ describe("rules: pdb-allows-disruption", () => {
         });
 
         it("are reported even when the PDB selects nothing", () => {
-            assert.deepEqual(objectsOf(findingsOf(RULE, [pdbFor("nothing", { maxUnavailable: "x" })])), ["PodDisruptionBudget default/nothing-pdb"]);
+            assert.deepEqual(objectsOf(findingsOf(RULE, [pdbFor("nothing", { maxUnavailable: "x" })])), [
+                "PodDisruptionBudget default/nothing-pdb",
+            ]);
         });
     });
 

@@ -12,7 +12,7 @@ function judge(strategy: unknown, replicas: unknown = 3) {
 }
 
 describe("rules: rolling-update-max-unavailable-zero", () => {
-    it("passes with maxUnavailable 0 or \"0%\" and a positive surge", () => {
+    it('passes with maxUnavailable 0 or "0%" and a positive surge', () => {
         assert.deepEqual(judge(SAFE_STRATEGY), []);
         assert.deepEqual(judge(rolling({ maxUnavailable: "0%", maxSurge: "25%" })), []);
         assert.deepEqual(judge(rolling({ maxUnavailable: 0 })), [], "maxSurge unset is 25%, which rounds up to 1");
@@ -38,7 +38,10 @@ describe("rules: rolling-update-max-unavailable-zero", () => {
 
     it("a percentage that rounds down to 0 today still fails", () => {
         const [finding] = judge(rolling({ maxUnavailable: "10%", maxSurge: 1 }));
-        assert.match(finding.message, /maxUnavailable: "10%" rounds down to 0 at today's 3 replicas, yet lets pods go down from 10 replicas on/);
+        assert.match(
+            finding.message,
+            /maxUnavailable: "10%" rounds down to 0 at today's 3 replicas, yet lets pods go down from 10 replicas on/,
+        );
     });
 
     it("maxSurge must resolve above 0", () => {

@@ -64,7 +64,7 @@ describe("rules: label selectors", () => {
     });
 
     it("a null label value (`app:` with nothing after it) is the empty string, as the API server reads it, never a wildcard", () => {
-        assert.ok(!selects({ matchLabels: { app: null } }), "app=web is not app=\"\"");
+        assert.ok(!selects({ matchLabels: { app: null } }), 'app=web is not app=""');
         assert.ok(selects({ matchLabels: { app: null } }, { app: "" }));
         assert.ok(!selects({ matchLabels: { app: null } }, {}), "the label must exist");
     });
@@ -121,7 +121,10 @@ describe("rules: PDB coverage through selectors", () => {
     });
 
     it("a malformed selector covers nothing and is reported on the PDB", () => {
-        const findings = findingsOf("workload-has-pdb", [web, pdb("budget", { selector: { matchExpressions: [{ key: "app", operator: "in", values: ["web"] }] }, maxUnavailable: 1 }, "shop")]);
+        const findings = findingsOf("workload-has-pdb", [
+            web,
+            pdb("budget", { selector: { matchExpressions: [{ key: "app", operator: "in", values: ["web"] }] }, maxUnavailable: 1 }, "shop"),
+        ]);
         assert.deepEqual(objectsOf(findings), ["PodDisruptionBudget shop/budget", "Deployment shop/web"]);
         assert.match(findings[0].message, /operator "in".*Fix:/);
     });

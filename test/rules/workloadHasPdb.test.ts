@@ -12,7 +12,10 @@ describe("rules: workload-has-pdb", () => {
         assert.equal(finding.source, 0);
         assert.match(finding.message, /runs 3 replicas \(replicas: 3\)/);
         assert.match(finding.message, /no PodDisruptionBudget in namespace "shop" selects its pod labels \{app=web\}/);
-        assert.match(finding.message, /Fix: add a policy\/v1 PodDisruptionBudget in namespace "shop" with selector.matchLabels \{app: web\} and maxUnavailable: 1/);
+        assert.match(
+            finding.message,
+            /Fix: add a policy\/v1 PodDisruptionBudget in namespace "shop" with selector.matchLabels \{app: web\} and maxUnavailable: 1/,
+        );
     });
 
     it("passes when a PDB in the namespace selects the pods", () => {
@@ -24,7 +27,10 @@ describe("rules: workload-has-pdb", () => {
     });
 
     it("leaves single-replica and unset-replica workloads alone at the default threshold", () => {
-        assert.deepEqual(findingsOf(RULE, [deployment("one", { replicas: 1 }), deployment("unset"), statefulSet("zero", { replicas: 0 })]), []);
+        assert.deepEqual(
+            findingsOf(RULE, [deployment("one", { replicas: 1 }), deployment("unset"), statefulSet("zero", { replicas: 0 })]),
+            [],
+        );
     });
 
     it("the threshold is configurable and inclusive", () => {
@@ -35,16 +41,25 @@ describe("rules: workload-has-pdb", () => {
     });
 
     it("a PDB in another namespace does not cover the workload", () => {
-        const findings = findingsOf(RULE, [deployment("web", { replicas: 3, namespace: "shop" }), pdbFor("web", { maxUnavailable: 1 }, "other")]);
+        const findings = findingsOf(RULE, [
+            deployment("web", { replicas: 3, namespace: "shop" }),
+            pdbFor("web", { maxUnavailable: 1 }, "other"),
+        ]);
         assert.deepEqual(objectsOf(findings), ["Deployment shop/web"]);
     });
 
     it("objects without a namespace are in the default namespace, which is configurable", () => {
         const bare = deployment("web", { replicas: 3 });
         assert.deepEqual(findingsOf(RULE, [bare, pdbFor("web", { maxUnavailable: 1 }, "default")]), []);
-        assert.deepEqual(findingsOf(RULE, [deployment("web", { replicas: 3, namespace: "default" }), pdbFor("web", { maxUnavailable: 1 })]), []);
+        assert.deepEqual(
+            findingsOf(RULE, [deployment("web", { replicas: 3, namespace: "default" }), pdbFor("web", { maxUnavailable: 1 })]),
+            [],
+        );
         assert.deepEqual(findingsOf(RULE, [bare, pdbFor("web", { maxUnavailable: 1 }, "apps")], { defaultNamespace: "apps" }), []);
-        assert.deepEqual(objectsOf(findingsOf(RULE, [bare, pdbFor("web", { maxUnavailable: 1 }, "default")], { defaultNamespace: "apps" })), ["Deployment apps/web"]);
+        assert.deepEqual(
+            objectsOf(findingsOf(RULE, [bare, pdbFor("web", { maxUnavailable: 1 }, "default")], { defaultNamespace: "apps" })),
+            ["Deployment apps/web"],
+        );
     });
 
     describe("HPA-driven replica counts", () => {
@@ -55,8 +70,14 @@ describe("rules: workload-has-pdb", () => {
         });
 
         it("minReplicas is a floor under declared replicas, never a ceiling", () => {
-            assert.equal(findingsOf(RULE, [deployment("web", { replicas: 1 }), hpa("web-hpa", { kind: "Deployment", name: "web" }, 2)]).length, 1);
-            assert.equal(findingsOf(RULE, [deployment("web", { replicas: 3 }), hpa("web-hpa", { kind: "Deployment", name: "web" }, 1)]).length, 1);
+            assert.equal(
+                findingsOf(RULE, [deployment("web", { replicas: 1 }), hpa("web-hpa", { kind: "Deployment", name: "web" }, 2)]).length,
+                1,
+            );
+            assert.equal(
+                findingsOf(RULE, [deployment("web", { replicas: 3 }), hpa("web-hpa", { kind: "Deployment", name: "web" }, 1)]).length,
+                1,
+            );
         });
 
         it("minReplicas defaults to 1", () => {
@@ -67,8 +88,16 @@ describe("rules: workload-has-pdb", () => {
             const web = deployment("web", { namespace: "shop" });
             assert.deepEqual(findingsOf(RULE, [web, hpa("web", { kind: "StatefulSet", name: "web" }, 3, "shop")]), [], "other kind");
             assert.deepEqual(findingsOf(RULE, [web, hpa("web", { kind: "Deployment", name: "web" }, 3, "other")]), [], "other namespace");
-            assert.deepEqual(findingsOf(RULE, [web, hpa("web", { kind: "Deployment", name: "api" }, 3, "shop")]), [], "same HPA name, other target");
-            assert.equal(findingsOf(RULE, [web, hpa("scaler", { kind: "Deployment", name: "web" }, 3, "shop")]).length, 1, "other HPA name, same target");
+            assert.deepEqual(
+                findingsOf(RULE, [web, hpa("web", { kind: "Deployment", name: "api" }, 3, "shop")]),
+                [],
+                "same HPA name, other target",
+            );
+            assert.equal(
+                findingsOf(RULE, [web, hpa("scaler", { kind: "Deployment", name: "web" }, 3, "shop")]).length,
+                1,
+                "other HPA name, same target",
+            );
         });
 
         it("scales StatefulSets too", () => {
@@ -100,7 +129,10 @@ describe("rules: workload-has-pdb", () => {
     });
 
     it("a PDB that covers the pods counts even if its budget is broken (that is the other rule's finding)", () => {
-        const findings = findingsOf(RULE, [deployment("web", { replicas: 3 }), pdb("web", { selector: { matchLabels: { app: "web" } }, maxUnavailable: "abc%" })]);
+        const findings = findingsOf(RULE, [
+            deployment("web", { replicas: 3 }),
+            pdb("web", { selector: { matchLabels: { app: "web" } }, maxUnavailable: "abc%" }),
+        ]);
         assert.deepEqual(findings, []);
     });
 });

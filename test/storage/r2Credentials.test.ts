@@ -26,7 +26,10 @@ describe("storage: R2 credentials (pure)", () => {
     });
 
     it("names exactly one bucket in the token's resources", () => {
-        assert.equal(r2BucketResourceKey(ACCOUNT, "default", "platform-backups"), `com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_platform-backups`);
+        assert.equal(
+            r2BucketResourceKey(ACCOUNT, "default", "platform-backups"),
+            `com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_platform-backups`,
+        );
         assert.deepEqual(JSON.parse(bucketScopedResources(ACCOUNT, "eu", "b")), { [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_eu_b`]: "*" });
     });
 
@@ -41,7 +44,10 @@ describe("storage: R2 credentials (pure)", () => {
     });
 
     it("fails loudly, naming the group, when Cloudflare has no such permission group", () => {
-        assert.throws(() => objectPermissionGroupIds([{ id: "r", name: "Workers R2 Storage Bucket Item Read" }]), /no permission group "Workers R2 Storage Bucket Item Write"/);
+        assert.throws(
+            () => objectPermissionGroupIds([{ id: "r", name: "Workers R2 Storage Bucket Item Read" }]),
+            /no permission group "Workers R2 Storage Bucket Item Write"/,
+        );
         assert.throws(() => objectPermissionGroupIds([]), /have: none/);
     });
 
@@ -55,7 +61,11 @@ describe("storage: R2 credentials (pure)", () => {
     });
 
     it("cnpg: ACCESS_KEY_ID, SECRET_ACCESS_KEY and REGION auto", () => {
-        assert.deepEqual(credentialSecretData("cnpg", creds, endpoint, "platform-backups"), { ACCESS_KEY_ID: "AKID", SECRET_ACCESS_KEY: "f".repeat(64), REGION: "auto" });
+        assert.deepEqual(credentialSecretData("cnpg", creds, endpoint, "platform-backups"), {
+            ACCESS_KEY_ID: "AKID",
+            SECRET_ACCESS_KEY: "f".repeat(64),
+            REGION: "auto",
+        });
     });
 
     it("env: the AWS SDK environment plus endpoint and bucket (the OpenBao snapshot job)", () => {
@@ -74,6 +84,9 @@ describe("storage: R2 credentials (pure)", () => {
             { namespace: "umami", name: "umami-db-r2-credentials", format: "cnpg" as const },
             { namespace: "velero", name: "extra", format: "env" as const },
         ];
-        assert.deepEqual(secretNamesByNamespace(targets), { velero: ["velero-r2-credentials", "extra"], umami: ["umami-db-r2-credentials"] });
+        assert.deepEqual(secretNamesByNamespace(targets), {
+            velero: ["velero-r2-credentials", "extra"],
+            umami: ["umami-db-r2-credentials"],
+        });
     });
 });

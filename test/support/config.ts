@@ -10,7 +10,10 @@ export const FAKE_AGE_KEY = "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA
 export const FAKE_CLOUDFLARE_TOKEN = "cF".repeat(20);
 
 /** Cloudflare IDs the production stack must set (the reference values do not include them). */
-export const CLOUDFLARE_IDS = { cloudflareAccountId: "0123456789abcdef0123456789abcdef", cloudflareZoneId: "fedcba9876543210fedcba9876543210" } as const;
+export const CLOUDFLARE_IDS = {
+    cloudflareAccountId: "0123456789abcdef0123456789abcdef",
+    cloudflareZoneId: "fedcba9876543210fedcba9876543210",
+} as const;
 
 /**
  * A complete, valid RawConfig matching the production stack. Tests override single keys

@@ -13,7 +13,12 @@ export async function simulateOk(options: SimulateOptions = {}): Promise<Simulat
 export function find(result: SimulationResult, type: string, name: string): RecordedResource {
     const r = result.resources.find((x) => x.type === type && x.name === name);
     if (!r) {
-        throw new Error(`no ${type} named ${name}; have: ${result.resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+        throw new Error(
+            `no ${type} named ${name}; have: ${result.resources
+                .filter((x) => x.type === type)
+                .map((x) => x.name)
+                .join(", ")}`,
+        );
     }
     return r;
 }

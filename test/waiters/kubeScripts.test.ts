@@ -16,7 +16,8 @@ import {
 } from "../../components/waiters/kubeScripts";
 
 /** An admin kubeconfig whose key must never reach a command line or the output. */
-const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nusers:\n  - name: admin@prod\n    user:\n      client-key-data: S3CRET-KUBE-KEY\n";
+const KUBECONFIG_CONTENT =
+    "apiVersion: v1\nkind: Config\nusers:\n  - name: admin@prod\n    user:\n      client-key-data: S3CRET-KUBE-KEY\n";
 const ROOT_TOKEN = "s.R00tT0kenF4ke";
 const ROOT_TOKEN_B64 = Buffer.from(ROOT_TOKEN).toString("base64");
 const NOT_FOUND = (what: string) => `echo 'Error from server (NotFound): ${what} not found' >&2; exit 1`;
@@ -104,7 +105,9 @@ esac
         const fields = (tag: string) => lines.filter((l) => l.startsWith(`${tag}\t`) || l === tag).map((l) => l.split("\t").slice(1));
         const kept: Record<string, Kv> = {};
         for (const p of fs.readdirSync(store)) {
-            kept[p.replace(/_/g, "/")] = Object.fromEntries(fs.readdirSync(path.join(store, p)).map((k) => [k, fs.readFileSync(path.join(store, p, k), "utf8")]));
+            kept[p.replace(/_/g, "/")] = Object.fromEntries(
+                fs.readdirSync(path.join(store, p)).map((k) => [k, fs.readFileSync(path.join(store, p, k), "utf8")]),
+            );
         }
         const seen = path.join(dir, "kubeconfig.seen");
         return {
@@ -124,7 +127,13 @@ esac
 }
 
 /** The verbs (and first arguments) kubectl was called with, for order checks. */
-const verbs = (calls: string[][]) => calls.map((c) => c.filter((a) => !a.startsWith("-") && a !== "openbao" && a !== "flux-system").slice(0, 2).join(" "));
+const verbs = (calls: string[][]) =>
+    calls.map((c) =>
+        c
+            .filter((a) => !a.startsWith("-") && a !== "openbao" && a !== "flux-system")
+            .slice(0, 2)
+            .join(" "),
+    );
 
 const KUSTOMIZATION = { KIND: "kustomizations.kustomize.toolkit.fluxcd.io", NAMESPACE: "flux-system", NAME: "apps" };
 const READY_STATUS = `*'].status}')`;
@@ -137,11 +146,17 @@ const STRICT = { ...RESTORE, ACCEPT: "Completed", FAIL: "Failed FailedValidation
 const PHASE = `*'jsonpath={.status.phase}')`;
 const PHASE_ERRORS = `*'jsonpath={.status.failureReason}'*)`;
 
-const GATEWAY = { KIND: "services", NAMESPACE: "kube-system", NAME: "cilium-gateway-platform", JSONPATH: "{.status.loadBalancer.ingress[0].ip}" };
+const GATEWAY = {
+    KIND: "services",
+    NAMESPACE: "kube-system",
+    NAME: "cilium-gateway-platform",
+    JSONPATH: "{.status.loadBalancer.ingress[0].ip}",
+};
 const GATEWAY_IP = "198.51.100.7";
 
 const BACKUPS = `*'backups.velero.io'*)`;
-const LATEST_BACKUP_JSONPATH = 'jsonpath={range .items[?(@.status.phase=="Completed")]}{.metadata.name}{" "}{.status.startTimestamp}{"\\n"}{end}';
+const LATEST_BACKUP_JSONPATH =
+    'jsonpath={range .items[?(@.status.phase=="Completed")]}{.metadata.name}{" "}{.status.startTimestamp}{"\\n"}{end}';
 
 const VAULT_CONFIG = { KUSTOMIZATION: "infrastructure" };
 const DELETE_JOB = `*'delete job vault-config'*) exit 0 ;;`;
@@ -156,11 +171,26 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
     { name: "WAIT_READY", script: WAIT_READY_SCRIPT, arms: `${READY_STATUS} printf True ;;`, env: KUSTOMIZATION },
     { name: "WAIT_PHASE", script: WAIT_PHASE_SCRIPT, arms: `${PHASE} printf Completed ;;`, env: ALLOW_PARTIAL },
     { name: "WAIT_FIELD", script: WAIT_FIELD_SCRIPT, arms: `*) printf '${GATEWAY_IP}' ;;`, env: GATEWAY },
-    { name: "LATEST_BACKUP", script: LATEST_BACKUP_SCRIPT, arms: `*'lastSyncedTime'*) printf now ;;\n*'get namespace'*) printf '2026-11-25T09:00:00Z' ;;\n${BACKUPS} printf 'daily-1 2026-11-24T02:17:00Z\\n' ;;`, env: { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" } },
-    { name: "OPENBAO_SNAPSHOT", script: OPENBAO_SNAPSHOT_SCRIPT, arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`, env: VAULT_CONFIG },
+    {
+        name: "LATEST_BACKUP",
+        script: LATEST_BACKUP_SCRIPT,
+        arms: `*'lastSyncedTime'*) printf now ;;\n*'get namespace'*) printf '2026-11-25T09:00:00Z' ;;\n${BACKUPS} printf 'daily-1 2026-11-24T02:17:00Z\\n' ;;`,
+        env: { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" },
+    },
+    {
+        name: "OPENBAO_SNAPSHOT",
+        script: OPENBAO_SNAPSHOT_SCRIPT,
+        arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`,
+        env: VAULT_CONFIG,
+    },
     { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
     { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
-    { name: "RESTORE", script: RESTORE_SCRIPT, arms: `*'create -f -'*) cat > /dev/null; exit 0 ;;\n${PHASE} printf Completed ;;\n*) exit 0 ;;`, env: { ...ALLOW_PARTIAL, BACKUP: "daily-20240603", NAME: "restore-daily-20240603", MANIFEST: "{}", REPORT: "" } },
+    {
+        name: "RESTORE",
+        script: RESTORE_SCRIPT,
+        arms: `*'create -f -'*) cat > /dev/null; exit 0 ;;\n${PHASE} printf Completed ;;\n*) exit 0 ;;`,
+        env: { ...ALLOW_PARTIAL, BACKUP: "daily-20240603", NAME: "restore-daily-20240603", MANIFEST: "{}", REPORT: "" },
+    },
     { name: "SEED_OPENBAO", script: SEED_OPENBAO_SCRIPT, arms: `${GIVES_TOKEN}\n${EXEC}`, env: { SEED_SECRETS: "secret/a k=v" } },
 ];
 
@@ -189,9 +219,16 @@ describe("waiters: kubectl scripts", () => {
             });
         }
 
-        for (const [signal, status] of [["HUP", 129], ["INT", 130], ["TERM", 143]] as const) {
+        for (const [signal, status] of [
+            ["HUP", 129],
+            ["INT", 130],
+            ["TERM", 143],
+        ] as const) {
             it(`removes the kubeconfig's directory when the script is interrupted (SIG${signal})`, () => {
-                const r = run(WAIT_READY_SCRIPT, `*) kill -${signal} "$SCRIPT_PID"; exit 1 ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
+                const r = run(WAIT_READY_SCRIPT, `*) kill -${signal} "$SCRIPT_PID"; exit 1 ;;`, {
+                    ...KUSTOMIZATION,
+                    TIMEOUT_SECONDS: "60",
+                });
                 assert.equal(r.status, status, r.stderr);
                 assert.equal(r.kubeconfigs.length, 1);
                 assert.ok(!fs.existsSync(path.dirname(r.kubeconfigs[0].file)), "the kubeconfig was left behind");
@@ -200,8 +237,16 @@ describe("waiters: kubectl scripts", () => {
         }
 
         it("removes the kubeconfig's directory when a script fails too", () => {
-            const timedOut = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'reconciling' ;;`, KUSTOMIZATION);
-            const killedBySetE = run(RELEASE_KUSTOMIZATIONS_SCRIPT, `*' patch '*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, { RELEASE: "apps" });
+            const timedOut = run(
+                WAIT_READY_SCRIPT,
+                `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'reconciling' ;;`,
+                KUSTOMIZATION,
+            );
+            const killedBySetE = run(
+                RELEASE_KUSTOMIZATIONS_SCRIPT,
+                `*' patch '*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`,
+                { RELEASE: "apps" },
+            );
             for (const r of [timedOut, killedBySetE]) {
                 assert.equal(r.status, 1, r.stderr);
                 assert.ok(r.kubeconfigs.length > 0);
@@ -218,12 +263,18 @@ describe("waiters: kubectl scripts", () => {
             const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf True ;;`, KUSTOMIZATION);
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is Ready\n");
-            assert.deepEqual(r.calls, [["get", KUSTOMIZATION.KIND, "apps", "-n", "flux-system", "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']]);
+            assert.deepEqual(r.calls, [
+                ["get", KUSTOMIZATION.KIND, "apps", "-n", "flux-system", "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'],
+            ]);
             assert.deepEqual(r.sleeps, []);
         });
 
         it("polls again after a sleep while Ready is not yet True (and not Stalled)", () => {
-            const r = run(WAIT_READY_SCRIPT, `${STALLED} printf False ;;\n${READY_STATUS} [ "$(count status)" -ge 2 ] && printf True || printf False ;;`, { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" });
+            const r = run(
+                WAIT_READY_SCRIPT,
+                `${STALLED} printf False ;;\n${READY_STATUS} [ "$(count status)" -ge 2 ] && printf True || printf False ;;`,
+                { ...KUSTOMIZATION, TIMEOUT_SECONDS: "60" },
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.calls.filter((c) => c.at(-1)?.includes('"Ready")].status')).length, 2);
             assert.equal(r.calls.filter((c) => c.at(-1)?.includes('"Stalled")].status')).length, 1);
@@ -237,20 +288,33 @@ describe("waiters: kubectl scripts", () => {
                 { ...KUSTOMIZATION, TIMEOUT_SECONDS: "600" },
             );
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is Stalled (it will not retry until its source or spec changes): invalid Kustomization: spec.path not found\n");
+            assert.equal(
+                r.stderr,
+                "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is Stalled (it will not retry until its source or spec changes): invalid Kustomization: spec.path not found\n",
+            );
             assert.deepEqual(r.sleeps, []);
         });
 
         it("times out with the object's own Ready message", () => {
-            const r = run(WAIT_READY_SCRIPT, `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory' ;;`, KUSTOMIZATION);
+            const r = run(
+                WAIT_READY_SCRIPT,
+                `${READY_STATUS} printf False ;;\n${READY_MESSAGE} printf 'kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory' ;;`,
+                KUSTOMIZATION,
+            );
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory\n");
+            assert.equal(
+                r.stderr,
+                "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: kustomization path not found: stat /tmp/kustomization/apps/prod: no such file or directory\n",
+            );
         });
 
         it("times out saying the object does not exist yet when the API server answers NotFound", () => {
             const r = run(WAIT_READY_SCRIPT, `*) ${NOT_FOUND('kustomizations.kustomize.toolkit.fluxcd.io "apps"')} ;;`, KUSTOMIZATION);
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: it does not exist yet\n");
+            assert.equal(
+                r.stderr,
+                "kustomizations.kustomize.toolkit.fluxcd.io flux-system/apps is not Ready after 0s: it does not exist yet\n",
+            );
         });
 
         it("times out saying the object has no Ready condition when it exists without one (not that it is missing)", () => {
@@ -266,7 +330,11 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("times out with kubectl's own error when the API server cannot be reached (not 'does not exist')", () => {
-            const r = run(WAIT_READY_SCRIPT, `*) echo 'Unable to connect to the server: dial tcp 203.0.113.1:6443: i/o timeout' >&2; exit 1 ;;`, KUSTOMIZATION);
+            const r = run(
+                WAIT_READY_SCRIPT,
+                `*) echo 'Unable to connect to the server: dial tcp 203.0.113.1:6443: i/o timeout' >&2; exit 1 ;;`,
+                KUSTOMIZATION,
+            );
             assert.equal(r.status, 1);
             assert.match(r.stderr, /is not Ready after 0s: Unable to connect to the server: dial tcp 203\.0\.113\.1:6443: i\/o timeout\n$/);
             assert.doesNotMatch(r.stderr, /does not exist/);
@@ -278,7 +346,9 @@ describe("waiters: kubectl scripts", () => {
             const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf Completed ;;`, STRICT);
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: Completed\n");
-            assert.deepEqual(r.calls, [["get", "restores.velero.io", "restore-daily-20240603", "-n", "velero", "-o", "jsonpath={.status.phase}"]]);
+            assert.deepEqual(r.calls, [
+                ["get", "restores.velero.io", "restore-daily-20240603", "-n", "velero", "-o", "jsonpath={.status.phase}"],
+            ]);
         });
 
         for (const phase of ["Failed", "FailedValidation", "PartiallyFailed"]) {
@@ -289,8 +359,13 @@ describe("waiters: kubectl scripts", () => {
                     { ...STRICT, TIMEOUT_SECONDS: "60" },
                 );
                 assert.equal(r.status, 1);
-                assert.equal(r.stderr, `restores.velero.io velero/restore-daily-20240603 ended ${phase}: backup daily-20240603 not found [spec.backupName: not found] errors=3 warnings=1\n`);
-                assert.deepEqual(r.calls[1].slice(-1), ["jsonpath={.status.failureReason} {.status.validationErrors} errors={.status.errors} warnings={.status.warnings}"]);
+                assert.equal(
+                    r.stderr,
+                    `restores.velero.io velero/restore-daily-20240603 ended ${phase}: backup daily-20240603 not found [spec.backupName: not found] errors=3 warnings=1\n`,
+                );
+                assert.deepEqual(r.calls[1].slice(-1), [
+                    "jsonpath={.status.failureReason} {.status.validationErrors} errors={.status.errors} warnings={.status.warnings}",
+                ]);
                 assert.deepEqual(r.sleeps, []);
             });
         }
@@ -303,14 +378,21 @@ describe("waiters: kubectl scripts", () => {
 
         it("reports REPORT's fields after an accepted phase, in one line the program parses", () => {
             const report = "errors={.status.errors} warnings={.status.warnings}";
-            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf PartiallyFailed ;;\n*'jsonpath=errors='*) printf 'errors=2 warnings=41' ;;`, { ...ALLOW_PARTIAL, REPORT: report });
+            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf PartiallyFailed ;;\n*'jsonpath=errors='*) printf 'errors=2 warnings=41' ;;`, {
+                ...ALLOW_PARTIAL,
+                REPORT: report,
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: PartiallyFailed (errors=2 warnings=41)\n");
             assert.deepEqual(r.calls[1].slice(-1), [`jsonpath=${report}`]);
         });
 
         it("still succeeds, without the report, when the report cannot be read", () => {
-            const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf Completed ;;\n*'jsonpath=errors='*) echo 'error: connection refused' >&2; exit 1 ;;`, { ...ALLOW_PARTIAL, REPORT: "errors={.status.errors}" });
+            const r = run(
+                WAIT_PHASE_SCRIPT,
+                `${PHASE} printf Completed ;;\n*'jsonpath=errors='*) echo 'error: connection refused' >&2; exit 1 ;;`,
+                { ...ALLOW_PARTIAL, REPORT: "errors={.status.errors}" },
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "restores.velero.io velero/restore-daily-20240603: Completed\n");
         });
@@ -318,7 +400,10 @@ describe("waiters: kubectl scripts", () => {
         it("times out naming the phase it saw and the phases it wanted", () => {
             const r = run(WAIT_PHASE_SCRIPT, `${PHASE} printf InProgress ;;`, ALLOW_PARTIAL);
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "restores.velero.io velero/restore-daily-20240603 did not reach Completed PartiallyFailed within 0s (phase: InProgress)\n");
+            assert.equal(
+                r.stderr,
+                "restores.velero.io velero/restore-daily-20240603 did not reach Completed PartiallyFailed within 0s (phase: InProgress)\n",
+            );
         });
 
         it("times out with phase none when the object does not exist", () => {
@@ -366,7 +451,10 @@ describe("waiters: kubectl scripts", () => {
         it("times out with kubectl's own error when the object cannot be read (not 'does not exist')", () => {
             const r = run(WAIT_FIELD_SCRIPT, `*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`, GATEWAY);
             assert.equal(r.status, 1);
-            assert.equal(r.stderr, "services kube-system/cilium-gateway-platform could not be read after 0s: error: You must be logged in to the server (Unauthorized)\n");
+            assert.equal(
+                r.stderr,
+                "services kube-system/cilium-gateway-platform could not be read after 0s: error: You must be logged in to the server (Unauthorized)\n",
+            );
         });
     });
 
@@ -379,8 +467,26 @@ describe("waiters: kubectl scripts", () => {
             const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST(OLD)}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "velero-daily-full-20261123021700");
-            assert.deepEqual(r.calls[0], ["get", "backupstoragelocations.velero.io", "default", "-n", "velero", "-o", "jsonpath={.status.lastSyncedTime}"]);
-            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name=velero-daily-full", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
+            assert.deepEqual(r.calls[0], [
+                "get",
+                "backupstoragelocations.velero.io",
+                "default",
+                "-n",
+                "velero",
+                "-o",
+                "jsonpath={.status.lastSyncedTime}",
+            ]);
+            assert.deepEqual(r.calls[1], [
+                "get",
+                "backups.velero.io",
+                "-n",
+                "velero",
+                "-l",
+                "velero.io/schedule-name=velero-daily-full",
+                "--sort-by=.status.completionTimestamp",
+                "-o",
+                LATEST_BACKUP_JSONPATH,
+            ]);
         });
 
         it("in a rebuild, never takes a backup the new cluster made itself (started after the program created namespace velero)", () => {
@@ -391,9 +497,16 @@ describe("waiters: kubectl scripts", () => {
             );
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "velero-daily-full-20261123021700");
-            const onlyNew = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n*'get namespace velero'*) printf '2026-11-25T09:00:00Z' ;;\n${LIST("velero-daily-full-20261125091500 2026-11-25T09:15:00Z\\n")}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" });
+            const onlyNew = run(
+                LATEST_BACKUP_SCRIPT,
+                `${SYNCED}\n*'get namespace velero'*) printf '2026-11-25T09:00:00Z' ;;\n${LIST("velero-daily-full-20261125091500 2026-11-25T09:15:00Z\\n")}`,
+                { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" },
+            );
             assert.equal(onlyNew.status, 1);
-            assert.match(onlyNew.stderr, /no Completed Velero backup of schedule velero-daily-full older than this cluster \(2026-11-25T09:00:00Z\) found/);
+            assert.match(
+                onlyNew.stderr,
+                /no Completed Velero backup of schedule velero-daily-full older than this cluster \(2026-11-25T09:00:00Z\) found/,
+            );
         });
 
         it("retries reading the cutoff, and never goes on without it (an empty cutoff would let the new cluster's own backup through)", () => {
@@ -404,24 +517,49 @@ describe("waiters: kubectl scripts", () => {
             );
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "velero-daily-full-20261123021700");
-            const never = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n*'get namespace velero'*) exit 1 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "velero" });
+            const never = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n*'get namespace velero'*) exit 1 ;;`, {
+                SCHEDULE: "velero-daily-full",
+                CUTOFF_NAMESPACE: "velero",
+            });
             assert.equal(never.status, 1);
             assert.match(never.stderr, /could not read namespace velero's creation time/);
         });
 
         it("takes any schedule when SCHEDULE is empty", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST("manual-1 2026-11-20T10:00:00Z\\n")}`, { SCHEDULE: "", CUTOFF_NAMESPACE: "" });
+            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${LIST("manual-1 2026-11-20T10:00:00Z\\n")}`, {
+                SCHEDULE: "",
+                CUTOFF_NAMESPACE: "",
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "manual-1");
-            assert.deepEqual(r.calls[1], ["get", "backups.velero.io", "-n", "velero", "--sort-by=.status.completionTimestamp", "-o", LATEST_BACKUP_JSONPATH]);
+            assert.deepEqual(r.calls[1], [
+                "get",
+                "backups.velero.io",
+                "-n",
+                "velero",
+                "--sort-by=.status.completionTimestamp",
+                "-o",
+                LATEST_BACKUP_JSONPATH,
+            ]);
         });
 
         it("does not look before the location has synced the backup list (its first answer is kept for good)", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) [ "$(count sync)" -ge 2 ] && printf '2026-11-25T10:00:00Z' ;;\n${LIST(OLD)}`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "", TIMEOUT_SECONDS: "60" });
+            const r = run(
+                LATEST_BACKUP_SCRIPT,
+                `*'lastSyncedTime'*) [ "$(count sync)" -ge 2 ] && printf '2026-11-25T10:00:00Z' ;;\n${LIST(OLD)}`,
+                { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "", TIMEOUT_SECONDS: "60" },
+            );
             assert.equal(r.status, 0, r.stderr);
-            assert.deepEqual(verbs(r.calls), ["get backupstoragelocations.velero.io", "get backupstoragelocations.velero.io", "get backups.velero.io"]);
+            assert.deepEqual(verbs(r.calls), [
+                "get backupstoragelocations.velero.io",
+                "get backupstoragelocations.velero.io",
+                "get backups.velero.io",
+            ]);
             assert.deepEqual(r.sleeps, ["10"]);
-            const never = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) exit 0 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
+            const never = run(LATEST_BACKUP_SCRIPT, `*'lastSyncedTime'*) exit 0 ;;`, {
+                SCHEDULE: "velero-daily-full",
+                CUTOFF_NAMESPACE: "",
+            });
             assert.equal(never.status, 1);
             assert.match(never.stderr, /did not sync the backup list from the bucket within 0s/);
         });
@@ -430,11 +568,18 @@ describe("waiters: kubectl scripts", () => {
             const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} exit 0 ;;`, { SCHEDULE: "velero-daily-full", CUTOFF_NAMESPACE: "" });
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
-            assert.equal(r.stderr, "no Completed Velero backup of schedule velero-daily-full found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n");
+            assert.equal(
+                r.stderr,
+                "no Completed Velero backup of schedule velero-daily-full found in the bucket within 0s: check BackupStorageLocation default and the R2 credentials, or pin veleroBackup\n",
+            );
         });
 
         it("never lets a kubectl error become the backup name (stdout is the name)", () => {
-            const r = run(LATEST_BACKUP_SCRIPT, `${SYNCED}\n${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`, { SCHEDULE: "", CUTOFF_NAMESPACE: "" });
+            const r = run(
+                LATEST_BACKUP_SCRIPT,
+                `${SYNCED}\n${BACKUPS} echo 'error: couldn'"'"'t find any field with path "{.status.completionTimestamp}" in the list of objects' >&2; exit 1 ;;`,
+                { SCHEDULE: "", CUTOFF_NAMESPACE: "" },
+            );
             assert.equal(r.status, 1);
             assert.equal(r.stdout, "");
             assert.match(r.stderr, /no Completed Velero backup found/);
@@ -445,7 +590,8 @@ describe("waiters: kubectl scripts", () => {
         const COMPLETE = `*'--for=condition=complete'*)`;
         const FAILED = `*'--for=condition=failed'*)`;
         const LOG = `*'logs job/vault-config -c vault-init'*)`;
-        const RESTORED_LOG = "Fetching newest snapshot openbao-20261123-021700.snap...\nRestoring /snapshots/openbao-20261123-021700.snap...\nSnapshot restored; unsealing with the stored key.\nroot token s.LEAKED";
+        const RESTORED_LOG =
+            "Fetching newest snapshot openbao-20261123-021700.snap...\nRestoring /snapshots/openbao-20261123-021700.snap...\nSnapshot restored; unsealing with the stored key.\nroot token s.LEAKED";
 
         it("waits for the vault-config Job and proves from its log that it restored the snapshot, without copying the log", () => {
             const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf '${RESTORED_LOG}' ;;`, VAULT_CONFIG);
@@ -458,16 +604,31 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("fails loudly, with the way back, when the Job initialized an EMPTY vault instead of restoring", () => {
-            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf 'No initialized pod found \\342\\200\\224 running bao operator init on openbao-0...' ;;`, VAULT_CONFIG);
+            const r = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} exit 0 ;;\n${LOG} printf 'No initialized pod found \\342\\200\\224 running bao operator init on openbao-0...' ;;`,
+                VAULT_CONFIG,
+            );
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /initialized an EMPTY OpenBao.*scale StatefulSet openbao to 0, delete the data-openbao-\* PVCs, reconcile infrastructure/);
+            assert.match(
+                r.stderr,
+                /initialized an EMPTY OpenBao.*scale StatefulSet openbao to 0, delete the data-openbao-\* PVCs, reconcile infrastructure/,
+            );
         });
 
         it("accepts an OpenBao that was already initialized (nothing to restore), and a log it cannot read, saying which", () => {
-            const initialized = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} printf 'openbao-0 is reachable.\nVault already initialized.' ;;`, VAULT_CONFIG);
+            const initialized = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} exit 0 ;;\n${LOG} printf 'openbao-0 is reachable.\nVault already initialized.' ;;`,
+                VAULT_CONFIG,
+            );
             assert.equal(initialized.status, 0, initialized.stderr);
             assert.match(initialized.stdout, /found OpenBao already initialized: nothing to restore/);
-            const unreadable = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 0 ;;\n${LOG} ${NOT_FOUND('pods "vault-config-x"')} ;;`, VAULT_CONFIG);
+            const unreadable = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} exit 0 ;;\n${LOG} ${NOT_FOUND('pods "vault-config-x"')} ;;`,
+                VAULT_CONFIG,
+            );
             assert.equal(unreadable.status, 0, unreadable.stderr);
             assert.match(unreadable.stdout, /log could not be read to confirm/);
         });
@@ -480,16 +641,26 @@ describe("waiters: kubectl scripts", () => {
             );
             fs.rmSync(path.join(os.tmpdir(), `platform-dr-rerun-${process.pid}`), { force: true });
             assert.equal(r.status, 0, r.stderr);
-            assert.match(r.stdout, /vault-config did not succeed \(it failed\); deleting it and asking Flux to re-apply infrastructure\nvault-config restored OpenBao/);
+            assert.match(
+                r.stdout,
+                /vault-config did not succeed \(it failed\); deleting it and asking Flux to re-apply infrastructure\nvault-config restored OpenBao/,
+            );
             const annotate = r.calls.find((c) => c.includes("annotate")) ?? [];
             assert.deepEqual(annotate.slice(0, 6), ["-n", "flux-system", "annotate", "--overwrite", "kustomization", "infrastructure"]);
             assert.match(annotate[6], /^reconcile\.fluxcd\.io\/requestedAt=platform-dr-\d+$/);
         });
 
         it("fails after one re-run, pointing at the log instead of printing it (it may hold tokens)", () => {
-            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} exit 1 ;;\n${FAILED} exit 0 ;;\n${DELETE_JOB}\n${ANNOTATE}\n*'logs'*) printf 'root token s.LEAKED' ;;`, { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
+            const r = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} exit 1 ;;\n${FAILED} exit 0 ;;\n${DELETE_JOB}\n${ANNOTATE}\n*'logs'*) printf 'root token s.LEAKED' ;;`,
+                { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" },
+            );
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /vault-config did not succeed after a re-run \(it failed\).*kubectl -n openbao logs job\/vault-config --all-containers/);
+            assert.match(
+                r.stderr,
+                /vault-config did not succeed after a re-run \(it failed\).*kubectl -n openbao logs job\/vault-config --all-containers/,
+            );
             assert.equal(r.calls.filter((c) => c.includes("delete")).length, 1);
             assert.ok(!r.stderr.includes("LEAKED") && !r.stdout.includes("LEAKED"));
         });
@@ -511,7 +682,10 @@ describe("waiters: kubectl scripts", () => {
                 assert.match(r.stdout, /did not succeed \(its vault-init container keeps failing \(CrashLoopBackOff\)\); deleting it/);
                 const pods = r.calls.find((c) => c.includes("pods")) ?? [];
                 assert.deepEqual(pods.slice(4, 6), ["-l", "batch.kubernetes.io/controller-uid=uid-1"], "only the current Job's pods count");
-                assert.ok(r.calls.some((c) => c.includes("delete") && c.includes("--cascade=foreground")), "the pods go with the Job");
+                assert.ok(
+                    r.calls.some((c) => c.includes("delete") && c.includes("--cascade=foreground")),
+                    "the pods go with the Job",
+                );
             });
 
             it("of a deleted Job's lingering pod does not end the re-run: only the current Job's pods count", () => {
@@ -543,7 +717,11 @@ describe("waiters: kubectl scripts", () => {
 
         it("sleeps between polls while the Job does not exist yet (kubectl wait returns at once), instead of spinning", () => {
             const notFound = NOT_FOUND('jobs.batch "vault-config"');
-            const r = run(OPENBAO_SNAPSHOT_SCRIPT, `${COMPLETE} [ "$(count complete)" -ge 3 ] || { ${notFound}; } ;;\n${FAILED} ${notFound} ;;\n${LOG} printf 'Snapshot restored' ;;`, { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" });
+            const r = run(
+                OPENBAO_SNAPSHOT_SCRIPT,
+                `${COMPLETE} [ "$(count complete)" -ge 3 ] || { ${notFound}; } ;;\n${FAILED} ${notFound} ;;\n${LOG} printf 'Snapshot restored' ;;`,
+                { ...VAULT_CONFIG, TIMEOUT_SECONDS: "60" },
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.sleeps, ["5", "5"]);
         });
@@ -554,11 +732,21 @@ describe("waiters: kubectl scripts", () => {
         const PATCH = `*' patch '*) exit 0 ;;`;
 
         it("suspends each Kustomization, as platform-dr's field manager, once Flux has created it", () => {
-            const r = run(HOLD_KUSTOMIZATIONS_SCRIPT, `${GET} [ "$(count get)" -ge 2 ] && exit 0 || { ${NOT_FOUND('kustomizations "infrastructure"')}; } ;;\n${PATCH}`, { HOLD: "infrastructure apps", TIMEOUT_SECONDS: "60" });
+            const r = run(
+                HOLD_KUSTOMIZATIONS_SCRIPT,
+                `${GET} [ "$(count get)" -ge 2 ] && exit 0 || { ${NOT_FOUND('kustomizations "infrastructure"')}; } ;;\n${PATCH}`,
+                { HOLD: "infrastructure apps", TIMEOUT_SECONDS: "60" },
+            );
             assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout, "suspended Kustomization infrastructure until the Velero restore is done\nsuspended Kustomization apps until the Velero restore is done\n");
+            assert.equal(
+                r.stdout,
+                "suspended Kustomization infrastructure until the Velero restore is done\nsuspended Kustomization apps until the Velero restore is done\n",
+            );
             const patches = r.calls.filter((c) => c.includes("patch"));
-            assert.deepEqual(patches.map((c) => c[4]), ["infrastructure", "apps"]);
+            assert.deepEqual(
+                patches.map((c) => c[4]),
+                ["infrastructure", "apps"],
+            );
             assert.deepEqual(patches[0].slice(5), ["--type", "merge", "--field-manager", "platform-dr", "-p", '{"spec":{"suspend":true}}']);
             assert.deepEqual(r.sleeps, ["5"]);
         });
@@ -579,8 +767,20 @@ describe("waiters: kubectl scripts", () => {
     });
 
     describe("RESTORE", () => {
-        const MANIFEST = JSON.stringify({ apiVersion: "velero.io/v1", kind: "Restore", metadata: { name: "restore-daily-20240603", namespace: "velero" }, spec: { backupName: "daily-20240603" } });
-        const ENV = { ...ALLOW_PARTIAL, BACKUP: "daily-20240603", NAME: "restore-daily-20240603", MANIFEST, REPORT: "", TIMEOUT_SECONDS: "60" };
+        const MANIFEST = JSON.stringify({
+            apiVersion: "velero.io/v1",
+            kind: "Restore",
+            metadata: { name: "restore-daily-20240603", namespace: "velero" },
+            spec: { backupName: "daily-20240603" },
+        });
+        const ENV = {
+            ...ALLOW_PARTIAL,
+            BACKUP: "daily-20240603",
+            NAME: "restore-daily-20240603",
+            MANIFEST,
+            REPORT: "",
+            TIMEOUT_SECONDS: "60",
+        };
         const BACKUP_SYNCED = `*'get backups.velero.io daily-20240603'*) exit 0 ;;`;
         const CREATED = `*'create -f -'*) cat > "$FAKE_DIR/manifest"; exit 0 ;;`;
         const EXISTS = `*'create -f -'*) cat > /dev/null; echo 'Error from server (AlreadyExists): restores.velero.io "restore-daily-20240603" already exists' >&2; exit 1 ;;`;
@@ -588,9 +788,16 @@ describe("waiters: kubectl scripts", () => {
         it("waits for the backup to be synced, creates the Restore from its manifest on stdin, then waits for its phase", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-manifest-"));
             try {
-                const r = run(RESTORE_SCRIPT, `*'get backups.velero.io daily-20240603'*) [ "$(count backup)" -ge 2 ] || exit 1 ;;\n${CREATED}\n${PHASE} printf Completed ;;`, { ...ENV, FAKE_DIR: dir });
+                const r = run(
+                    RESTORE_SCRIPT,
+                    `*'get backups.velero.io daily-20240603'*) [ "$(count backup)" -ge 2 ] || exit 1 ;;\n${CREATED}\n${PHASE} printf Completed ;;`,
+                    { ...ENV, FAKE_DIR: dir },
+                );
                 assert.equal(r.status, 0, r.stderr);
-                assert.equal(r.stdout, "created Restore velero/restore-daily-20240603\nrestores.velero.io velero/restore-daily-20240603: Completed\n");
+                assert.equal(
+                    r.stdout,
+                    "created Restore velero/restore-daily-20240603\nrestores.velero.io velero/restore-daily-20240603: Completed\n",
+                );
                 assert.deepEqual(verbs(r.calls), ["get backups.velero.io", "get backups.velero.io", "create", "get restores.velero.io"]);
                 assert.equal(fs.readFileSync(path.join(dir, "manifest"), "utf8"), MANIFEST);
                 assert.deepEqual(r.sleeps, ["10"]);
@@ -607,7 +814,11 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("takes an existing Restore of that name as this restore (never a second one), and waits for it", () => {
-            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${EXISTS}\n${PHASE} printf InProgress; [ "$(count phase)" -ge 3 ] && printf '' ;;`, { ...ENV, TIMEOUT_SECONDS: "0" });
+            const r = run(
+                RESTORE_SCRIPT,
+                `${BACKUP_SYNCED}\n${EXISTS}\n${PHASE} printf InProgress; [ "$(count phase)" -ge 3 ] && printf '' ;;`,
+                { ...ENV, TIMEOUT_SECONDS: "0" },
+            );
             assert.match(r.stdout, /already exists \(InProgress\): it is this restore, not created again/);
             assert.ok(!r.calls.some((c) => c.includes("delete")));
         });
@@ -620,26 +831,48 @@ describe("waiters: kubectl scripts", () => {
                     ENV,
                 );
                 assert.equal(r.status, 0, r.stderr);
-                assert.match(r.stdout, new RegExp(`exists but ended ${previous}: deleting it and restoring again\ncreated Restore velero/restore-daily-20240603\n.*: Completed\n$`));
-                assert.deepEqual(verbs(r.calls).filter((v) => !v.startsWith("get backups")), ["create", "get restores.velero.io", "delete restores.velero.io", "create", "get restores.velero.io"]);
+                assert.match(
+                    r.stdout,
+                    new RegExp(
+                        `exists but ended ${previous}: deleting it and restoring again\ncreated Restore velero/restore-daily-20240603\n.*: Completed\n$`,
+                    ),
+                );
+                assert.deepEqual(
+                    verbs(r.calls).filter((v) => !v.startsWith("get backups")),
+                    ["create", "get restores.velero.io", "delete restores.velero.io", "create", "get restores.velero.io"],
+                );
             });
         }
 
         it("stops, saying how to go on, when an existing Restore ended in a phase this configuration does not accept", () => {
             const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${EXISTS}\n${PHASE} printf PartiallyFailed ;;`, STRICT_ENV());
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /already ended PartiallyFailed, which this configuration does not accept: .*kubectl -n velero delete restores\.velero\.io restore-daily-20240603\) to restore again/);
+            assert.match(
+                r.stderr,
+                /already ended PartiallyFailed, which this configuration does not accept: .*kubectl -n velero delete restores\.velero\.io restore-daily-20240603\) to restore again/,
+            );
             assert.ok(!r.calls.some((c) => c.includes("delete")));
         });
 
         it("fails with kubectl's error when the Restore cannot be created", () => {
-            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n*'create -f -'*) cat > /dev/null; echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`, ENV);
+            const r = run(
+                RESTORE_SCRIPT,
+                `${BACKUP_SYNCED}\n*'create -f -'*) cat > /dev/null; echo 'error: the server does not have resource type "restores"' >&2; exit 1 ;;`,
+                ENV,
+            );
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /creating Restore velero\/restore-daily-20240603 failed: error: the server does not have resource type "restores"/);
+            assert.match(
+                r.stderr,
+                /creating Restore velero\/restore-daily-20240603 failed: error: the server does not have resource type "restores"/,
+            );
         });
 
         it("fails with the restore's own errors when it ends in a FAIL phase", () => {
-            const r = run(RESTORE_SCRIPT, `${BACKUP_SYNCED}\n${CREATED.replace('"$FAKE_DIR/manifest"', "/dev/null")}\n${PHASE} printf PartiallyFailed ;;\n${PHASE_ERRORS} printf ' errors=2 warnings=5' ;;`, STRICT_ENV());
+            const r = run(
+                RESTORE_SCRIPT,
+                `${BACKUP_SYNCED}\n${CREATED.replace('"$FAKE_DIR/manifest"', "/dev/null")}\n${PHASE} printf PartiallyFailed ;;\n${PHASE_ERRORS} printf ' errors=2 warnings=5' ;;`,
+                STRICT_ENV(),
+            );
             assert.equal(r.status, 1);
             assert.match(r.stderr, /ended PartiallyFailed: +errors=2 warnings=5/);
         });
@@ -667,10 +900,22 @@ describe("waiters: kubectl scripts", () => {
             for (const w of writes) {
                 assert.deepEqual(w.slice(0, 8), ["-n", "openbao", "exec", "-i", "openbao-0", "--", "sh", "-c"]);
             }
-            assert.deepEqual(writes.map((w) => w.slice(9)), [["secret/infrastructure/dns/cloudflare", "api_token"], ["secret/apps/fleetdm/license", "license-key"]]);
-            assert.deepEqual(r.bao.filter((b) => b[1] === "put" || b[1] === "patch").map((b) => b[3]), ["api_token=-", "license-key=-"]);
+            assert.deepEqual(
+                writes.map((w) => w.slice(9)),
+                [
+                    ["secret/infrastructure/dns/cloudflare", "api_token"],
+                    ["secret/apps/fleetdm/license", "license-key"],
+                ],
+            );
+            assert.deepEqual(
+                r.bao.filter((b) => b[1] === "put" || b[1] === "patch").map((b) => b[3]),
+                ["api_token=-", "license-key=-"],
+            );
             assert.ok(r.baoTokens.filter((_, i) => r.bao[i][0] === "kv").every((t) => t === ROOT_TOKEN));
-            assert.equal(r.stdout, "wrote api_token to secret/infrastructure/dns/cloudflare\nwrote license-key to secret/apps/fleetdm/license\n");
+            assert.equal(
+                r.stdout,
+                "wrote api_token to secret/infrastructure/dns/cloudflare\nwrote license-key to secret/apps/fleetdm/license\n",
+            );
             const argv = [...r.calls, ...r.bao].flat().join(" ");
             for (const secret of [ROOT_TOKEN, ROOT_TOKEN_B64, VALUE_1, "and==equals"]) {
                 assert.ok(!argv.includes(secret), `${secret} reached a command line`);
@@ -682,11 +927,19 @@ describe("waiters: kubectl scripts", () => {
             const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: `secret/new/path key=${VALUE_1}` });
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.store, { "secret/new/path": { key: VALUE_1 } });
-            assert.deepEqual(r.bao.map((b) => b.slice(0, 2).join(" ")), ["status", "kv get", "kv put"]);
+            assert.deepEqual(
+                r.bao.map((b) => b.slice(0, 2).join(" ")),
+                ["status", "kv get", "kv put"],
+            );
         });
 
         it("patches a path that exists, keeping its other keys, and a second key of one path adds to the first", () => {
-            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: "secret/apps/x a=1\nsecret/apps/x b=2\nsecret/apps/y c=3" }, { store: { "secret/apps/y": { kept: "yes" } } });
+            const r = run(
+                SEED_OPENBAO_SCRIPT,
+                `${GIVES_TOKEN}\n${EXEC}`,
+                { SEED_SECRETS: "secret/apps/x a=1\nsecret/apps/x b=2\nsecret/apps/y c=3" },
+                { store: { "secret/apps/y": { kept: "yes" } } },
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.store, { "secret/apps/x": { a: "1", b: "2" }, "secret/apps/y": { kept: "yes", c: "3" } });
             assert.deepEqual(
@@ -696,11 +949,22 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("stops when reading a path fails for another reason than 'No value found', and never replaces it with put", () => {
-            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n${EXEC}`, { SEED_SECRETS: `secret/apps/y c=${VALUE_1}`, FAKE_BAO_GET_ERROR: "Error making API request: dial tcp 127.0.0.1:8200: connection refused" }, { store: { "secret/apps/y": { kept: "yes" } } });
+            const r = run(
+                SEED_OPENBAO_SCRIPT,
+                `${GIVES_TOKEN}\n${EXEC}`,
+                {
+                    SEED_SECRETS: `secret/apps/y c=${VALUE_1}`,
+                    FAKE_BAO_GET_ERROR: "Error making API request: dial tcp 127.0.0.1:8200: connection refused",
+                },
+                { store: { "secret/apps/y": { kept: "yes" } } },
+            );
             assert.equal(r.status, 1);
             assert.match(r.stderr, /connection refused\nwriting c to secret\/apps\/y failed/);
             assert.deepEqual(r.store, { "secret/apps/y": { kept: "yes" } });
-            assert.deepEqual(r.bao.map((b) => b.slice(0, 2).join(" ")), ["status", "kv get"]);
+            assert.deepEqual(
+                r.bao.map((b) => b.slice(0, 2).join(" ")),
+                ["status", "kv get"],
+            );
             assert.ok(!r.stderr.includes(VALUE_1));
         });
 
@@ -713,17 +977,23 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("waits for openbao-0 to answer unsealed before writing", () => {
-            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n*'bao status') [ "$(count status)" -ge 2 ] && in_pod "$@" || { echo 'Sealed true'; exit 2; } ;;\n${EXEC}`, {
-                SEED_SECRETS: "secret/a k=v",
-                TIMEOUT_SECONDS: "60",
-            });
+            const r = run(
+                SEED_OPENBAO_SCRIPT,
+                `${GIVES_TOKEN}\n*'bao status') [ "$(count status)" -ge 2 ] && in_pod "$@" || { echo 'Sealed true'; exit 2; } ;;\n${EXEC}`,
+                {
+                    SEED_SECRETS: "secret/a k=v",
+                    TIMEOUT_SECONDS: "60",
+                },
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.sleeps, ["10"]);
             assert.deepEqual(r.store, { "secret/a": { k: "v" } });
         });
 
         it("times out naming OpenBao's status when openbao-0 stays sealed, writing nothing", () => {
-            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n*'bao status') printf 'Sealed          true\\n'; exit 2 ;;\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            const r = run(SEED_OPENBAO_SCRIPT, `${GIVES_TOKEN}\n*'bao status') printf 'Sealed          true\\n'; exit 2 ;;\n${EXEC}`, {
+                SEED_SECRETS: SEEDS,
+            });
             assert.equal(r.status, 1);
             assert.match(r.stderr, /^openbao-0 is not running and unsealed after 0s: Sealed +true\n$/);
             assert.deepEqual(r.store, {});
@@ -731,7 +1001,9 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("fails naming the path when a write is refused, without going on", () => {
-            const r = run(SEED_OPENBAO_SCRIPT, `${UNSEAL_SECRET} printf '%s' '${Buffer.from("s.wrong").toString("base64")}' ;;\n${EXEC}`, { SEED_SECRETS: SEEDS });
+            const r = run(SEED_OPENBAO_SCRIPT, `${UNSEAL_SECRET} printf '%s' '${Buffer.from("s.wrong").toString("base64")}' ;;\n${EXEC}`, {
+                SEED_SECRETS: SEEDS,
+            });
             assert.equal(r.status, 1);
             assert.match(r.stderr, /permission denied/);
             assert.match(r.stderr, /writing api_token to secret\/infrastructure\/dns\/cloudflare failed/);

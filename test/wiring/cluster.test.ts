@@ -18,7 +18,14 @@ describe("wiring: cluster layer (simulated cloud)", function () {
         assert.deepEqual(names("hcloud:index/firewall:Firewall"), ["prod-firewall"]);
         assert.deepEqual(names("hcloud:index/placementGroup:PlacementGroup"), ["prod-placement"]);
         assert.deepEqual(names("hcloud:index/floatingIp:FloatingIp"), ["prod-floating-ip"]);
-        assert.deepEqual(names(SERVER), ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3", "prod-worker-1", "prod-worker-2", "prod-worker-3"]);
+        assert.deepEqual(names(SERVER), [
+            "prod-control-plane-1",
+            "prod-control-plane-2",
+            "prod-control-plane-3",
+            "prod-worker-1",
+            "prod-worker-2",
+            "prod-worker-3",
+        ]);
         assert.equal(find(prod, "hcloud:index/placementGroup:PlacementGroup", "prod-hetzner-placement").rawInputs.type, "spread");
     });
 
@@ -66,7 +73,12 @@ describe("wiring: cluster layer (simulated cloud)", function () {
 
     it("keeps kubeconfig, talosconfig and the secrets bundle secret", () => {
         assert.deepEqual(prod.secretOutputs, ["kubeconfig", "talosSecrets", "talosconfig"]);
-        for (const name of ["prod-bootstrap-kubeconfig", "prod-talos-secrets-talosconfig", "prod-talos-secrets-bundle", "prod-control-plane-1-config"]) {
+        for (const name of [
+            "prod-bootstrap-kubeconfig",
+            "prod-talos-secrets-talosconfig",
+            "prod-talos-secrets-bundle",
+            "prod-control-plane-1-config",
+        ]) {
             const cmd = find(prod, COMMAND, name);
             assert.deepEqual(cmd.additionalSecretOutputs, ["stdout"], name);
             assert.equal(cmd.inputs.logging, "stderr", `${name} must not log its stdout`);
@@ -88,12 +100,17 @@ describe("wiring: cluster layer (simulated cloud)", function () {
         assert.equal(data.token, FAKE_HCLOUD_TOKEN);
         assert.equal(data.network, find(prod, "hcloud:index/network:Network", "prod-hetzner-network").id);
         assert.equal(secret.inputs.stringData, "[secret]");
-        assert.deepEqual(secret.ignoreChanges, ["stringData", "data"], "Flux's own copy takes over later: the program never fights it, nor reports it as drift");
+        assert.deepEqual(
+            secret.ignoreChanges,
+            ["stringData", "data"],
+            "Flux's own copy takes over later: the program never fights it, nor reports it as drift",
+        );
     });
 
     it("two runs with the same config register identical inputs (the drift check's precondition)", async () => {
         const again = await simulateOk({ overrides: [{ path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true }] });
-        const shape = (r: SimulationResult) => r.resources.map((x) => ({ urn: x.urn, inputs: x.rawInputs, deps: [...x.dependencies].sort() }));
+        const shape = (r: SimulationResult) =>
+            r.resources.map((x) => ({ urn: x.urn, inputs: x.rawInputs, deps: [...x.dependencies].sort() }));
         assert.deepEqual(shape(again), shape(prod));
     });
 });
@@ -110,10 +127,18 @@ describe("wiring: cluster layer variants", () => {
 
     it("load-balancer endpoint: lb11 targets the control planes by label over the private network", async () => {
         // No firewall can restrict 6443 behind a load balancer: config allows the mode only with the API open to the world.
-        const r = await simulateOk({ overrides: [{ path: "apiEndpoint", value: "load-balancer", secret: false }, { path: "firewallOpenToWorld", value: "true", secret: false }] });
+        const r = await simulateOk({
+            overrides: [
+                { path: "apiEndpoint", value: "load-balancer", secret: false },
+                { path: "firewallOpenToWorld", value: "true", secret: false },
+            ],
+        });
         assert.equal(ofType(r, "hcloud:index/floatingIp:FloatingIp").length, 0);
         const target = find(r, "hcloud:index/loadBalancerTarget:LoadBalancerTarget", "prod-hetzner-api-lb-targets");
-        assert.deepEqual([target.rawInputs.type, target.rawInputs.labelSelector, target.rawInputs.usePrivateIp], ["label_selector", "cluster=prod,role=control-plane", true]);
+        assert.deepEqual(
+            [target.rawInputs.type, target.rawInputs.labelSelector, target.rawInputs.usePrivateIp],
+            ["label_selector", "cluster=prod,role=control-plane", true],
+        );
         const lb = find(r, "hcloud:index/loadBalancer:LoadBalancer", "prod-hetzner-api-lb");
         assert.equal(r.outputs.apiEndpointIp, lb.outputs.ipv4);
     });
@@ -133,7 +158,12 @@ describe("wiring: cluster layer variants", () => {
     });
 
     it("bad config registers nothing and reports every problem", async () => {
-        const direct = await simulate({ overrides: [{ path: "controlPlaneCount", value: "2", secret: false }, { path: "location", value: "mars", secret: false }] });
+        const direct = await simulate({
+            overrides: [
+                { path: "controlPlaneCount", value: "2", secret: false },
+                { path: "location", value: "mars", secret: false },
+            ],
+        });
         assert.equal(direct.configInvalid, true);
         assert.equal(direct.resources.length, 0);
         assert.match(direct.errors[0], /controlPlaneCount = "?2"?: must be odd/);

@@ -58,7 +58,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.equal(others.length, 0);
         assert.equal(policy.effect, "allow");
         assert.deepEqual(JSON.parse(policy.resources), { [`com.cloudflare.edge.r2.bucket.${ACCOUNT}_default_platform-backups`]: "*" });
-        assert.deepEqual(policy.permissionGroups.map((g) => g.id).sort(), ["2efd5506f9c8494dacb1fa10a3e7d5b6", "6a018a9f2fc74eb6b293b0c548f38b39"]);
+        assert.deepEqual(policy.permissionGroups.map((g) => g.id).sort(), [
+            "2efd5506f9c8494dacb1fa10a3e7d5b6",
+            "6a018a9f2fc74eb6b293b0c548f38b39",
+        ]);
     });
 
     it("delivers the credentials in each consumer's shape, as secrets", () => {
@@ -71,7 +74,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.deepEqual(Object.keys(cnpg).sort(), ["ACCESS_KEY_ID", "REGION", "SECRET_ACCESS_KEY"]);
         assert.equal(cnpg.REGION, "auto");
         assert.ok(waitsFor(r, velero, token), "the Secret must wait for the token");
-        assert.ok(waitsFor(r, velero, find(r, "kubernetes:core/v1:Namespace", "namespaces-velero")), "the Secret must wait for its namespace");
+        assert.ok(
+            waitsFor(r, velero, find(r, "kubernetes:core/v1:Namespace", "namespaces-velero")),
+            "the Secret must wait for its namespace",
+        );
     });
 
     it("keeps Flux off the credential Secrets, so a copy left in Git can neither overwrite nor prune them", () => {
@@ -96,8 +102,14 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.equal(ofType(rotated, TOKEN).length, 1);
         assert.notEqual(oldToken.urn, newToken.urn, "a new generation must be a new resource, not a replacement of the old one");
         assert.notEqual(oldToken.rawInputs.name, newToken.rawInputs.name, "a new token at Cloudflare, beside the old one");
-        assert.ok(!rotated.resources.some((x) => x.urn === oldToken.urn), "the old token is deleted only as a leftover, after the run's updates");
-        assert.ok(!rotated.resources.some((x) => x.dependencies.includes(oldToken.urn)), "nothing may tie the old token's deletion to a step of this run");
+        assert.ok(
+            !rotated.resources.some((x) => x.urn === oldToken.urn),
+            "the old token is deleted only as a leftover, after the run's updates",
+        );
+        assert.ok(
+            !rotated.resources.some((x) => x.dependencies.includes(oldToken.urn)),
+            "nothing may tie the old token's deletion to a step of this run",
+        );
         assert.equal(oldToken.deleteBeforeReplace, false);
         assert.equal(newToken.deleteBeforeReplace, false);
         assert.notEqual(newToken.id, oldToken.id);
@@ -121,7 +133,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
 
     it("points api.<domain> at the endpoint, with full names and a TTL, and removes stale records first", () => {
         const api = find(r, RECORD, "dns-api");
-        assert.deepEqual([api.rawInputs.name, api.rawInputs.type, api.rawInputs.content, api.rawInputs.ttl], ["api.platform.devantler.tech", "A", r.outputs.apiEndpointIp, 60]);
+        assert.deepEqual(
+            [api.rawInputs.name, api.rawInputs.type, api.rawInputs.content, api.rawInputs.ttl],
+            ["api.platform.devantler.tech", "A", r.outputs.apiEndpointIp, 60],
+        );
         const cleanup = find(r, "command:local:Command", "dns-api-stale");
         assert.ok(api.dependencies.includes(cleanup.urn));
         // Every input is ignored: a re-run (create runs again on any change) would delete the
@@ -134,7 +149,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
 
     it("converges with stale records present: exactly one A record per name, at the new address", () => {
         const apiRecords = r.cloud.dnsRecords.filter((x) => x.name === "api.platform.devantler.tech" && x.type === "A");
-        assert.deepEqual(apiRecords.map((x) => x.content), [r.outputs.apiEndpointIp]);
+        assert.deepEqual(
+            apiRecords.map((x) => x.content),
+            [r.outputs.apiEndpointIp],
+        );
         // Gateway records stay external-dns's by default, and its TXT ownership records are untouched.
         assert.equal(r.cloud.dnsRecords.filter((x) => x.name === "platform.devantler.tech").length, 1);
         assert.equal(r.cloud.dnsRecords.filter((x) => x.type === "TXT").length, 1);
@@ -148,7 +166,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.equal(find(owned, RECORD, "dns-wildcard").rawInputs.content, ip);
         // The address is read only after the waiter saw it, which starts after Flux converged.
         const wait = find(owned, "command:local:Command", "dns-gateway-ip-wait");
-        assert.equal(wait.rawInputs.environment && (wait.rawInputs.environment as Record<string, string>).JSONPATH, "{.status.loadBalancer.ingress[0].ip}");
+        assert.equal(
+            wait.rawInputs.environment && (wait.rawInputs.environment as Record<string, string>).JSONPATH,
+            "{.status.loadBalancer.ingress[0].ip}",
+        );
         assert.equal((wait.inputs.environment as Record<string, string>).KUBECONFIG_CONTENT, "[secret]");
         const service = find(owned, "kubernetes:core/v1:Service", "dns-gateway-service");
         assert.equal(service.read, true, "the gateway Service is Flux's: read, never created or deleted");
@@ -157,7 +178,11 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.ok(waitsFor(owned, wait, find(owned, "command:local:Command", "gitops-release-ks-apps-wait")));
         for (const name of ["platform.devantler.tech", "*.platform.devantler.tech"]) {
             const records = owned.cloud.dnsRecords.filter((x) => x.name === name && x.type === "A");
-            assert.deepEqual(records.map((x) => x.content), [ip], name);
+            assert.deepEqual(
+                records.map((x) => x.content),
+                [ip],
+                name,
+            );
         }
     });
 
@@ -168,7 +193,15 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         const second = await simulateOk({ overrides, cloud: first.cloud });
         assert.ok(!first.cloud.dnsRecords.some((x) => x.content.startsWith("192.0.2.")), "the second run starts without the stale records");
         const shape = (x: SimulationResult) =>
-            x.resources.map((res) => ({ urn: res.urn, inputs: res.rawInputs, deps: [...res.dependencies].sort(), import: res.import, ignore: res.ignoreChanges })).sort((a, b) => a.urn.localeCompare(b.urn));
+            x.resources
+                .map((res) => ({
+                    urn: res.urn,
+                    inputs: res.rawInputs,
+                    deps: [...res.dependencies].sort(),
+                    import: res.import,
+                    ignore: res.ignoreChanges,
+                }))
+                .sort((a, b) => a.urn.localeCompare(b.urn));
         assert.deepEqual(shape(second), shape(first));
     });
 
@@ -221,14 +254,28 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         // environment, its reviewers and branch policy would be gone now.
         const prod = r.cloud.githubEnvironments.find((e) => e.name === "prod")!;
         assert.deepEqual(
-            { reviewers: prod.reviewers, branchPolicy: prod.deploymentBranchPolicy, selfReview: prod.preventSelfReview, adminsBypass: prod.canAdminsBypass },
-            { reviewers: [1_234_567], branchPolicy: { protectedBranches: true, customBranchPolicies: false }, selfReview: true, adminsBypass: false },
+            {
+                reviewers: prod.reviewers,
+                branchPolicy: prod.deploymentBranchPolicy,
+                selfReview: prod.preventSelfReview,
+                adminsBypass: prod.canAdminsBypass,
+            },
+            {
+                reviewers: [1_234_567],
+                branchPolicy: { protectedBranches: true, customBranchPolicies: false },
+                selfReview: true,
+                adminsBypass: false,
+            },
             "the environment's protection must survive the rebuild",
         );
         const environment = find(r, ENVIRONMENT, "ci-environment");
         assert.equal(environment.import, "platform:prod", "an existing environment is imported: an import only reads");
         assert.deepEqual(Object.keys(environment.rawInputs).sort(), ["environment", "repository"]);
-        assert.deepEqual([...environment.ignoreChanges].sort(), [...ENVIRONMENT_PROTECTION_INPUTS].sort(), "every protection input ignored: no update ever sends them");
+        assert.deepEqual(
+            [...environment.ignoreChanges].sort(),
+            [...ENVIRONMENT_PROTECTION_INPUTS].sort(),
+            "every protection input ignored: no update ever sends them",
+        );
         assert.equal(environment.retainOnDelete, true);
         for (const s of ofType(r, ENV_SECRET)) {
             assert.ok(s.dependencies.includes(environment.urn), "a secret needs its environment (GitHub answers 404 otherwise)");
@@ -241,8 +288,15 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         const created = find(first, ENVIRONMENT, "ci-environment");
         assert.equal(created.import, null);
         assert.equal(created.retainOnDelete, true);
-        assert.deepEqual([...created.ignoreChanges].sort(), [...ENVIRONMENT_PROTECTION_INPUTS].sort(), "protection added by hand later is kept");
-        assert.deepEqual(first.cloud.githubEnvironments.map((e) => [e.name, e.secrets.sort()]), [["prod", ["KUBE_CONFIG", "TALOS_CONFIG"]]]);
+        assert.deepEqual(
+            [...created.ignoreChanges].sort(),
+            [...ENVIRONMENT_PROTECTION_INPUTS].sort(),
+            "protection added by hand later is kept",
+        );
+        assert.deepEqual(
+            first.cloud.githubEnvironments.map((e) => [e.name, e.secrets.sort()]),
+            [["prod", ["KUBE_CONFIG", "TALOS_CONFIG"]]],
+        );
         // The second run: the lookup now finds the environment the first run created. The resource
         // stays registered under the same URN (it neither disappears nor is deleted), with the
         // same inputs; its import ID is the ID already in state, and the engine imports only when
@@ -252,7 +306,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.equal(adopted.urn, created.urn);
         assert.equal(adopted.import, created.id, "the import ID must equal the ID the created resource has in state");
         assert.deepEqual(adopted.rawInputs, created.rawInputs);
-        assert.deepEqual([adopted.retainOnDelete, [...adopted.ignoreChanges].sort()], [created.retainOnDelete, [...created.ignoreChanges].sort()]);
+        assert.deepEqual(
+            [adopted.retainOnDelete, [...adopted.ignoreChanges].sort()],
+            [created.retainOnDelete, [...created.ignoreChanges].sort()],
+        );
         const urns = (x: SimulationResult) => x.resources.map((res) => res.urn).sort();
         assert.deepEqual(urns(second), urns(first), "no resource appears or disappears between the runs");
         // A preview against that state registers the same.
@@ -262,7 +319,10 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
 
     it("fails clearly, naming the keys, when the repository's environments cannot be listed", async () => {
         const failed = await simulate({ overrides: offClusterOverrides(), cloud: { githubRepositories: [] } });
-        assert.ok(failed.errors.some((e) => /devantler-tech\/platform \(githubRepository\).*github:token/.test(e)), failed.errors.join("\n"));
+        assert.ok(
+            failed.errors.some((e) => /devantler-tech\/platform \(githubRepository\).*github:token/.test(e)),
+            failed.errors.join("\n"),
+        );
         assert.equal(ofType(failed, ENV_SECRET).length, 0);
     });
 
@@ -276,7 +336,8 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
     });
 
     it("skips the CI credentials with a notice when no GitHub token is configured (a real run)", async () => {
-        const without = await simulateOk({ overrides: [
+        const without = await simulateOk({
+            overrides: [
                 ...offClusterOverrides().filter((o) => o.path !== "github:token"),
                 { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
                 { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },

@@ -9,10 +9,14 @@ const CMD = "command:local:Command";
 describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     let r: SimulationResult;
     before(async () => {
-        r = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
+        r = await simulateOk({
+            overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
+        });
     });
     /** The wait for a Kustomization: GitopsBootstrap's, or KustomizationRelease's for the held ones. */
-    const ks = (name: string) => r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ?? find(r, CMD, `gitops-ks-${name}-wait`);
+    const ks = (name: string) =>
+        r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ??
+        find(r, CMD, `gitops-ks-${name}-wait`);
     /** The Restore manifest the run-once command creates. */
     const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore").rawInputs as any).environment.MANIFEST);
 
@@ -26,7 +30,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const waiters = ofType(r, CMD).filter((x) => /-wait$|velero-|openbao-|gitops-(hold|release)/.test(x.name));
         assert.ok(waiters.length > 5);
         for (const w of waiters) {
-            assert.match(String((w.rawInputs as any).environment?.KUBECONFIG_CONTENT), /server: https:\/\/(\d+\.){3}\d+:6443/, `${w.name} must reach the API by IP, not the name the disaster may have left stale`);
+            assert.match(
+                String((w.rawInputs as any).environment?.KUBECONFIG_CONTENT),
+                /server: https:\/\/(\d+\.){3}\d+:6443/,
+                `${w.name} must reach the API by IP, not the name the disaster may have left stale`,
+            );
         }
         assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "gitops-sops-age")));
         assert.deepEqual((cilium.rawInputs as any).name, "cilium");
@@ -52,7 +60,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.equal((hold.rawInputs as any).environment.HOLD, "infrastructure apps");
         assert.ok(waitsFor(r, restore, ks("infrastructure-controllers")));
         assert.ok(waitsFor(r, restore, hold), "the later Kustomizations are suspended before the restore");
-        assert.ok(!waitsFor(r, hold, find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")), "the hold runs beside the FluxInstance's wait, not after it");
+        assert.ok(
+            !waitsFor(r, hold, find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")),
+            "the hold runs beside the FluxInstance's wait, not after it",
+        );
         const resume = find(r, CMD, "gitops-release-resume");
         assert.equal((resume.rawInputs as any).environment.RELEASE, "infrastructure apps");
         assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore")), "nothing held resumes before the restore is done");
@@ -61,17 +72,29 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         const openbao = find(r, CMD, "openbao-vault-config");
         assert.ok(waitsFor(r, openbao, find(r, CMD, "velero-restore")));
         assert.ok(waitsFor(r, openbao, resume), "the vault-config Job runs in infrastructure, resumed after the restore");
-        assert.ok(!waitsFor(r, openbao, ks("infrastructure")), "watched from its creation: the Job is gone 10 minutes after it finishes, maybe before infrastructure is Ready");
+        assert.ok(
+            !waitsFor(r, openbao, ks("infrastructure")),
+            "watched from its creation: the Job is gone 10 minutes after it finishes, maybe before infrastructure is Ready",
+        );
         assert.equal(restoreManifest(r).metadata.name, "restore-velero-daily-full-20261123021700", "the newest Completed backup");
         const excluded: string[] = restoreManifest(r).spec.excludedResources;
-        for (const kind of ["kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io"]) {
+        for (const kind of [
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            "helmreleases.helm.toolkit.fluxcd.io",
+            "ocirepositories.source.toolkit.fluxcd.io",
+        ]) {
             assert.ok(excluded.includes(kind), `${kind} from the backup would reconcile at once, past the hold`);
         }
         assert.ok(excluded.includes("clusters.postgresql.cnpg.io"), "the databases come back from their archives");
         assert.ok(excluded.includes("jobs.batch"), "a Job caught mid-run by the backup would run again, past the hold");
         assert.deepEqual(
             restoreManifest(r).spec.labelSelector,
-            { matchExpressions: [{ key: "cnpg.io/pvcRole", operator: "DoesNotExist" }, { key: "cnpg.io/podRole", operator: "DoesNotExist" }] },
+            {
+                matchExpressions: [
+                    { key: "cnpg.io/pvcRole", operator: "DoesNotExist" },
+                    { key: "cnpg.io/podRole", operator: "DoesNotExist" },
+                ],
+            },
             "no old instance volume or pod comes back to collide with them (their Secrets do: the credentials stay)",
         );
         // @pulumi/command re-runs create on any input change: nothing may re-run these.
@@ -91,7 +114,9 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     });
 
     it("nothing in the restore path waits on GitHub or DNS", () => {
-        const outside = r.resources.filter((x) => x.type.startsWith("github:") || x.type.startsWith("cloudflare:index/dnsRecord") || x.name.startsWith("dns-"));
+        const outside = r.resources.filter(
+            (x) => x.type.startsWith("github:") || x.type.startsWith("cloudflare:index/dnsRecord") || x.name.startsWith("dns-"),
+        );
         assert.ok(outside.length > 0);
         const restorePath = [
             find(r, CMD, "velero-restore"),
@@ -106,8 +131,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     });
 
     it("restore names are identical across two runs", async () => {
-        const again = await simulateOk({ overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]) });
-        const names = (x: SimulationResult) => x.resources.filter((y) => /Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
+        const again = await simulateOk({
+            overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
+        });
+        const names = (x: SimulationResult) =>
+            x.resources.filter((y) => /Cluster|ObjectStore/.test(y.type)).map((y) => JSON.stringify(y.rawInputs));
         assert.deepEqual(names(again), names(r));
         assert.deepEqual(restoreManifest(again), restoreManifest(r));
     });
@@ -122,7 +150,12 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             ],
             placeholders: false,
         });
-        assert.ok(real.messages.some((m) => /ghcrDockerConfig is not set: Flux pulls oci:\/\/ghcr\.io\/devantler-tech\/platform\/manifests anonymously/.test(m)), real.messages.join("\n"));
+        assert.ok(
+            real.messages.some((m) =>
+                /ghcrDockerConfig is not set: Flux pulls oci:\/\/ghcr\.io\/devantler-tech\/platform\/manifests anonymously/.test(m),
+            ),
+            real.messages.join("\n"),
+        );
         assert.equal(ofType(real, "kubernetes:core/v1:Secret").filter((x) => x.name === "gitops-ghcr-auth").length, 0);
         const withIt = await simulateOk({
             overrides: [
@@ -134,7 +167,13 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             placeholders: false,
         });
         assert.ok(!withIt.messages.some((m) => /ghcrDockerConfig/.test(m)));
-        assert.ok(waitsFor(withIt, find(withIt, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"), find(withIt, "kubernetes:core/v1:Secret", "gitops-ghcr-auth")));
+        assert.ok(
+            waitsFor(
+                withIt,
+                find(withIt, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance"),
+                find(withIt, "kubernetes:core/v1:Secret", "gitops-ghcr-auth"),
+            ),
+        );
     });
 
     it("warns loudly when the Kopia password is not configured", async () => {
@@ -158,11 +197,24 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         });
 
         it("an accepted PartiallyFailed is reported: a warning with the counts and the commands, and the output", async () => {
-            const partial = await simulateOk({ overrides: password, cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }) });
-            assert.deepEqual(partial.outputs.restoreOutcome, { restore: `restore-${NEWEST}`, phase: "PartiallyFailed", errors: 2, warnings: 41 });
-            const warning = partial.messages.find((m) => /Velero restore restore-velero-daily-full-20261123021700 ended PartiallyFailed/.test(m));
+            const partial = await simulateOk({
+                overrides: password,
+                cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }),
+            });
+            assert.deepEqual(partial.outputs.restoreOutcome, {
+                restore: `restore-${NEWEST}`,
+                phase: "PartiallyFailed",
+                errors: 2,
+                warnings: 41,
+            });
+            const warning = partial.messages.find((m) =>
+                /Velero restore restore-velero-daily-full-20261123021700 ended PartiallyFailed/.test(m),
+            );
             assert.ok(warning, partial.messages.join("\n"));
-            assert.match(warning!, /2 error\(s\) and 41 warning\(s\).*velero restore describe restore-velero-daily-full-20261123021700 --details/);
+            assert.match(
+                warning!,
+                /2 error\(s\) and 41 warning\(s\).*velero restore describe restore-velero-daily-full-20261123021700 --details/,
+            );
         });
 
         it("PartiallyFailed fails the update, with the restore's counts, when veleroAllowPartiallyFailed is false", async () => {
@@ -170,12 +222,18 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
                 overrides: [...password, { path: "veleroAllowPartiallyFailed", value: "false", secret: false }],
                 cloud: backupsWith({ phase: "PartiallyFailed", errors: 2, warnings: 41 }),
             });
-            assert.ok(strict.errors.some((e) => /restore-velero-daily-full-20261123021700 ended PartiallyFailed: errors=2 warnings=41/.test(e)), strict.errors.join("\n"));
+            assert.ok(
+                strict.errors.some((e) => /restore-velero-daily-full-20261123021700 ended PartiallyFailed: errors=2 warnings=41/.test(e)),
+                strict.errors.join("\n"),
+            );
         });
 
         it("a Failed restore fails the update whatever the config allows", async () => {
             const failed = await simulate({ overrides: password, cloud: backupsWith({ phase: "Failed", errors: 1 }) });
-            assert.ok(failed.errors.some((e) => /ended Failed/.test(e)), failed.errors.join("\n"));
+            assert.ok(
+                failed.errors.some((e) => /ended Failed/.test(e)),
+                failed.errors.join("\n"),
+            );
         });
     });
 
@@ -185,17 +243,27 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
                 { path: "clusterMode", value: "existing", secret: false },
                 { path: "existingClusterKubeconfig", value: "apiVersion: v1\nkind: Config\nclusters: []\n", secret: true },
                 { path: "veleroIncludedNamespaces[0]", value: "umami", secret: false },
-                { path: "cnpgDatabases", value: '["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"]', secret: false },
+                {
+                    path: "cnpgDatabases",
+                    value: '["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"]',
+                    secret: false,
+                },
             ]),
         });
         assert.equal(ofType(s5, "hcloud:index/server:Server").length, 0);
         assert.equal(ofType(s5, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").length, 0);
         assert.equal(ofType(s5, "kubernetes:helm.sh/v3:Release").length, 0);
         assert.deepEqual(restoreManifest(s5).spec.includedNamespaces, ["umami"]);
-        assert.match(restoreManifest(s5).metadata.name, /^restore-velero-daily-full-20261123021700-prod-[0-9a-f]{6}$/, "named after the stack too in a running cluster");
+        assert.match(
+            restoreManifest(s5).metadata.name,
+            /^restore-velero-daily-full-20261123021700-prod-[0-9a-f]{6}$/,
+            "named after the stack too in a running cluster",
+        );
         assert.equal(ofType(s5, "kubernetes:core/v1:Namespace").length, 0, "a running cluster's namespaces are never created nor owned");
         assert.deepEqual(
-            ofType(s5, "kubernetes:core/v1:Secret").map((x) => `${(x.rawInputs as any).metadata.namespace}/${(x.rawInputs as any).metadata.name}`),
+            ofType(s5, "kubernetes:core/v1:Secret").map(
+                (x) => `${(x.rawInputs as any).metadata.namespace}/${(x.rawInputs as any).metadata.name}`,
+            ),
             ["umami/umami-db-r2-credentials-restore"],
             "only the recovered database's credentials, beside the cluster's own",
         );
