@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 
 /** Arguments of a script run on the operator's machine. */
 export interface ScriptCommandArgs {
-    /** The script; constant text, with its inputs in `environment` (see cluster/talosScripts.ts). */
+    /** The script, `loadScript("<area>/<name>.sh")`: constant text, with its inputs in `environment`. */
     readonly script: string;
     /** Inputs of the script. Secret values stay secret: Pulumi never prints the environment. */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -6,10 +6,8 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { DELETE_STALE_RECORDS_SCRIPT } from "../components/dns/staleRecords";
 import { restoreName } from "../components/restore/manifests";
-import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT, WAIT_PHASE_SCRIPT } from "../components/waiters/kubeScripts";
-import { BOOTSTRAP_SCRIPT, GENERATE_CONFIG_SCRIPT, GENERATE_SECRETS_SCRIPT, KUBECONFIG_SCRIPT } from "../components/cluster/talosScripts";
+import { loadScript } from "../components/scripts";
 
 /** What exists in the cloud before the rebuild starts. Areas add their own fields. */
 export interface CloudState {
@@ -301,7 +299,7 @@ export const INVOKE_MODELS: Record<string, InvokeModel> = {
     }),
 };
 
-/** How a phase wait ends in the simulated cloud (see the WAIT_PHASE_SCRIPT model). */
+/** How a phase wait ends in the simulated cloud (a model of scripts/kube/wait-phase.sh). */
 function phaseOutcome(env: Record<string, string>, cloud: SimulatedCloud): string {
     const object = `${env.KIND} ${env.NAMESPACE}/${env.NAME}`;
     if (env.KIND !== "restores.velero.io") {
@@ -325,12 +323,12 @@ function phaseOutcome(env: Record<string, string>, cloud: SimulatedCloud): strin
 /** Simulated stdout of the cluster layer's scripts. Extend with the scripts your area runs. */
 export const COMMAND_MODELS: CommandModel[] = [
     {
-        script: GENERATE_SECRETS_SCRIPT,
+        script: loadScript("talos/gen-secrets.sh"),
         stdout: () =>
             "cluster:\n  id: simulated-cluster-id\n  secret: simulated-cluster-secret\nsecrets:\n  bootstraptoken: simula.tedtoken00000\n  secretboxencryptionsecret: simulated\ntrustdinfo:\n  token: simula.tedtrustd0000\ncerts:\n  os:\n    crt: simulated\n    key: simulated\n",
     },
     {
-        script: GENERATE_CONFIG_SCRIPT,
+        script: loadScript("talos/gen-config.sh"),
         stdout: (env) =>
             env.OUTPUT_TYPE === "talosconfig"
                 ? `context: ${env.CLUSTER_NAME}\ncontexts:\n  ${env.CLUSTER_NAME}:\n    endpoints:\n      - ${new URL(env.CLUSTER_ENDPOINT).hostname}\n    ca: ${SIMULATED_CA}\n    crt: ${SIMULATED_CA}\n    key: simulated-admin-key\n`
@@ -338,7 +336,7 @@ export const COMMAND_MODELS: CommandModel[] = [
     },
     {
         // Deletes every existing record of the name and type, as the script does against the API.
-        script: DELETE_STALE_RECORDS_SCRIPT,
+        script: loadScript("dns/delete-stale-records.sh"),
         stdout: (env, cloud) => {
             const stale = cloud.state.dnsRecords.filter((r) => r.name === env.RECORD_NAME && r.type === env.RECORD_TYPE);
             stale.forEach((r) => cloud.state.dnsRecords.splice(cloud.state.dnsRecords.indexOf(r), 1));
@@ -346,7 +344,7 @@ export const COMMAND_MODELS: CommandModel[] = [
         },
     },
     {
-        script: LATEST_BACKUP_SCRIPT,
+        script: loadScript("velero/latest-backup.sh"),
         stdout: (env, cloud) => {
             const completed = cloud.state.veleroBackups
                 .filter((b) => b.phase === "Completed" && (!env.SCHEDULE || (b.schedule ?? "velero-daily-full") === env.SCHEDULE))
@@ -361,11 +359,11 @@ export const COMMAND_MODELS: CommandModel[] = [
     // pinned in config but not modelled here is assumed to exist: the rehearsal cannot see the
     // operator's real bucket, and must not invent a failure. Other phase waits (the
     // BackupStorageLocation) reach their first accepted phase.
-    { script: WAIT_PHASE_SCRIPT, stdout: phaseOutcome },
-    { script: RESTORE_SCRIPT, stdout: (env, cloud) => `created Restore velero/${env.NAME}\n${phaseOutcome(env, cloud)}` },
-    { script: BOOTSTRAP_SCRIPT, stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
+    { script: loadScript("kube/wait-phase.sh"), stdout: phaseOutcome },
+    { script: loadScript("velero/restore.sh"), stdout: (env, cloud) => `created Restore velero/${env.NAME}\n${phaseOutcome(env, cloud)}` },
+    { script: loadScript("talos/bootstrap.sh"), stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
     {
-        script: KUBECONFIG_SCRIPT,
+        script: loadScript("talos/kubeconfig.sh"),
         stdout: (env) => {
             const cluster = env.CONTEXT_NAME.split("@")[1];
             return `apiVersion: v1\nkind: Config\nclusters:\n  - name: ${cluster}\n    cluster:\n      server: https://${env.NODE_IP}:6443\n      certificate-authority-data: ${SIMULATED_CA}\ncontexts:\n  - name: ${env.CONTEXT_NAME}\n    context:\n      cluster: ${cluster}\n      namespace: default\n      user: ${env.CONTEXT_NAME}\ncurrent-context: ${env.CONTEXT_NAME}\nusers:\n  - name: ${env.CONTEXT_NAME}\n    user:\n      client-certificate-data: ${SIMULATED_CA}\n      client-key-data: c2ltdWxhdGVkLWFkbWluLWtleQ==\n`;

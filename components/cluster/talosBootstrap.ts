@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { scriptCommand } from "../shell";
 import { rewriteKubeconfigServer } from "./clientConfigs";
-import { BOOTSTRAP_SCRIPT, KUBECONFIG_SCRIPT, WAIT_FOR_API_SCRIPT } from "./talosScripts";
+import { loadScript } from "../scripts";
 
 /** Arguments of the one-time cluster bootstrap. */
 export interface TalosBootstrapArgs {
@@ -45,7 +45,7 @@ export class TalosBootstrap extends pulumi.ComponentResource {
         const bootstrap = scriptCommand(
             `${name}-etcd`,
             {
-                script: BOOTSTRAP_SCRIPT,
+                script: loadScript("talos/bootstrap.sh"),
                 environment: {
                     NODE_NAME: args.firstControlPlane.name,
                     NODE_IP: args.firstControlPlane.ip,
@@ -57,13 +57,16 @@ export class TalosBootstrap extends pulumi.ComponentResource {
         );
         this.apiReady = scriptCommand(
             `${name}-wait-api`,
-            { script: WAIT_FOR_API_SCRIPT, environment: { API_URL: args.probeUrl, TIMEOUT_SECONDS: String(args.apiReadyTimeoutSeconds) } },
+            {
+                script: loadScript("kube/wait-api.sh"),
+                environment: { API_URL: args.probeUrl, TIMEOUT_SECONDS: String(args.apiReadyTimeoutSeconds) },
+            },
             { parent: this, dependsOn: [bootstrap] },
         );
         const fetched = scriptCommand(
             `${name}-kubeconfig`,
             {
-                script: KUBECONFIG_SCRIPT,
+                script: loadScript("talos/kubeconfig.sh"),
                 environment: {
                     NODE_IP: args.firstControlPlane.ip,
                     TALOSCONFIG: args.talosconfig,

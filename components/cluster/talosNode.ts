@@ -5,7 +5,7 @@ import { scriptCommand } from "../shell";
 import { NodeSpec } from "./naming";
 import { machineConfigPatchText } from "./talosPatches";
 import { generateConfigEnvironment } from "./talosSecrets";
-import { APPLY_CONFIG_SCRIPT, ETCD_MEMBER_CLEANUP_SCRIPT, GENERATE_CONFIG_SCRIPT } from "./talosScripts";
+import { loadScript } from "../scripts";
 
 /** How long a node in maintenance mode may take to accept its config. */
 const APPLY_TIMEOUT_SECONDS = "900";
@@ -63,7 +63,7 @@ export class TalosNode extends pulumi.ComponentResource {
         const machineConfig = scriptCommand(
             `${name}-config`,
             {
-                script: GENERATE_CONFIG_SCRIPT,
+                script: loadScript("talos/gen-config.sh"),
                 environment: {
                     ...generateConfigEnvironment(cluster, args.secretsBundle, args.endpointUrl),
                     OUTPUT_TYPE: node.role === "control-plane" ? "controlplane" : "worker",
@@ -105,7 +105,7 @@ export class TalosNode extends pulumi.ComponentResource {
             ? scriptCommand(
                   `${name}-etcd-cleanup`,
                   {
-                      script: ETCD_MEMBER_CLEANUP_SCRIPT,
+                      script: loadScript("talos/etcd-member-cleanup.sh"),
                       environment: {
                           NODE_NAME: node.name,
                           NODE_IP: this.publicIp,
@@ -123,7 +123,7 @@ export class TalosNode extends pulumi.ComponentResource {
             ? scriptCommand(
                   `${name}-apply-config`,
                   {
-                      script: APPLY_CONFIG_SCRIPT,
+                      script: loadScript("talos/apply-config.sh"),
                       environment: {
                           NODE_NAME: node.name,
                           NODE_IP: this.publicIp,

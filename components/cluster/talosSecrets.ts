@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../../config/cluster";
 import { scriptCommand } from "../shell";
 import { rewriteTalosconfigEndpoints } from "./clientConfigs";
-import { GENERATE_CONFIG_SCRIPT, GENERATE_SECRETS_SCRIPT } from "./talosScripts";
+import { loadScript } from "../scripts";
 
 /** Arguments of the cluster's PKI. */
 export interface TalosSecretsArgs {
@@ -47,14 +47,17 @@ export class TalosSecrets extends pulumi.ComponentResource {
         this.bundle = cluster.talosSecrets
             ? cluster.talosSecrets
             : pulumi.secret(
-                  scriptCommand(`${name}-bundle`, { script: GENERATE_SECRETS_SCRIPT, secretStdout: true }, { parent: this, protect: true })
-                      .stdout,
+                  scriptCommand(
+                      `${name}-bundle`,
+                      { script: loadScript("talos/gen-secrets.sh"), secretStdout: true },
+                      { parent: this, protect: true },
+                  ).stdout,
               );
 
         const generated = scriptCommand(
             `${name}-talosconfig`,
             {
-                script: GENERATE_CONFIG_SCRIPT,
+                script: loadScript("talos/gen-config.sh"),
                 environment: { ...generateConfigEnvironment(cluster, this.bundle, args.endpointUrl), OUTPUT_TYPE: "talosconfig" },
                 secretStdout: true,
             },

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DnsConfig } from "../../config/offCluster";
 import { RUN_ONCE_INPUTS, scriptCommand } from "../shell";
 import { KubeWaiter } from "../waiters/kubeWaiter";
-import { DELETE_STALE_RECORDS_SCRIPT } from "./staleRecords";
+import { loadScript } from "../scripts";
 
 /** Marks records the program owns, for whoever reads the zone. */
 export const RECORD_COMMENT = "managed by platform-dr";
@@ -106,7 +106,7 @@ export class DnsRecords extends pulumi.ComponentResource {
         const cleanup = scriptCommand(
             `${name}-${role}-stale`,
             {
-                script: DELETE_STALE_RECORDS_SCRIPT,
+                script: loadScript("dns/delete-stale-records.sh"),
                 environment: { CLOUDFLARE_API_TOKEN: token, ZONE_ID: dns.zoneId, RECORD_NAME: fqdn, RECORD_TYPE: "A" },
                 runOnce: true,
             },

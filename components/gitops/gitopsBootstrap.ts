@@ -3,9 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { GitopsConfig } from "../../config/gitops";
 import { FLUX_ADOPTED_RELEASE_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 import { scriptCommand } from "../shell";
-import { HOLD_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
 import { waitForKustomizations } from "./kustomizationWaits";
 import { ciliumValues, fluxInstance } from "./values";
+import { loadScript } from "../scripts";
 
 /** Arguments of the GitOps bootstrap. */
 export interface GitopsBootstrapArgs {
@@ -112,7 +112,7 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
             ? scriptCommand(
                   `${name}-hold`,
                   {
-                      script: HOLD_KUSTOMIZATIONS_SCRIPT,
+                      script: loadScript("flux/hold-kustomizations.sh"),
                       environment: {
                           KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
                           HOLD: args.hold.join(" "),

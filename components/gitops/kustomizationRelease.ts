@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KustomizationWait } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { RELEASE_KUSTOMIZATIONS_SCRIPT } from "../waiters/kubeScripts";
 import { waitForKustomizations } from "./kustomizationWaits";
+import { loadScript } from "../scripts";
 
 /** Arguments of the release of held Kustomizations. */
 export interface KustomizationReleaseArgs {
@@ -29,11 +29,10 @@ export class KustomizationRelease extends pulumi.ComponentResource {
         const release = scriptCommand(
             `${name}-resume`,
             {
-                script: RELEASE_KUSTOMIZATIONS_SCRIPT,
+                script: loadScript("flux/resume-kustomizations.sh"),
                 environment: {
                     KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
                     RELEASE: args.kustomizations.map((k) => k.name).join(" "),
-                    TIMEOUT_SECONDS: "60",
                 },
                 runOnce: true,
             },

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { OPENBAO_SNAPSHOT_SCRIPT, SEED_OPENBAO_SCRIPT } from "../waiters/kubeScripts";
+import { loadScript } from "../scripts";
 
 /** Arguments of the OpenBao recovery. */
 export interface OpenbaoRecoveryArgs {
@@ -29,7 +29,7 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
             this.done = scriptCommand(
                 `${name}-vault-config`,
                 {
-                    script: OPENBAO_SNAPSHOT_SCRIPT,
+                    script: loadScript("openbao/snapshot-restore.sh"),
                     environment: { KUBECONFIG_CONTENT: kubeconfig, KUSTOMIZATION: restore.openbaoKustomization, TIMEOUT_SECONDS: "1800" },
                     runOnce: true,
                 },
@@ -39,7 +39,7 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
             this.done = scriptCommand(
                 `${name}-seed`,
                 {
-                    script: SEED_OPENBAO_SCRIPT,
+                    script: loadScript("openbao/seed-secrets.sh"),
                     environment: {
                         KUBECONFIG_CONTENT: kubeconfig,
                         SEED_SECRETS: pulumi.secret(restore.openbaoSeedSecrets.apply((l) => l.join("\n"))),

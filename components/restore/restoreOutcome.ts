@@ -3,7 +3,7 @@
  * the operator's notice are tested without a cluster.
  */
 
-/** The JSONPath template the restore waiter reads once the phase is accepted (see kubeScripts.ts). */
+/** The JSONPath template the restore waiter reads once the phase is accepted (see scripts/lib/phase.sh). */
 export const RESTORE_REPORT_JSONPATH = "errors={.status.errors} warnings={.status.warnings}";
 
 /** How a Velero restore ended. */

@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RestoreConfig } from "../../config/gitops";
 import { scriptCommand } from "../shell";
-import { LATEST_BACKUP_SCRIPT, RESTORE_SCRIPT } from "../waiters/kubeScripts";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 import { restoreName, storageClassConfigMap, veleroRestore } from "./manifests";
 import { parseRestoreOutcome, RESTORE_REPORT_JSONPATH, RestoreOutcome, restoreOutcomeNotice } from "./restoreOutcome";
+import { loadScript } from "../scripts";
 
 /** Arguments of the Velero restore. */
 export interface VeleroRestoreArgs {
@@ -72,7 +72,7 @@ export function veleroRepoCredentials(
 /**
  * Restores the chosen backup once: waits for BackupStorageLocation `default`, resolves `latest`
  * once (kept in state), then restores it with one command that creates the Restore named after
- * the backup and waits for its phase (see RESTORE_SCRIPT: once; again only after a failure).
+ * the backup and waits for its phase (scripts/velero/restore.sh: once; again only after a failure).
  */
 export class VeleroRestore extends pulumi.ComponentResource {
     /** The backup restored. */
@@ -112,7 +112,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 ? scriptCommand(
                       `${name}-latest-backup`,
                       {
-                          script: LATEST_BACKUP_SCRIPT,
+                          script: loadScript("velero/latest-backup.sh"),
                           environment: {
                               KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
                               SCHEDULE: restore.veleroBackupSchedule,
@@ -134,12 +134,12 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 excludedLabels: args.excludedLabels,
             }),
         );
-        // One command restores and waits: see RESTORE_SCRIPT (run once; again only after a failure).
+        // One command restores and waits: see scripts/velero/restore.sh (run once; again only after a failure).
         const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];
         const run = scriptCommand(
             `${name}-restore`,
             {
-                script: RESTORE_SCRIPT,
+                script: loadScript("velero/restore.sh"),
                 environment: {
                     KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
                     BACKUP: this.backupName,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { scriptCommand } from "../shell";
-import { WAIT_FIELD_SCRIPT, WAIT_PHASE_SCRIPT, WAIT_READY_SCRIPT } from "./kubeScripts";
+import { loadScript } from "../scripts";
 
 /**
  * Options of every kubectl wait: a new kubeconfig (rotated, or rebuilt with the cluster layer)
@@ -64,7 +64,15 @@ export class KubeWaiter extends pulumi.ComponentResource {
         }
         const wait = scriptCommand(
             `${name}-wait`,
-            { script: "ready" in c ? WAIT_READY_SCRIPT : "phase" in c ? WAIT_PHASE_SCRIPT : WAIT_FIELD_SCRIPT, environment },
+            {
+                script:
+                    "ready" in c
+                        ? loadScript("kube/wait-ready.sh")
+                        : "phase" in c
+                          ? loadScript("kube/wait-phase.sh")
+                          : loadScript("kube/wait-field.sh"),
+                environment,
+            },
             { ...KUBE_COMMAND_OPTIONS, parent: this, dependsOn: args.after ?? [] },
         );
         this.done = wait;

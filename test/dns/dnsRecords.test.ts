@@ -1,10 +1,11 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { gatewayIpFromService } from "../../components/dns/dnsRecords";
-import { DELETE_STALE_RECORDS_SCRIPT } from "../../components/dns/staleRecords";
+import { loadScript } from "../../components/scripts";
+import { runWithFakes } from "../support/fakeBin";
+
+const DELETE_STALE_RECORDS_SCRIPT = loadScript("dns/delete-stale-records.sh");
 
 const TOKEN = "cf-token-" + "z".repeat(31);
 const ZONE = "fedcba9876543210fedcba9876543210";
@@ -18,32 +19,26 @@ interface Fake {
 }
 
 /**
- * Runs the script with a fake `curl` on PATH (first, before any real one) that answers from
- * `fake` and logs its arguments and stdin, and the real node: the script's control flow and its
- * JSON checks run for real, without Cloudflare.
+ * Runs the script with a fake `curl` (test/support/fakeBin.ts) that answers from `fake` and logs
+ * its arguments and stdin, and the real node: the script's control flow and its JSON checks run
+ * for real, without Cloudflare.
  */
 function run(fake: Fake, env: Record<string, string>, pathDirs?: (fakeDir: string) => string) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-dns-"));
-    try {
-        const log = path.join(dir, "log");
+    const curl = `printf 'STDIN %s\\n' "$(cat)" >> "$FAKE_DIR/log"
+printf 'ARGS' >> "$FAKE_DIR/log"; for a in "$@"; do printf ' %s' "$a" >> "$FAKE_DIR/log"; done; echo >> "$FAKE_DIR/log"
+case " $* " in *" DELETE "*) cat "$FAKE_DIR/delete.json" ;; *) cat "$FAKE_DIR/list.json" ;; esac`;
+    const setup = (dir: string) => {
         fs.writeFileSync(path.join(dir, "list.json"), typeof fake.list === "string" ? fake.list : JSON.stringify(fake.list));
         fs.writeFileSync(path.join(dir, "delete.json"), JSON.stringify(fake.remove ?? { success: true, errors: [], result: { id: "x" } }));
-        fs.writeFileSync(
-            path.join(dir, "curl"),
-            `#!/bin/sh
-printf 'STDIN %s\\n' "$(cat)" >> "${log}"
-printf 'ARGS' >> "${log}"; for a in "$@"; do printf ' %s' "$a" >> "${log}"; done; echo >> "${log}"
-case " $* " in *" DELETE "*) cat "${dir}/delete.json" ;; *) cat "${dir}/list.json" ;; esac
-`,
-            { mode: 0o755 },
-        );
-        const PATH = pathDirs ? pathDirs(dir) : `${dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`;
-        const r = spawnSync("/bin/sh", ["-c", DELETE_STALE_RECORDS_SCRIPT], { env: { PATH, ...env }, encoding: "utf8", timeout: 20_000 });
-        const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
-        return { ...r, calls: lines.filter((l) => l.startsWith("ARGS ")), stdins: lines.filter((l) => l.startsWith("STDIN ")) };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    };
+    const r = runWithFakes(DELETE_STALE_RECORDS_SCRIPT, {
+        fakes: { curl },
+        env,
+        setup,
+        path: pathDirs ?? ((dir) => `${dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`),
+        timeoutMs: 20_000,
+    });
+    return { ...r, calls: r.lines.filter((l) => l.startsWith("ARGS ")), stdins: r.lines.filter((l) => l.startsWith("STDIN ")) };
 }
 
 const env = (name: string) => ({ CLOUDFLARE_API_TOKEN: TOKEN, ZONE_ID: ZONE, RECORD_NAME: name, RECORD_TYPE: "A" });

@@ -1,19 +1,19 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-    LATEST_BACKUP_SCRIPT,
-    RESTORE_SCRIPT,
-    HOLD_KUSTOMIZATIONS_SCRIPT,
-    OPENBAO_SNAPSHOT_SCRIPT,
-    RELEASE_KUSTOMIZATIONS_SCRIPT,
-    SEED_OPENBAO_SCRIPT,
-    WAIT_FIELD_SCRIPT,
-    WAIT_PHASE_SCRIPT,
-    WAIT_READY_SCRIPT,
-} from "../../components/waiters/kubeScripts";
+import { loadScript } from "../../components/scripts";
+import { runWithFakes } from "../support/fakeBin";
+
+const WAIT_READY_SCRIPT = loadScript("kube/wait-ready.sh");
+const WAIT_PHASE_SCRIPT = loadScript("kube/wait-phase.sh");
+const WAIT_FIELD_SCRIPT = loadScript("kube/wait-field.sh");
+const HOLD_KUSTOMIZATIONS_SCRIPT = loadScript("flux/hold-kustomizations.sh");
+const RELEASE_KUSTOMIZATIONS_SCRIPT = loadScript("flux/resume-kustomizations.sh");
+const LATEST_BACKUP_SCRIPT = loadScript("velero/latest-backup.sh");
+const RESTORE_SCRIPT = loadScript("velero/restore.sh");
+const OPENBAO_SNAPSHOT_SCRIPT = loadScript("openbao/snapshot-restore.sh");
+const SEED_OPENBAO_SCRIPT = loadScript("openbao/seed-secrets.sh");
 
 /** An admin kubeconfig whose key must never reach a command line or the output. */
 const KUBECONFIG_CONTENT =
@@ -33,17 +33,43 @@ interface Options {
 }
 
 /**
- * Runs a script with a fake `kubectl` on PATH (before any real one) whose answers the test
- * chooses as `case "$*" in` arms, and which logs every call's arguments (one tab-separated line)
- * and the kubeconfig it was handed. `kubectl exec ... -- <cmd>` runs <cmd> here, with a fake `bao`
- * that keeps a KV store in files and logs its arguments and VAULT_TOKEN, so the in-pod part of a
- * script runs for real. A fake `sleep` only logs, so no test waits. `count <name>` in an arm
- * counts that arm's calls, for answers that change between polls.
+ * Runs a script with a fake `kubectl` (see test/support/fakeBin.ts) whose answers the test chooses
+ * as `case "$*" in` arms, and which logs every call's arguments and the kubeconfig it was handed.
+ * `kubectl exec ... -- <cmd>` runs <cmd> here, with a fake `bao` that keeps a KV store in files and
+ * logs its arguments and VAULT_TOKEN, so the in-pod part of a script runs for real. `count <name>`
+ * in an arm counts that arm's calls, for answers that change between polls.
  */
 function run(script: string, arms: string, env: Record<string, string>, opts: Options = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-kube-"));
-    try {
-        const log = path.join(dir, "log");
+    const kubectl = `fake_log CALL "$@"
+fake_log KUBECONFIG "$KUBECONFIG" "$(ls -ld "$KUBECONFIG" | cut -c1-10)" "$(ls -ld "\${KUBECONFIG%/*}" | cut -c1-10)"
+cp "$KUBECONFIG" "$FAKE_DIR/kubeconfig.seen"
+in_pod() { while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift; "$@"; }
+case "$*" in
+${arms}
+*) echo "fake kubectl: unexpected call: $*" >&2; exit 99 ;;
+esac`;
+    const bao = `fake_log BAO "$@"; fake_log BAOTOKEN "$VAULT_TOKEN"
+case "$1" in
+  status) printf 'Sealed          false\\n'; exit 0 ;;
+  kv) ;;
+  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
+esac
+[ "$VAULT_TOKEN" = "${ROOT_TOKEN}" ] || { echo "Code: 403. Errors: * permission denied" >&2; exit 2; }
+if [ "$2" = get ] && [ -n "\${FAKE_BAO_GET_ERROR:-}" ]; then echo "$FAKE_BAO_GET_ERROR" >&2; exit 2; fi
+secret="$FAKE_DIR/store/$(printf '%s' "$3" | tr / _)"
+case "$2" in
+  get) [ -d "$secret" ] || { echo "No value found at $3" >&2; exit 2; }; ls "$secret" ;;
+  put|patch)
+    key=\${4%=-}
+    [ "$key=-" = "$4" ] || { echo "fake bao: value not read from stdin: $4" >&2; exit 64; }
+    # Like bao, parse the data (reading stdin) before finding out that a patch has nothing to patch.
+    cat > "$FAKE_DIR/value"
+    if [ "$2" = patch ] && [ ! -d "$secret" ]; then echo "No value found at $3" >&2; exit 2; fi
+    if [ "$2" = put ]; then rm -rf "$secret"; fi
+    mkdir -p "$secret"; mv "$FAKE_DIR/value" "$secret/$key" ;;
+  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
+esac`;
+    const setup = (dir: string) => {
         const store = path.join(dir, "store");
         fs.mkdirSync(store);
         for (const [p, kv] of Object.entries(opts.store ?? {})) {
@@ -52,78 +78,33 @@ function run(script: string, arms: string, env: Record<string, string>, opts: Op
                 fs.writeFileSync(path.join(store, p.replace(/\//g, "_"), k), v);
             }
         }
-        fs.writeFileSync(
-            path.join(dir, "kubectl"),
-            `#!/bin/sh
-{ printf 'CALL'; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> "${log}"
-printf 'KUBECONFIG\\t%s\\t%s\\t%s\\n' "$KUBECONFIG" "$(ls -ld "$KUBECONFIG" | cut -c1-10)" "$(ls -ld "\${KUBECONFIG%/*}" | cut -c1-10)" >> "${log}"
-cp "$KUBECONFIG" "${dir}/kubeconfig.seen"
-count() { n=$(( $(cat "${dir}/count.$1" 2>/dev/null || echo 0) + 1 )); echo "$n" > "${dir}/count.$1"; echo "$n"; }
-in_pod() { while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift; "$@"; }
-case "$*" in
-${arms}
-*) echo "fake kubectl: unexpected call: $*" >&2; exit 99 ;;
-esac
-`,
-            { mode: 0o755 },
-        );
-        fs.writeFileSync(
-            path.join(dir, "bao"),
-            `#!/bin/sh
-{ printf 'BAO'; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; printf 'BAOTOKEN\\t%s\\n' "$VAULT_TOKEN"; } >> "${log}"
-case "$1" in
-  status) printf 'Sealed          false\\n'; exit 0 ;;
-  kv) ;;
-  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
-esac
-[ "$VAULT_TOKEN" = "${ROOT_TOKEN}" ] || { echo "Code: 403. Errors: * permission denied" >&2; exit 2; }
-if [ "$2" = get ] && [ -n "\${FAKE_BAO_GET_ERROR:-}" ]; then echo "$FAKE_BAO_GET_ERROR" >&2; exit 2; fi
-secret="${store}/$(printf '%s' "$3" | tr / _)"
-case "$2" in
-  get) [ -d "$secret" ] || { echo "No value found at $3" >&2; exit 2; }; ls "$secret" ;;
-  put|patch)
-    key=\${4%=-}
-    [ "$key=-" = "$4" ] || { echo "fake bao: value not read from stdin: $4" >&2; exit 64; }
-    # Like bao, parse the data (reading stdin) before finding out that a patch has nothing to patch.
-    cat > "${dir}/value"
-    if [ "$2" = patch ] && [ ! -d "$secret" ]; then echo "No value found at $3" >&2; exit 2; fi
-    if [ "$2" = put ]; then rm -rf "$secret"; fi
-    mkdir -p "$secret"; mv "${dir}/value" "$secret/$key" ;;
-  *) echo "fake bao: unexpected $*" >&2; exit 64 ;;
-esac
-`,
-            { mode: 0o755 },
-        );
-        fs.writeFileSync(path.join(dir, "sleep"), `#!/bin/sh\nprintf 'SLEEP\\t%s\\n' "$*" >> "${log}"\n`, { mode: 0o755 });
-        // exec keeps the pid, so a fake can signal the script itself (SCRIPT_PID), as a terminal would.
-        const r = spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
-            env: { PATH: opts.path ?? `${dir}:/usr/bin:/bin`, KUBECONFIG_CONTENT, TIMEOUT_SECONDS: "0", ...env },
-            encoding: "utf8",
-            timeout: 10_000,
-        });
-        const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
-        const fields = (tag: string) => lines.filter((l) => l.startsWith(`${tag}\t`) || l === tag).map((l) => l.split("\t").slice(1));
+    };
+    const inspect = (dir: string) => {
+        const store = path.join(dir, "store");
         const kept: Record<string, Kv> = {};
         for (const p of fs.readdirSync(store)) {
             kept[p.replace(/_/g, "/")] = Object.fromEntries(
                 fs.readdirSync(path.join(store, p)).map((k) => [k, fs.readFileSync(path.join(store, p, k), "utf8")]),
             );
         }
-        const seen = path.join(dir, "kubeconfig.seen");
-        return {
-            ...r,
-            calls: fields("CALL"),
-            kubeconfigs: fields("KUBECONFIG").map(([file, mode, dirMode]) => ({ file, mode, dirMode })),
-            seenKubeconfig: fs.existsSync(seen) ? fs.readFileSync(seen, "utf8") : undefined,
-            bao: fields("BAO"),
-            baoTokens: fields("BAOTOKEN").map(([t]) => t),
-            sleeps: fields("SLEEP").map(([s]) => s),
-            store: kept,
-            log: lines.join("\n"),
-        };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+        const read = (file: string) => (fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file), "utf8") : undefined);
+        // What the fakes kept: the kubeconfig kubectl was handed, a manifest it was given on stdin.
+        return { store: kept, seenKubeconfig: read("kubeconfig.seen"), manifest: read("manifest") };
+    };
+    const r = runWithFakes(
+        script,
+        { fakes: { kubectl, bao }, env: { KUBECONFIG_CONTENT, TIMEOUT_SECONDS: "0", ...env }, path: opts.path, setup },
+        inspect,
+    );
+    return {
+        ...r,
+        calls: r.fields("CALL"),
+        kubeconfigs: r.fields("KUBECONFIG").map(([file, mode, dirMode]) => ({ file, mode, dirMode })),
+        bao: r.fields("BAO"),
+        baoTokens: r.fields("BAOTOKEN").map(([t]) => t),
+        sleeps: r.fields("SLEEP").map(([s]) => s),
+        log: r.lines.join("\n"),
+    };
 }
 
 /** The verbs (and first arguments) kubectl was called with, for order checks. */
@@ -786,24 +767,19 @@ describe("waiters: kubectl scripts", () => {
         const EXISTS = `*'create -f -'*) cat > /dev/null; echo 'Error from server (AlreadyExists): restores.velero.io "restore-daily-20240603" already exists' >&2; exit 1 ;;`;
 
         it("waits for the backup to be synced, creates the Restore from its manifest on stdin, then waits for its phase", () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-manifest-"));
-            try {
-                const r = run(
-                    RESTORE_SCRIPT,
-                    `*'get backups.velero.io daily-20240603'*) [ "$(count backup)" -ge 2 ] || exit 1 ;;\n${CREATED}\n${PHASE} printf Completed ;;`,
-                    { ...ENV, FAKE_DIR: dir },
-                );
-                assert.equal(r.status, 0, r.stderr);
-                assert.equal(
-                    r.stdout,
-                    "created Restore velero/restore-daily-20240603\nrestores.velero.io velero/restore-daily-20240603: Completed\n",
-                );
-                assert.deepEqual(verbs(r.calls), ["get backups.velero.io", "get backups.velero.io", "create", "get restores.velero.io"]);
-                assert.equal(fs.readFileSync(path.join(dir, "manifest"), "utf8"), MANIFEST);
-                assert.deepEqual(r.sleeps, ["10"]);
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+            const r = run(
+                RESTORE_SCRIPT,
+                `*'get backups.velero.io daily-20240603'*) [ "$(count backup)" -ge 2 ] || exit 1 ;;\n${CREATED}\n${PHASE} printf Completed ;;`,
+                ENV,
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(
+                r.stdout,
+                "created Restore velero/restore-daily-20240603\nrestores.velero.io velero/restore-daily-20240603: Completed\n",
+            );
+            assert.deepEqual(verbs(r.calls), ["get backups.velero.io", "get backups.velero.io", "create", "get restores.velero.io"]);
+            assert.equal(r.manifest, MANIFEST);
+            assert.deepEqual(r.sleeps, ["10"]);
         });
 
         it("fails, creating nothing, when the backup never shows up in the cluster", () => {

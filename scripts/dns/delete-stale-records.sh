@@ -1,23 +1,20 @@
-/**
- * Removes the records of one name and type that exist before the program creates its own.
- * On an empty stack the pre-disaster records still point at dead IPs; adopting them is not
- * possible (an import fails when the content differs), and leaving them would serve two A
- * records, half the traffic to a dead address. The script runs once, before the program's record
- * exists, so it can never delete a record the program manages. Env: CLOUDFLARE_API_TOKEN,
- * ZONE_ID, RECORD_NAME, RECORD_TYPE.
- *
- * Why it is careful: it deletes. The answer is parsed as JSON (with node, which runs this program
- * anyway) and every record is checked against the name and type again, so an API that ignored the
- * filter could never make it delete other records; a paged answer (more records than one page)
- * is refused rather than half-cleaned. The token reaches curl on stdin, never on its command line
- * where `ps` would show it.
- */
-export const DELETE_STALE_RECORDS_SCRIPT = `set -eu
-for tool in curl node; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not on PATH; it is needed to remove stale DNS records" >&2; exit 127; }
-done
+#!/bin/sh
+# Removes the records of one name and type that exist before the program creates its own.
+# On an empty stack the pre-disaster records still point at dead IPs; adopting them is not
+# possible (an import fails when the content differs), and leaving them would serve two A
+# records, half the traffic to a dead address. The script runs once, before the program's record
+# exists, so it can never delete a record the program manages.
+#
+# Why it is careful: it deletes. The answer is parsed as JSON (with node, which runs this program
+# anyway) and every record is checked against the name and type again, so an API that ignored the
+# filter could never make it delete other records; a paged answer (more records than one page)
+# is refused rather than half-cleaned. The token reaches curl on stdin, never on its command line
+# where `ps` would show it.
+# Env: CLOUDFLARE_API_TOKEN, ZONE_ID, RECORD_NAME, RECORD_TYPE.
+REQUIRES="curl node"
+. "${SCRIPTS_LIB:?}/preamble.sh"
 api="https://api.cloudflare.com/client/v4/zones/$ZONE_ID/dns_records"
-cf() { printf 'Authorization: Bearer %s\\n' "$CLOUDFLARE_API_TOKEN" | curl --silent --show-error --header @- "$@"; }
+cf() { printf 'Authorization: Bearer %s\n' "$CLOUDFLARE_API_TOKEN" | curl --silent --show-error --header @- "$@"; }
 answer='
 const fail = (m) => { console.error(m); process.exit(1); };
 let text = "";
@@ -44,4 +41,3 @@ for id in $ids; do
   count=$((count + 1))
 done
 echo "removed $count stale $RECORD_TYPE record(s) named $RECORD_NAME"
-`;

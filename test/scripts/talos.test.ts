@@ -1,31 +1,17 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { APPLY_CONFIG_SCRIPT, BOOTSTRAP_SCRIPT, KUBECONFIG_SCRIPT } from "../../components/cluster/talosScripts";
+import { loadScript } from "../../components/scripts";
+import { runWithFakes } from "../support/fakeBin";
 
-/**
- * Runs a script with a fake `talosctl` on PATH whose behaviour the test chooses, so the scripts'
- * real control flow (idempotence, deadlines, error messages) is exercised without a cluster.
- */
-function run(script: string, fakeTalosctl: string, env: Record<string, string>, otherFakes: Record<string, string> = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-test-"));
-    try {
-        fs.writeFileSync(path.join(dir, "talosctl"), `#!/bin/sh\n${fakeTalosctl}\n`, { mode: 0o755 });
-        for (const [name, body] of Object.entries(otherFakes)) {
-            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-        }
-        // exec keeps the pid, so the fake can signal the script itself (SCRIPT_PID); FAKE_DIR lets it leave notes.
-        return spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
-            env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir, ...env },
-            encoding: "utf8",
-            timeout: 10_000,
-        });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
+const APPLY_CONFIG_SCRIPT = loadScript("talos/apply-config.sh");
+const BOOTSTRAP_SCRIPT = loadScript("talos/bootstrap.sh");
+const KUBECONFIG_SCRIPT = loadScript("talos/kubeconfig.sh");
+
+/** Runs a script with a fake `talosctl` whose behaviour the test chooses (test/support/fakeBin.ts). */
+const run = (script: string, fakeTalosctl: string, env: Record<string, string>) =>
+    runWithFakes(script, { fakes: { talosctl: fakeTalosctl }, env });
 
 const bootstrapEnv = { NODE_NAME: "prod-control-plane-1", NODE_IP: "203.0.113.1", TALOSCONFIG: "context: prod", TIMEOUT_SECONDS: "0" };
 
@@ -96,8 +82,7 @@ describe("cluster: Talos scripts", () => {
         const applyEnv = { NODE_NAME: "prod-worker-1", NODE_IP: "203.0.113.9", MACHINE_CONFIG: "version: v1alpha1" };
         // Fails with a TLS error on the first call, then succeeds; `sleep` returns at once.
         const tlsThenOk = (error: string) =>
-            `n=$(cat "$FAKE_DIR/calls" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/calls"
-if [ "$n" -eq 0 ]; then echo "rpc error: code = Unavailable desc = connection error: transport: authentication handshake failed: ${error}" >&2; exit 1; fi
+            `if [ "$(count talosctl)" -eq 1 ]; then echo "rpc error: code = Unavailable desc = connection error: transport: authentication handshake failed: ${error}" >&2; exit 1; fi
 echo applied`;
 
         for (const error of [
@@ -106,7 +91,7 @@ echo applied`;
             "tls: failed to verify certificate: x509: certificate signed by unknown authority",
         ]) {
             it(`retries another TLS error until the node accepts the config (${error})`, () => {
-                const r = run(APPLY_CONFIG_SCRIPT, tlsThenOk(error), { ...applyEnv, TIMEOUT_SECONDS: "60" }, { sleep: "exit 0" });
+                const r = run(APPLY_CONFIG_SCRIPT, tlsThenOk(error), { ...applyEnv, TIMEOUT_SECONDS: "60" });
                 assert.equal(r.status, 0, r.stderr);
                 assert.match(r.stdout, /machine config applied to prod-worker-1 \(203\.0\.113\.9\)/);
                 assert.doesNotMatch(r.stdout, /already configured/);
@@ -137,7 +122,7 @@ echo applied`;
     });
 
     it("says when talosctl is missing", () => {
-        const r = spawnSync("/bin/sh", ["-c", KUBECONFIG_SCRIPT], { env: { PATH: "/nonexistent" }, encoding: "utf8" });
+        const r = runWithFakes(KUBECONFIG_SCRIPT, { path: "/nonexistent" });
         assert.equal(r.status, 127);
         assert.match(r.stderr, /talosctl is not on PATH/);
     });
