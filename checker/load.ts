@@ -1,7 +1,9 @@
 /**
  * Reads Kubernetes manifests from files, directories and stdin into objects with their file and
- * line. Everything a user can get wrong (a missing file, invalid YAML, a document that is not a
- * Kubernetes object) comes back as a message naming the file and line, never as an exception.
+ * line. Everything a user can get wrong (a missing file, invalid YAML) comes back as a message
+ * naming the file and line, never as an exception. A document that is not a Kubernetes object (a
+ * Kustomize patch list, a Helm values file: a GitOps tree is full of them) is skipped with a
+ * warning; only a file named on the command line with nothing usable in it is an error.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,8 +14,8 @@ import { SourcedObject } from "../policies/rules";
 export interface ManifestSource {
     /** The file as the user named it (or as found under a named directory); `<stdin>` for `-`. */
     readonly file: string;
-    /** 1-based line where the object starts. */
-    readonly line: number;
+    /** 1-based line where the object starts; unknown for some rendered objects (kustomize made them, or could not say). */
+    readonly line?: number;
 }
 
 /** What loading produced: objects, or the reasons the input is unusable. Filled in place while reading. */
@@ -22,6 +24,8 @@ export interface LoadResult {
     objects: SourcedObject<ManifestSource>[];
     /** Problems with the input; any problem makes the run a usage error (exit 2). */
     errors: string[];
+    /** Documents skipped because they are not Kubernetes objects, each naming file and line. */
+    warnings: string[];
     /** Non-empty YAML documents read, to tell input with no documents at all from one holding only empty Lists. */
     documents: number;
 }
@@ -81,7 +85,7 @@ function expandList(list: Record<string, unknown>, node: Node | null, file: stri
         const item = itemKind && isRecord(raw) ? { apiVersion: list.apiVersion, kind: itemKind, ...raw } : raw;
         const problem = notAnObject(item);
         if (problem) {
-            into.errors.push(`${file}:${line}: item ${index} of the ${list.kind} ${problem}`);
+            into.warnings.push(`${file}:${line}: skipped item ${index} of the ${list.kind}: it ${problem}`);
         } else {
             into.objects.push({ object: item, source: { file, line } });
         }
@@ -112,7 +116,7 @@ function readDocument(document: Document.Parsed, file: string, lines: LineCounte
     into.documents += 1;
     const problem = notAnObject(value);
     if (problem) {
-        into.errors.push(`${file}:${line}: document ${problem}`);
+        into.warnings.push(`${file}:${line}: skipped a document that ${problem}`);
     } else if (isRecord(value) && Object.prototype.hasOwnProperty.call(value, "items") && (value.kind as string).endsWith("List")) {
         expandList(value, document.contents, file, lines, into);
     } else {
@@ -122,7 +126,7 @@ function readDocument(document: Document.Parsed, file: string, lines: LineCounte
 
 /** Parses one multi-document YAML text; `file` names it in sources and messages. */
 export function parseManifests(text: string, file: string): LoadResult {
-    const result: LoadResult = { objects: [], errors: [], documents: 0 };
+    const result: LoadResult = { objects: [], errors: [], warnings: [], documents: 0 };
     const lines = new LineCounter();
     // Merge keys (`<<: *anchor`) are accepted, as kubectl's YAML reader accepts them.
     for (const document of parseAllDocuments(text, { lineCounter: lines, merge: true })) {
@@ -219,7 +223,21 @@ function merge(into: LoadResult, from: LoadResult): void {
         into.objects.push(object);
     }
     into.errors.push(...from.errors);
+    into.warnings.push(...from.warnings);
     into.documents += from.documents;
+}
+
+/**
+ * Adds what one PATH argument that is a file (or stdin) yielded. Such a file was named on purpose,
+ * so one whose documents were all skipped is unusable: its warnings become errors.
+ */
+function mergeNamed(into: LoadResult, from: LoadResult, name: string): void {
+    if (from.objects.length === 0 && from.warnings.length > 0 && from.errors.length === 0) {
+        into.errors.push(`${name} holds no Kubernetes object:`, ...from.warnings.map((w) => `  ${w}`));
+        into.documents += from.documents;
+        return;
+    }
+    merge(into, from);
 }
 
 /** How a PATH is named in messages: `-` is stdin. */
@@ -234,7 +252,7 @@ function sourceName(argument: string): string {
  * check must not pass on nothing. Objects of kinds the rules ignore (a ConfigMap) do count as read.
  */
 export async function loadPaths(paths: readonly string[], readStdin: () => Promise<string>): Promise<LoadResult> {
-    const result: LoadResult = { objects: [], errors: [], documents: 0 };
+    const result: LoadResult = { objects: [], errors: [], warnings: [], documents: 0 };
     if (paths.filter((p) => p === "-").length > 1) {
         return { ...result, errors: ["stdin (-) can be read only once"] };
     }
@@ -245,14 +263,19 @@ export async function loadPaths(paths: readonly string[], readStdin: () => Promi
                 result.errors.push(`${STDIN_NAME}: no input; did the command before the pipe fail?`);
                 continue;
             }
-            merge(result, parseManifests(text, STDIN_NAME));
+            mergeNamed(result, parseManifests(text, STDIN_NAME), STDIN_NAME);
             continue;
         }
         const expanded = expandPath(argument);
         result.errors.push(...expanded.errors);
         for (const file of expanded.files) {
             try {
-                merge(result, parseManifests(fs.readFileSync(file, "utf8"), file));
+                const parsed = parseManifests(fs.readFileSync(file, "utf8"), file);
+                if (file === argument) {
+                    mergeNamed(result, parsed, file);
+                } else {
+                    merge(result, parsed);
+                }
             } catch (e) {
                 result.errors.push(`cannot read ${file}: ${systemReason(e)}`);
             }
@@ -261,12 +284,17 @@ export async function loadPaths(paths: readonly string[], readStdin: () => Promi
     // Only when everything was readable: otherwise the errors above already explain the missing objects.
     if (result.errors.length === 0 && result.objects.length === 0) {
         const sources = paths.map(sourceName).join(", ");
-        result.errors.push(
-            result.documents === 0
-                ? `no YAML documents in ${sources}, so there is nothing to check`
-                : `no Kubernetes objects in ${sources}, only empty Lists, so there is nothing to check; ` +
-                      "kubectl prints an empty List when the context or namespace is wrong",
-        );
+        if (result.warnings.length > 0) {
+            result.errors.push(`no Kubernetes objects in ${sources}, so there is nothing to check; every document was skipped:`);
+            result.errors.push(...result.warnings.map((w) => `  ${w}`));
+        } else {
+            result.errors.push(
+                result.documents === 0
+                    ? `no YAML documents in ${sources}, so there is nothing to check`
+                    : `no Kubernetes objects in ${sources}, only empty Lists, so there is nothing to check; ` +
+                          "kubectl prints an empty List when the context or namespace is wrong",
+            );
+        }
     }
     return result;
 }

@@ -9,8 +9,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_NAMESPACE, RuleEngineOptions, SourcedObject, evaluate, readObjects } from "../policies/rules";
 import { loadConfig } from "./config";
-import { ManifestSource, loadPaths } from "./load";
-import { SourceLookup, jsonReport, textReport } from "./report";
+import { dropDuplicates } from "./duplicates";
+import { CheckUnit, gatherInputs } from "./inputs";
+import { ManifestSource } from "./load";
+import { SourceLookup, UnitReport, jsonReport, textReport } from "./report";
+import { substituteVariables, unresolvedVariables } from "./substitute";
+import { collectVariables } from "./vars";
 
 /** Exit codes of the checker; `internalError` means a bug in the checker, never a problem with the input. */
 export const EXIT = { clean: 0, findings: 1, badInput: 2, internalError: 3 } as const;
@@ -33,11 +37,22 @@ export interface CheckerArguments {
     readonly config?: string;
     /** Files, directories, or `-` for stdin. */
     readonly paths: string[];
+    /** False with `--no-render`: directories are read as written. */
+    readonly render: boolean;
+    /** `--var name=value`, in order. */
+    readonly vars: string[];
+    /** `--vars-from FILE`, in order. */
+    readonly varsFrom: string[];
 }
 
 const DESCRIPTION =
     "Checks Kubernetes manifests against the availability rules workload-has-pdb, pdb-allows-disruption and " +
-    "rolling-update-max-unavailable-zero. PATH is a YAML file, a directory (searched recursively for .yaml/.yml) or - for stdin.";
+    "rolling-update-max-unavailable-zero. PATH is a YAML file, a directory or - for stdin. A directory with " +
+    "kustomization.yaml files is rendered, each kustomization root (one no other kustomization includes) on its own, " +
+    "with `kustomize build` if kustomize is on PATH, else `kubectl kustomize`; --no-render reads the files as written. " +
+    "A directory without kustomizations is searched recursively for .yaml/.yml files. Flux post-build variables " +
+    "(${var}, ${var:=default}, ${var:-default}) in the objects the rules read are substituted from --var and --vars-from, " +
+    "else their default.";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -46,6 +61,18 @@ Exit codes:
   2  unusable input, config or arguments
   3  internal error (a bug in the checker)`;
 
+function collect(value: string, previous: string[]): string[] {
+    return [...previous, value];
+}
+
+interface ParsedOptions {
+    format: "text" | "json";
+    config?: string;
+    render: boolean;
+    var: string[];
+    varsFrom: string[];
+}
+
 /** Builds the command; `parsed` receives the arguments instead of running an action, so parsing stays pure. */
 function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): Command {
     return new Command("check-manifests")
@@ -53,12 +80,27 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
         .argument("<PATH...>", "manifest files, directories, or - for stdin")
         .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
         .option("--config <file>", "YAML or JSON config: replicaThreshold, defaultNamespace, exemptions, rules")
+        .option("--no-render", "read directories as written, without running kustomize")
+        .option("--var <name=value>", "a post-build variable (repeatable); wins over --vars-from", collect, [])
+        .option(
+            "--vars-from <file>",
+            "ConfigMap/Secret YAML whose data are variables, as Flux's substituteFrom (repeatable; later files win)",
+            collect,
+            [],
+        )
         .addHelpText("after", EXIT_CODES_HELP)
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-        .action((paths: string[], options: { format: "text" | "json"; config?: string }) =>
-            parsed({ format: options.format, config: options.config, paths }),
+        .action((paths: string[], options: ParsedOptions) =>
+            parsed({
+                format: options.format,
+                config: options.config,
+                paths,
+                render: options.render,
+                vars: options.var,
+                varsFrom: options.varsFrom,
+            }),
         );
 }
 
@@ -76,16 +118,35 @@ export function parseArguments(argv: readonly string[], io: CheckerIo): CheckerA
     return result as CheckerArguments;
 }
 
-/** Source lookup over every checked object, for the text report's "related" lines. */
+/** Source lookup over the objects of one unit (already one per identity), for the "related" lines. */
 function sourceLookup(objects: readonly SourcedObject<ManifestSource>[], defaultNamespace: string): SourceLookup {
     const byRef = new Map<string, ManifestSource | undefined>();
     for (const object of readObjects(objects, defaultNamespace)) {
-        const key = `${object.ref.kind}/${object.ref.namespace}/${object.ref.name}`;
-        if (!byRef.has(key)) {
-            byRef.set(key, object.source);
-        }
+        byRef.set(`${object.ref.kind}/${object.ref.namespace}/${object.ref.name}`, object.source);
     }
     return (ref) => byRef.get(`${ref.kind}/${ref.namespace}/${ref.name}`);
+}
+
+/** Substitutes, deduplicates and evaluates one unit; warnings are prefixed with its root. */
+function checkUnit(unit: CheckUnit, options: RuleEngineOptions, variables: Record<string, string>, warnings: string[]): UnitReport {
+    const defaultNamespace = options.defaultNamespace ?? DEFAULT_NAMESPACE;
+    const prefix = unit.root === undefined ? "" : `${unit.root}: `;
+    const substituted = substituteVariables(unit.objects, variables);
+    const unique = dropDuplicates(substituted.objects, defaultNamespace);
+    const unresolved = unresolvedVariables(unique.objects, defaultNamespace);
+    warnings.push(...[...substituted.warnings, ...unique.warnings, ...unresolved.warnings].map((w) => `${prefix}${w}`));
+    const result = evaluate(unique.objects, options);
+    const findings = unresolved.everything ? [] : result.findings.filter((f) => !unresolved.namespaces.has(f.object.namespace));
+    return {
+        root: unit.root,
+        how: unit.how,
+        result: { findings, checked: result.checked },
+        sourceOf: sourceLookup(unique.objects, defaultNamespace),
+    };
+}
+
+function problems(heading: string, lines: readonly string[]): string {
+    return `check-manifests: ${heading}:\n${lines.map((e) => `  ${e}\n`).join("")}`;
 }
 
 /** Runs the checker; returns the exit code. */
@@ -99,21 +160,26 @@ export async function main(argv: readonly string[], io: CheckerIo): Promise<numb
     if (args.config !== undefined) {
         const config = loadConfig(args.config);
         if ("errors" in config) {
-            io.stderr(`check-manifests: bad --config:\n${config.errors.map((e) => `  ${e}\n`).join("")}`);
+            io.stderr(problems("bad --config", config.errors));
             return EXIT.badInput;
         }
         options = config.options;
     }
-    const loaded = await loadPaths(args.paths, io.readStdin);
-    if (loaded.errors.length > 0) {
-        io.stderr(`check-manifests: cannot check the input:\n${loaded.errors.map((e) => `  ${e}\n`).join("")}`);
+    const variables = collectVariables(args.vars, args.varsFrom);
+    if ("errors" in variables) {
+        io.stderr(problems("bad variables", variables.errors));
         return EXIT.badInput;
     }
-    const result = evaluate(loaded.objects, options);
-    io.stdout(
-        args.format === "json"
-            ? jsonReport(result)
-            : textReport(result, sourceLookup(loaded.objects, options.defaultNamespace ?? DEFAULT_NAMESPACE)),
-    );
-    return result.findings.some((f) => f.severity === "error") ? EXIT.findings : EXIT.clean;
+    const inputs = await gatherInputs(args.paths, { render: args.render }, io.readStdin);
+    if (inputs.errors.length > 0) {
+        io.stderr(problems("cannot check the input", inputs.errors));
+        return EXIT.badInput;
+    }
+    const warnings = [...inputs.warnings];
+    const units = inputs.units.map((unit) => checkUnit(unit, options, variables.variables, warnings));
+    for (const warning of warnings) {
+        io.stderr(`check-manifests: warning: ${warning}\n`);
+    }
+    io.stdout(args.format === "json" ? jsonReport(units, warnings) : textReport(units));
+    return units.some((u) => u.result.findings.some((f) => f.severity === "error")) ? EXIT.findings : EXIT.clean;
 }

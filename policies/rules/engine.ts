@@ -6,7 +6,7 @@ import { DraftFinding } from "./draft";
 import { Namespace, buildInventory, hpasTargeting, pdbsSelecting } from "./inventory";
 import { Hpa, KubeObject, Pdb, Workload, readObject } from "./objects";
 import { ResolvedOptions, isExempt, resolveOptions } from "./options";
-import { Member, budgetOf, checkDisruption, malformedBudget, overlappingPdbs } from "./pdbAllowsDisruption";
+import { Member, blockedNow, budgetOf, checkDisruption, malformedBudget, overlappingPdbs } from "./pdbAllowsDisruption";
 import { effectiveReplicas } from "./replicas";
 import { checkRollout, malformedStrategy } from "./rollingUpdate";
 import { matches } from "./selector";
@@ -88,6 +88,9 @@ function addNamespaceFindings<S>(namespace: Namespace<S>, options: ResolvedOptio
         add(into, malformedSelector(pdb));
         if (budgetOf(pdb) === undefined) {
             add(into, malformedBudget(pdb, workloadsSelectedBy(namespace, pdb)));
+        }
+        if (pdb.status !== undefined && pdb.status.disruptionsAllowed === 0) {
+            add(into, blockedNow(pdb, workloadsSelectedBy(namespace, pdb)));
         }
     }
     for (const hpa of namespace.hpas) {

@@ -43,6 +43,22 @@ export interface Workload<S> extends ReadObject<S> {
     readonly strategy: RolloutStrategy | string | undefined;
 }
 
+/**
+ * What the disruption controller last wrote into a live PDB's `status` (`kubectl get -o yaml`
+ * shows it; manifests and the policy pack's copies have none). A count it did not write, or wrote
+ * as something other than a non-negative integer, is undefined.
+ */
+export interface PdbStatus {
+    /** `status.disruptionsAllowed`: evictions the API would grant right now. */
+    readonly disruptionsAllowed: number;
+    /** `status.currentHealthy`: selected pods that are Ready. */
+    readonly currentHealthy: number | undefined;
+    /** `status.desiredHealthy`: Ready pods the budget insists on. */
+    readonly desiredHealthy: number | undefined;
+    /** `status.expectedPods`: pods the controller counts the budget over. */
+    readonly expectedPods: number | undefined;
+}
+
 /** A PodDisruptionBudget. */
 export interface Pdb<S> extends ReadObject<S> {
     /** Which pods it covers. */
@@ -51,6 +67,8 @@ export interface Pdb<S> extends ReadObject<S> {
     readonly minAvailable: FieldValue<IntOrPercent>;
     /** `spec.maxUnavailable`. */
     readonly maxUnavailable: FieldValue<IntOrPercent>;
+    /** The live status, when the object came from a cluster and its status says how many evictions are allowed. */
+    readonly status: PdbStatus | undefined;
 }
 
 /** A HorizontalPodAutoscaler (any autoscaling/* version: the fields read are the same). */
@@ -65,6 +83,30 @@ export interface Hpa<S> extends ReadObject<S> {
 
 /** Any object the engine reads. */
 export type KubeObject<S> = Workload<S> | Pdb<S> | Hpa<S>;
+
+const METADATA = [
+    ["metadata", "name"],
+    ["metadata", "namespace"],
+] as const;
+
+/**
+ * The fields the rules read, per kind (each path and everything under it); nothing else matters to
+ * a verdict. The policy pack copies only these out of Pulumi's outputs (so an unknown elsewhere is
+ * harmless), and the checker looks only here for unresolved `${var}`s. Live PDB status is read
+ * besides, when present.
+ */
+export const RULE_FIELDS: Readonly<Record<CheckedKind, readonly (readonly string[])[]>> = {
+    Deployment: [
+        ...METADATA,
+        ["spec", "replicas"],
+        ["spec", "selector", "matchLabels"],
+        ["spec", "template", "metadata", "labels"],
+        ["spec", "strategy"],
+    ],
+    StatefulSet: [...METADATA, ["spec", "replicas"], ["spec", "selector", "matchLabels"], ["spec", "template", "metadata", "labels"]],
+    PodDisruptionBudget: [...METADATA, ["spec", "selector"], ["spec", "minAvailable"], ["spec", "maxUnavailable"]],
+    HorizontalPodAutoscaler: [...METADATA, ["spec", "scaleTargetRef", "kind"], ["spec", "scaleTargetRef", "name"], ["spec", "minReplicas"]],
+};
 
 /** API group prefixes a kind must come from, so a CRD that reuses a kind name is not mistaken for it. */
 const API_GROUP_PREFIXES: Record<CheckedKind, readonly string[]> = {
@@ -129,6 +171,24 @@ function readStrategy(spec: Record<string, unknown>): RolloutStrategy | string {
     };
 }
 
+function statusCount(value: unknown): number | undefined {
+    return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+function readPdbStatus(raw: unknown): PdbStatus | undefined {
+    const status = record(raw);
+    const disruptionsAllowed = statusCount(status.disruptionsAllowed);
+    if (disruptionsAllowed === undefined) {
+        return undefined;
+    }
+    return {
+        disruptionsAllowed,
+        currentHealthy: statusCount(status.currentHealthy),
+        desiredHealthy: statusCount(status.desiredHealthy),
+        expectedPods: statusCount(status.expectedPods),
+    };
+}
+
 /**
  * Reads one raw object; undefined when it is not a checked kind. `order` is the object's
  * position in the input.
@@ -164,6 +224,7 @@ export function readObject<S>(raw: unknown, source: S | undefined, order: number
                 // The API server rejects PDB percentages above 100%.
                 minAvailable: readIntOrPercent(spec.minAvailable, 100),
                 maxUnavailable: readIntOrPercent(spec.maxUnavailable, 100),
+                status: object.status === undefined ? undefined : readPdbStatus(object.status),
             };
         case "HorizontalPodAutoscaler": {
             const target = record(spec.scaleTargetRef);

@@ -7,7 +7,7 @@
  */
 import { DraftFinding } from "./draft";
 import { IntOrPercent, formatIntOrPercent, isExplicitZero, scale } from "./intOrPercent";
-import { Pdb, Workload } from "./objects";
+import { Pdb, PdbStatus, Workload } from "./objects";
 import { KnownReplicas, describe, hpaRefs, lowestBasis, pluralReplicas } from "./replicas";
 import { ObjectRef } from "./types";
 
@@ -165,6 +165,52 @@ export function malformedBudget<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]):
         message:
             `${describe(pdb.ref)} cannot be evaluated: ${problems.join("; ")}, and Kubernetes rejects it. ` +
             'Fix: set exactly one of minAvailable or maxUnavailable, as an integer (e.g. 1) or a percentage of at most 100% (e.g. "50%"); maxUnavailable: 1 suits most workloads.',
+        source: pdb.source,
+    };
+}
+
+function pods(n: number): string {
+    return `${n} ${n === 1 ? "pod" : "pods"}`;
+}
+
+/** What the live status says about the pods behind a blocked PDB, and what to do about it. */
+function liveReason(status: PdbStatus, ref: ObjectRef): string {
+    const { currentHealthy, desiredHealthy, expectedPods } = status;
+    const needs = desiredHealthy === undefined ? "" : `, and it needs ${desiredHealthy} healthy`;
+    if (expectedPods === undefined || currentHealthy === undefined) {
+        return `the status gives no pod counts. Fix: kubectl describe pdb -n ${ref.namespace} ${ref.name}`;
+    }
+    const unhealthy = Math.max(0, expectedPods - currentHealthy);
+    if (unhealthy === 0) {
+        return (
+            `all ${pods(expectedPods)} it selects are healthy${needs}, so the budget itself leaves no room. ` +
+            "Fix: loosen the budget (maxUnavailable: 1) or add replicas before draining."
+        );
+    }
+    return (
+        `${unhealthy} of the ${pods(expectedPods)} it selects ${unhealthy === 1 ? "is" : "are"} unhealthy ` +
+        `(currentHealthy ${currentHealthy}${desiredHealthy === undefined ? "" : `, desiredHealthy ${desiredHealthy}`}). ` +
+        `Fix: get those pods Ready before draining (kubectl get pods -n ${ref.namespace}, then describe the ones not Ready).`
+    );
+}
+
+/**
+ * A live PDB whose `status.disruptionsAllowed` is 0 over at least one pod: the eviction API
+ * refuses every eviction it covers at this moment, so a drain started now blocks on it, whatever
+ * the manifest would allow with every pod healthy. This is the runbook's "all should show
+ * ALLOWED-DISRUPTIONS=1" check. `selected` are the workloads it selects, to name them.
+ */
+export function blockedNow<S>(pdb: Pdb<S>, selected: readonly ObjectRef[]): DraftFinding<S> | undefined {
+    const status = pdb.status;
+    // No pods behind it (expectedPods 0) means nothing to evict, so nothing to block.
+    if (status === undefined || status.disruptionsAllowed > 0 || status.expectedPods === 0) {
+        return undefined;
+    }
+    return {
+        rule: RULE,
+        object: pdb.ref,
+        related: [...selected],
+        message: `${describe(pdb.ref)} has status.disruptionsAllowed 0, so a drain would block now: ${liveReason(status, pdb.ref)}`,
         source: pdb.source,
     };
 }

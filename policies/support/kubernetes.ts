@@ -5,7 +5,7 @@
  * unknowns elsewhere (status, uid, container images) never get in the way.
  */
 import { PolicyProviderResource } from "@pulumi/policy";
-import { DEFAULT_NAMESPACE, Finding, RuleEngineOptions, SourcedObject, evaluate } from "../rules";
+import { DEFAULT_NAMESPACE, Finding, RULE_FIELDS, RuleEngineOptions, SourcedObject, evaluate } from "../rules";
 import { availabilityKindOf, kubernetesTypeOf } from "./types";
 import { UnknownValueError, isUnknownValueError, withContext } from "./unknowns";
 
@@ -25,24 +25,8 @@ export interface KubernetesResourceView {
 
 type Path = readonly string[];
 
-const METADATA: readonly Path[] = [
-    ["metadata", "name"],
-    ["metadata", "namespace"],
-];
-
 /** The fields each kind's rules read; nothing else is touched. */
-const FIELDS: Record<string, readonly Path[]> = {
-    Deployment: [
-        ...METADATA,
-        ["spec", "replicas"],
-        ["spec", "selector", "matchLabels"],
-        ["spec", "template", "metadata", "labels"],
-        ["spec", "strategy"],
-    ],
-    StatefulSet: [...METADATA, ["spec", "replicas"], ["spec", "selector", "matchLabels"], ["spec", "template", "metadata", "labels"]],
-    PodDisruptionBudget: [...METADATA, ["spec", "selector"], ["spec", "minAvailable"], ["spec", "maxUnavailable"]],
-    HorizontalPodAutoscaler: [...METADATA, ["spec", "scaleTargetRef", "kind"], ["spec", "scaleTargetRef", "name"], ["spec", "minReplicas"]],
-};
+const FIELDS: Readonly<Record<string, readonly Path[]>> = RULE_FIELDS;
 
 function isObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null;

@@ -57,7 +57,7 @@ items:
 
     it("an empty List parses to no objects (whether that is enough is for loadPaths to say)", () => {
         const result = parseManifests("apiVersion: v1\nkind: List\nitems: []\n", "x.yaml");
-        assert.deepEqual(result, { objects: [], errors: [], documents: 1 });
+        assert.deepEqual(result, { objects: [], errors: [], warnings: [], documents: 1 });
     });
 
     it("invalid YAML is reported with file, line and column", () => {
@@ -68,20 +68,23 @@ items:
         assert.match(duplicate.errors[0], /^dup\.yaml:3:1: invalid YAML: Map keys must be unique$/);
     });
 
-    it("documents that are not Kubernetes objects are reported with their line", () => {
+    it("documents that are not Kubernetes objects are skipped with one warning each, naming file and line", () => {
         const text = "apiVersion: v1\nkind: ConfigMap\n---\nkey: value\n---\n- a\n- b\n---\njust text\n---\nkind: Deployment\n";
-        assert.deepEqual(parseManifests(text, "x.yaml").errors, [
-            "x.yaml:4: document is not a Kubernetes object: it has no apiVersion and no kind",
-            "x.yaml:6: document is a list, not a Kubernetes object (a mapping with apiVersion and kind)",
-            'x.yaml:9: document is the scalar "just text", not a Kubernetes object (a mapping with apiVersion and kind)',
-            "x.yaml:11: document is not a Kubernetes object: it has no apiVersion",
+        const result = parseManifests(text, "x.yaml");
+        assert.deepEqual(result.errors, []);
+        assert.equal(result.objects.length, 1);
+        assert.deepEqual(result.warnings, [
+            "x.yaml:4: skipped a document that is not a Kubernetes object: it has no apiVersion and no kind",
+            "x.yaml:6: skipped a document that is a list, not a Kubernetes object (a mapping with apiVersion and kind)",
+            'x.yaml:9: skipped a document that is the scalar "just text", not a Kubernetes object (a mapping with apiVersion and kind)',
+            "x.yaml:11: skipped a document that is not a Kubernetes object: it has no apiVersion",
         ]);
     });
 
-    it("List items that are not objects are reported with the item's line", () => {
+    it("List items that are not objects are skipped with the item's line", () => {
         const text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n- name: stray\n";
-        assert.deepEqual(parseManifests(text, "l.yaml").errors, [
-            "l.yaml:6: item 1 of the List is not a Kubernetes object: it has no apiVersion and no kind",
+        assert.deepEqual(parseManifests(text, "l.yaml").warnings, [
+            "l.yaml:6: skipped item 1 of the List: it is not a Kubernetes object: it has no apiVersion and no kind",
         ]);
         assert.deepEqual(parseManifests("apiVersion: v1\nkind: List\nitems: 5\n", "l.yaml").errors, [
             'l.yaml:1: List has "items" that is not a list',

@@ -19,6 +19,7 @@ describe("checker: command line", () => {
             "config/warn.yaml": "rules:\n  workload-has-pdb: warning\n  pdb-allows-disruption: warning\n",
             "config/bad.yaml": "rules:\n  workload-has-pdb: loud\n",
             "bad/doc.yaml": `${deploymentYaml("web", 3)}---\nmetadata: {name: orphan}\n`,
+            "bad/patch.yaml": "- op: replace\n  path: /spec/replicas\n  value: 2\n",
             "bad/yaml.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a: b\n",
         });
         clean = path.join(tree.root, "clean");
@@ -53,17 +54,22 @@ describe("checker: command line", () => {
         );
     });
 
-    it("--format json prints exactly findings and checked", async () => {
+    it("--format json prints findings, checked, roots and warnings", async () => {
         const r = await runChecker(["--format", "json", path.join(broken, "web.yaml"), path.join(broken, "pdb.yaml")]);
         assert.equal(r.code, 1);
         const report = JSON.parse(r.stdout);
-        assert.deepEqual(Object.keys(report), ["findings", "checked"]);
+        assert.deepEqual(Object.keys(report), ["findings", "checked", "roots", "warnings"]);
+        assert.deepEqual(report.roots, [{ root: null, how: null, checked: report.checked }]);
+        assert.deepEqual(report.warnings, []);
         assert.deepEqual(report.checked, { Deployment: 1, StatefulSet: 0, PodDisruptionBudget: 1, HorizontalPodAutoscaler: 0 });
         assert.equal(report.findings.length, 1);
         const [finding] = report.findings;
-        assert.deepEqual(Object.keys(finding), ["rule", "severity", "object", "related", "message", "source"]);
+        assert.deepEqual(Object.keys(finding), ["rule", "severity", "root", "object", "related", "message", "source"]);
+        assert.equal(finding.root, null);
         assert.deepEqual(finding.object, { kind: "Deployment", namespace: "shop", name: "web" });
-        assert.deepEqual(finding.related, [{ kind: "PodDisruptionBudget", namespace: "shop", name: "web" }]);
+        assert.deepEqual(finding.related, [
+            { kind: "PodDisruptionBudget", namespace: "shop", name: "web", source: { file: path.join(broken, "pdb.yaml"), line: 1 } },
+        ]);
         assert.deepEqual(finding.source, { file: path.join(broken, "web.yaml"), line: 1 });
         assert.equal(finding.rule, "pdb-allows-disruption");
         assert.equal(finding.severity, "error");
@@ -100,9 +106,9 @@ metadata:
                 /yaml\.yaml:4:9: invalid YAML: Nested mappings are not allowed/,
             ],
             [
-                "a document that is not a Kubernetes object",
-                () => [path.join(tree.root, "bad/doc.yaml")],
-                /doc\.yaml:17: document is not a Kubernetes object: it has no apiVersion and no kind/,
+                "a named file holding no Kubernetes object (a patch list)",
+                () => [path.join(tree.root, "bad/patch.yaml")],
+                /patch\.yaml holds no Kubernetes object:\n {4}.*patch\.yaml:1: skipped a document that is a list/,
             ],
             [
                 "a bad --config",

@@ -165,4 +165,65 @@ describe("rules: pdb-allows-disruption", () => {
     it("a PDB with neither field protects nothing and so never blocks", () => {
         assert.deepEqual(judge(3, {}), []);
     });
+
+    describe("live status (kubectl get -o yaml)", () => {
+        /** A PDB as the API returns it, with the disruption controller's status. */
+        function live(budget: Record<string, unknown>, status: Record<string, unknown>): Record<string, unknown> {
+            return { ...pdbFor("web", budget), status };
+        }
+
+        it("disruptionsAllowed 0 with an unhealthy pod: a drain would block now, with the count of unhealthy pods", () => {
+            const status = { currentHealthy: 2, desiredHealthy: 2, disruptionsAllowed: 0, expectedPods: 3, observedGeneration: 1 };
+            const findings = findingsOf(RULE, [deployment("web", { replicas: 3 }), live({ maxUnavailable: 1 }, status)]);
+            assert.deepEqual(
+                objectsOf(findings),
+                ["PodDisruptionBudget default/web-pdb"],
+                "the budget itself is fine: only the live state blocks",
+            );
+            assert.deepEqual(findings[0].related, [{ kind: "Deployment", namespace: "default", name: "web" }]);
+            assert.match(
+                findings[0].message,
+                /has status\.disruptionsAllowed 0, so a drain would block now: 1 of the 3 pods it selects is unhealthy/,
+            );
+            assert.match(findings[0].message, /currentHealthy 2, desiredHealthy 2/);
+        });
+
+        it("two unhealthy pods are counted as such", () => {
+            const status = { currentHealthy: 1, desiredHealthy: 2, disruptionsAllowed: 0, expectedPods: 3 };
+            const [finding] = findingsOf(RULE, [deployment("web", { replicas: 3 }), live({ maxUnavailable: 1 }, status)]);
+            assert.match(finding.message, /2 of the 3 pods it selects are unhealthy/);
+        });
+
+        it("all pods healthy and still 0: the budget leaves no room, next to the manifest finding", () => {
+            const status = { currentHealthy: 2, desiredHealthy: 2, disruptionsAllowed: 0, expectedPods: 2 };
+            const findings = findingsOf(RULE, [deployment("web", { replicas: 2 }), live({ minAvailable: 2 }, status)]);
+            assert.deepEqual(objectsOf(findings), ["Deployment default/web", "PodDisruptionBudget default/web-pdb"]);
+            assert.match(findings[1].message, /all 2 pods it selects are healthy, and it needs 2 healthy/);
+        });
+
+        it("a PDB over pods no Deployment or StatefulSet owns (an operator's) is reported too", () => {
+            const status = { currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed: 0, expectedPods: 1 };
+            const findings = findingsOf(RULE, [live({ minAvailable: 1 }, status)]);
+            assert.deepEqual(objectsOf(findings), ["PodDisruptionBudget default/web-pdb"]);
+            assert.deepEqual(findings[0].related, []);
+        });
+
+        it("no report when evictions are allowed, when no pod is selected, or without a status", () => {
+            const workload = deployment("web", { replicas: 3 });
+            assert.deepEqual(
+                findingsOf(RULE, [workload, live({ maxUnavailable: 1 }, { disruptionsAllowed: 1, currentHealthy: 3, expectedPods: 3 })]),
+                [],
+            );
+            assert.deepEqual(
+                findingsOf(RULE, [live({ maxUnavailable: 1 }, { disruptionsAllowed: 0, currentHealthy: 0, expectedPods: 0 })]),
+                [],
+            );
+            assert.deepEqual(findingsOf(RULE, [workload, live({ maxUnavailable: 1 }, {})]), [], "a status not written yet says nothing");
+        });
+
+        it("a status without pod counts still reports, saying so", () => {
+            const [finding] = findingsOf(RULE, [live({ maxUnavailable: 1 }, { disruptionsAllowed: 0 })]);
+            assert.match(finding.message, /the status gives no pod counts\. Fix: kubectl describe pdb -n default web-pdb/);
+        });
+    });
 });
