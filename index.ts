@@ -7,7 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { loadConfig } from "./config/load";
+import { loadConfig, runningUnderMocks } from "./config/load";
+import { preflightTools } from "./preflight/tools";
 import { GithubCiCredentials } from "./components/ci/githubCiCredentials";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
@@ -20,6 +21,8 @@ import { CNPG_INSTANCE_LABELS, VeleroRestore, restoreExclusions, veleroRepoCrede
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
 
 const config = loadConfig();
+// talosctl (the release of talosVersion), kubectl and curl, before anything is registered.
+preflightTools(config, runningUnderMocks());
 const existingKubeconfig = config.restore.existingKubeconfig;
 
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).

@@ -56,12 +56,17 @@ export function rawConfigFrom(
 /** Set by the rehearsal: unset required secrets become marked placeholders. */
 export const REHEARSAL_ENV = "PLATFORM_DR_REHEARSAL";
 
+/** True when the program runs under the simulated cloud (the rehearsal, the tests), not the Pulumi engine. */
+export function runningUnderMocks(): boolean {
+    return pulumi.runtime.getMonitor() instanceof MockMonitor;
+}
+
 /**
  * Placeholders are honoured only under the simulated cloud (the mock monitor), so the variable can
  * never make a real `pulumi up` deploy a placeholder instead of failing on a missing secret.
  */
 function placeholdersAllowed(): boolean {
-    return process.env[REHEARSAL_ENV] === "1" && pulumi.runtime.getMonitor() instanceof MockMonitor;
+    return process.env[REHEARSAL_ENV] === "1" && runningUnderMocks();
 }
 
 /**

@@ -66,6 +66,13 @@ function renderText(result: SimulationResult): string {
         );
         out.push(...result.placeholders.map(renderPlaceholder), "");
     }
+    if (result.tools.length) {
+        out.push(
+            "Tools: a real pulumi up or preview would stop here, before registering anything:",
+            ...result.tools.map((t) => `  ! ${t.message}. Install: ${t.install}`),
+            "",
+        );
+    }
     if (result.messages.length) {
         out.push("Messages from the program:", ...result.messages.map((m) => `  ${m}`), "");
     }

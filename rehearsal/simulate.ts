@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Placeholder, validateConfig } from "../config";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
+import { ToolProblem, checkTools, pathProbe, requiredTools } from "../preflight/tools";
 import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
 import { describeRestores } from "./restoreSummary";
 import { ConfigOverride, loadStackConfig } from "./stackConfig";
@@ -87,6 +88,8 @@ export interface SimulateOptions {
      * rehearsal). False validates as a real run does: what is unset stays unset.
      */
     readonly placeholders?: boolean;
+    /** PATH searched by the tool pre-flight (default: this process's PATH). */
+    readonly toolPath?: string;
 }
 
 /** The outcome of a simulated run. */
@@ -109,6 +112,8 @@ export interface SimulationResult {
     readonly placeholders: Placeholder[];
     /** The restores in words (see `describeRestores`); empty when the config is invalid. */
     readonly restores: string[];
+    /** The tool pre-flight a real run would stop on (talosctl version, kubectl, curl); reported, never fatal here. */
+    readonly tools: ToolProblem[];
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -402,6 +407,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const validation = validateConfig({ ...raw, rehearsal: placeholders });
     const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
     const restores = validation.ok ? describeRestores(validation.config) : [];
+    const tools = validation.ok ? checkTools(requiredTools(validation.config), pathProbe(options.toolPath)) : [];
     return {
         stack,
         resources,
@@ -412,6 +418,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         messages,
         placeholders: madeUp,
         restores,
+        tools,
         cloud: cloud.state,
         secretValues,
     };

@@ -35,6 +35,32 @@ export interface FakeRun extends SpawnSyncReturns<string> {
 }
 
 /**
+ * Makes a directory of fake executables (each an sh body, FAKE_HELPERS defined, logging to
+ * `$FAKE_DIR/log`), hands it to `use`, and removes it afterwards: for code that runs tools from a
+ * PATH (the tool pre-flight), and for runWithFakes.
+ */
+export function withFakeBin<T>(fakes: Readonly<Record<string, string>>, use: (fakeDir: string) => T): T {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-fake-"));
+    const cleanUp = () => fs.rmSync(dir, { recursive: true, force: true });
+    let result: T;
+    try {
+        for (const [name, body] of Object.entries(fakes)) {
+            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\nFAKE_DIR=${JSON.stringify(dir)}\n${FAKE_HELPERS}${body}\n`, { mode: 0o755 });
+        }
+        result = use(dir);
+    } catch (e) {
+        cleanUp();
+        throw e;
+    }
+    // An async `use` keeps its fakes until it settles.
+    if (result instanceof Promise) {
+        return result.finally(cleanUp) as T;
+    }
+    cleanUp();
+    return result;
+}
+
+/**
  * Runs a shell script (a loadScript() text) with fake binaries first on PATH, so its real control
  * flow (retries, deadlines, messages, cleanup) runs without a cluster or a cloud. The script runs
  * under `exec`, so its pid is SCRIPT_PID and a fake can signal it as a terminal would; FAKE_DIR is
@@ -45,12 +71,7 @@ export function runWithFakes<T extends object = object>(
     options: FakeRunOptions = {},
     inspect?: (fakeDir: string) => T,
 ): FakeRun & T {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-fake-"));
-    try {
-        const fakes = { sleep: 'fake_log SLEEP "$@"', ...options.fakes };
-        for (const [name, body] of Object.entries(fakes)) {
-            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${FAKE_HELPERS}${body}\n`, { mode: 0o755 });
-        }
+    return withFakeBin({ sleep: 'fake_log SLEEP "$@"', ...options.fakes }, (dir) => {
         options.setup?.(dir);
         const PATH = typeof options.path === "function" ? options.path(dir) : (options.path ?? `${dir}:/usr/bin:/bin`);
         const r = spawnSync("/bin/sh", ["-c", 'SCRIPT_PID=$$; export SCRIPT_PID; exec /bin/sh -c "$1"', "sh", script], {
@@ -62,7 +83,5 @@ export function runWithFakes<T extends object = object>(
         const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
         const fields = (tag: string) => lines.filter((l) => l.startsWith(`${tag}\t`) || l === tag).map((l) => l.split("\t").slice(1));
         return Object.assign(r, { lines, fields }, inspect?.(dir) ?? ({} as T));
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
