@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { loadConfig, runningUnderMocks } from "./config/load";
 import { preflightTools } from "./preflight/tools";
 import { GithubCiCredentials } from "./components/ci/githubCiCredentials";
+import { ClusterAutoscaler } from "./components/cluster/clusterAutoscaler";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
 import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
@@ -28,7 +29,11 @@ const existingKubeconfig = config.restore.existingKubeconfig;
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
 const cluster = existingKubeconfig
     ? undefined
-    : new TalosCluster(config.cluster.name, { cluster: config.cluster, apiHostname: config.dns?.apiHostname });
+    : new TalosCluster(config.cluster.name, {
+          cluster: config.cluster,
+          apiHostname: config.dns?.apiHostname,
+          teardownDeletesSnapshots: config.autoscaler.teardownDeletesSnapshots,
+      });
 const provider = cluster
     ? cluster.provider
     : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig, clusterIdentifier: `existing-${config.cluster.name}` });
@@ -72,6 +77,20 @@ if (cluster && !repoPassword) {
     );
 }
 
+// The Cluster Autoscaler, installed by the program as ksail does (not through Flux), before Flux:
+// the platform's CapacityBuffer and the autoscaler's VPA come with the first Kustomizations.
+// Config requires a static worker whenever pools are set (their config is the base).
+const autoscaler =
+    cluster && config.autoscaler.pools.length && cluster.workerMachineConfig
+        ? new ClusterAutoscaler("cluster-autoscaler", {
+              cluster: config.cluster,
+              autoscaler: config.autoscaler,
+              workerConfig: cluster.workerMachineConfig,
+              provider,
+              after: [cluster.hcloudSecret, cluster.cloudController.release],
+          })
+        : undefined;
+
 // 5. Cilium, Flux, and the Kustomizations in order (rebuild only). Those after Velero's are held
 // (suspended) until the restores are done, so nothing Flux creates races them.
 const restoresFromVelero = config.restore.veleroBackup !== "none";
@@ -83,7 +102,7 @@ const gitops = cluster
           provider,
           kubeconfig: clusterKubeconfig,
           namespaces: namespaces.byName,
-          beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : [])],
+          beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : []), ...(autoscaler ? [autoscaler.release] : [])],
           hold: held.map((k) => k.name),
           beforeOperator: [cluster.cloudController.release],
       })
@@ -181,6 +200,7 @@ export const talosconfig = cluster ? pulumi.secret(cluster.talosconfig) : undefi
 export const talosSecrets = cluster ? pulumi.secret(cluster.talosSecrets) : undefined;
 export const apiEndpointIp = cluster?.apiEndpointIp;
 export const apiUrl = cluster?.apiUrl;
+export const autoscalerSnapshotId = autoscaler?.snapshotId;
 export const controlPlaneIps = cluster?.controlPlaneIps;
 export const workerIps = cluster?.workerIps;
 export const createdNamespaces = Object.keys(namespaces.byName);

@@ -1,3 +1,4 @@
+import { AutoscalerConfig, readAutoscalerConfig } from "./autoscaler";
 import { ClusterConfig, readClusterConfig } from "./cluster";
 import { GitopsConfig, RestoreConfig, readGitopsConfig, readRestoreConfig } from "./gitops";
 import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
@@ -11,6 +12,8 @@ export { Placeholder, RawConfig } from "./reader";
 export interface PlatformConfig {
     /** The Talos cluster on Hetzner Cloud. */
     readonly cluster: ClusterConfig;
+    /** The Cluster Autoscaler (pools, snapshot, chart) and what the teardown deletes. */
+    readonly autoscaler: AutoscalerConfig;
     /**
      * The R2 backup bucket and its credentials. Required for a rebuild; undefined only in
      * Scenario 5 when no database is recovered (the running cluster has its credentials).
@@ -64,12 +67,14 @@ function readAll(reader: ConfigReader): PlatformConfig {
     // Scenario 5 builds nothing, so the build-only secrets are not required then.
     const rebuild = reader.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] }) === "rebuild";
     const cluster = readClusterConfig(reader, rebuild);
+    const autoscaler = readAutoscalerConfig(reader, cluster);
     const gitops = readGitopsConfig(reader, rebuild);
     const restore = readRestoreConfig(reader, gitops.kustomizations, rebuild);
     // A rebuild always restores from R2; Scenario 5 needs it only to recover databases.
     const storage = readStorageConfig(reader, rebuild || restore.databases.length > 0);
     return {
         cluster,
+        autoscaler,
         storage: storage && !rebuild ? besideRunningCluster(storage, restore.databases) : storage,
         dns: readDnsConfig(reader, rebuild),
         ci: readCiConfig(reader, rebuild),

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { Placeholder } from "../config";
+import { describeAutoscaling } from "./autoscalerSummary";
 import { planPhases, renderPlan } from "./plan";
 import { REDACTED, RecordedResource, SimulationResult, simulate } from "./simulate";
 import { ConfigOverride, StackConfigError, parseOverride } from "./stackConfig";
@@ -59,6 +60,10 @@ function renderText(result: SimulationResult): string {
     ];
     if (result.restores.length) {
         out.push("Restores:", ...result.restores.map((l) => `  ${l}`), "");
+    }
+    const autoscaling = describeAutoscaling(result.resources);
+    if (autoscaling.length) {
+        out.push("Cluster Autoscaler and teardown:", ...autoscaling.map((l) => `  ${l}`), "");
     }
     if (result.placeholders.length) {
         out.push(

@@ -361,6 +361,11 @@ export const COMMAND_MODELS: CommandModel[] = [
     // BackupStorageLocation) reach their first accepted phase.
     { script: loadScript("kube/wait-phase.sh"), stdout: phaseOutcome },
     { script: loadScript("velero/restore.sh"), stdout: (env, cloud) => `created Restore velero/${env.NAME}\n${phaseOutcome(env, cloud)}` },
+    // The snapshot for autoscaled nodes: one image per cluster, Talos version and schematic.
+    {
+        script: loadScript("hcloud/talos-snapshot.sh"),
+        stdout: (env) => `${numericId("hcloud:image", `${env.CLUSTER_NAME}/${env.TALOS_VERSION}/${env.SCHEMATIC_ID}/${env.ARCH}`)}\n`,
+    },
     { script: loadScript("talos/bootstrap.sh"), stdout: (env) => `etcd bootstrapped on ${env.NODE_NAME} (${env.NODE_IP})` },
     {
         script: loadScript("talos/kubeconfig.sh"),

@@ -108,6 +108,8 @@ export function renderPlan(phases: readonly Phase[]): string {
                 r.import ? `adopt ${r.import}` : "",
                 r.protect ? "protected" : "",
                 r.retainOnDelete ? "kept on destroy" : "",
+                // A delete step (the Hetzner teardown): destroy runs it before deleting what it waits for.
+                r.inputs.delete ? "runs on destroy, before what it waits for is deleted" : "",
             ].filter(Boolean);
             lines.push(`  ${r.read ? ">" : "+"} ${shortType(r.type).padEnd(38)} ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
             if (waitsFor.length) {

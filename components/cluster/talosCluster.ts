@@ -5,7 +5,8 @@ import { ClusterConfig } from "../../config/cluster";
 import { apiUrl } from "./clientConfigs";
 import { HetznerCloudController } from "./cloudController";
 import { HetznerInfrastructure } from "./hetzner";
-import { NodeSpec, planNodes } from "./naming";
+import { HetznerTeardown } from "./hetznerTeardown";
+import { NodeSpec, clusterResourceName, planNodes } from "./naming";
 import { TalosBootstrap } from "./talosBootstrap";
 import { TalosNode } from "./talosNode";
 import { TalosSecrets } from "./talosSecrets";
@@ -16,6 +17,8 @@ export interface TalosClusterArgs {
     readonly cluster: ClusterConfig;
     /** Stable DNS name of the API (e.g. `api.<domain>`); the kubeconfig uses it when set. */
     readonly apiHostname?: string;
+    /** `pulumi destroy` also deletes the cluster's Talos snapshots (teardownDeletesSnapshots). */
+    readonly teardownDeletesSnapshots?: boolean;
 }
 
 /**
@@ -55,6 +58,10 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly networkId: pulumi.Output<number>;
     /** The Hetzner cloud controller; nodes are schedulable for Flux once it runs. */
     public readonly cloudController: HetznerCloudController;
+    /** Secret kube-system/hcloud (token, network), which the cloud controller and the autoscaler read. */
+    public readonly hcloudSecret: k8s.core.v1.Secret;
+    /** The first static worker's generated machine config (secret), or undefined without workers. */
+    public readonly workerMachineConfig?: pulumi.Output<string>;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosCluster", name, {}, opts);
@@ -120,6 +127,24 @@ export class TalosCluster extends pulumi.ComponentResource {
                 ),
         );
 
+        this.workerMachineConfig = talosNodes.find((_, i) => nodes[i].role === "worker")?.machineConfig;
+
+        // Before the network and subnet are deleted, `pulumi destroy` deletes what the cluster made
+        // in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
+        new HetznerTeardown(
+            `${name}-teardown`,
+            {
+                clusterName: cluster.name,
+                hcloudToken: cluster.hcloudToken,
+                networkId: infra.networkId,
+                networkName: clusterResourceName(cluster.name, "network"),
+                subnet: infra.subnet,
+                ownLoadBalancers: cluster.apiEndpoint === "load-balancer" ? [clusterResourceName(cluster.name, "api-lb")] : [],
+                deleteSnapshots: args.teardownDeletesSnapshots ?? false,
+            },
+            { parent: this },
+        );
+
         const bootstrap = new TalosBootstrap(
             `${name}-bootstrap`,
             {
@@ -150,7 +175,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
         // its own copy later (SOPS: its token, the network by name); from then on it is Flux's, and
         // the program never writes it again, so a drift check does not report Flux's values.
-        const hcloudSecret = new k8s.core.v1.Secret(
+        this.hcloudSecret = new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
@@ -160,7 +185,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         );
         this.cloudController = new HetznerCloudController(
             `${name}-hcloud-ccm`,
-            { cluster, provider: this.provider, hcloudSecret },
+            { cluster, provider: this.provider, hcloudSecret: this.hcloudSecret },
             { parent: this },
         );
 

@@ -51,6 +51,8 @@ export class TalosNode extends pulumi.ComponentResource {
     public readonly publicIp: pulumi.Output<string>;
     /** Resources after which the node has its config; the etcd bootstrap waits for them. */
     public readonly configured: pulumi.Resource[];
+    /** The node's generated machine config, secret (a worker's is the base of the autoscaled nodes' config). */
+    public readonly machineConfig: pulumi.Output<string>;
 
     constructor(name: string, args: TalosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosNode", name, {}, opts);
@@ -77,6 +79,7 @@ export class TalosNode extends pulumi.ComponentResource {
         // Marked secret here as well: additionalSecretOutputs is applied by the engine, and the
         // config must stay secret in every input it flows into (user data, apply-config).
         const configText = pulumi.secret(machineConfig.stdout);
+        this.machineConfig = configText;
         const boot = cluster.boot;
         const iso = boot.mode === "iso";
         this.server = new hcloud.Server(
