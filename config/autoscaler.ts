@@ -226,7 +226,11 @@ export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): A
         if (why) {
             r.problem(`autoscalerPools[${i}]`, pool.name, why);
         } else if (pools.findIndex((p) => p.name === pool.name) !== i) {
-            r.problem(`autoscalerPools[${i}]`, pool.name, `repeats pool name ${pool.name}; each pool needs its own name (Hetzner labels its servers hcloud/node-group=<name>)`);
+            r.problem(
+                `autoscalerPools[${i}]`,
+                pool.name,
+                `repeats pool name ${pool.name}; each pool needs its own name (Hetzner labels its servers hcloud/node-group=<name>)`,
+            );
         } else {
             valid.push(pool);
         }
@@ -237,7 +241,13 @@ export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): A
     const expanders = expanderText.split(",").map((e) => e.trim());
     for (const e of expanders) {
         if (!(e in EXPANDERS)) {
-            r.problem("autoscalerExpander", expanderText, `has "${e}", which is not an expander; use a comma-separated list of ${Object.keys(EXPANDERS).filter((k) => !EXPANDERS[k]).join(", ")}`);
+            r.problem(
+                "autoscalerExpander",
+                expanderText,
+                `has "${e}", which is not an expander; use a comma-separated list of ${Object.keys(EXPANDERS)
+                    .filter((k) => !EXPANDERS[k])
+                    .join(", ")}`,
+            );
         } else if (EXPANDERS[e]) {
             r.problem("autoscalerExpander", expanderText, `has "${e}", which cannot run here: ${EXPANDERS[e]}`);
         }

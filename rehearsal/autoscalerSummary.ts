@@ -8,7 +8,15 @@ import { TALOS_SNAPSHOT_SCRIPT } from "../components/cluster/clusterAutoscaler";
 import { TEARDOWN_SCRIPT } from "../components/cluster/hetznerTeardown";
 import { REDACTED, RecordedResource } from "./simulate";
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
+/** An autoscalingGroups entry of the chart's values. */
+interface Group {
+    name: string;
+    instanceType: string;
+    region: string;
+    minSize: number;
+    maxSize: number;
+}
 
 function shown(value: unknown): string {
     return value === REDACTED ? REDACTED : JSON.stringify(value);
@@ -21,7 +29,7 @@ export function describeAutoscaling(resources: readonly RecordedResource[]): str
     const commands = resources.filter((r) => r.type === "command:local:Command");
     const snapshot = commands.find((r) => r.rawInputs.create === TALOS_SNAPSHOT_SCRIPT);
     if (snapshot) {
-        const env = snapshot.rawInputs.environment as Json;
+        const env = snapshot.rawInputs.environment as Record<string, string>;
         lines.push(
             `Snapshot (${snapshot.name}): the Talos ${env.TALOS_VERSION} ${env.ARCH} snapshot labelled ksail.io/talos-version=${env.TALOS_VERSION}, ksail.io/talos-schematic=${String(env.SCHEMATIC_ID).slice(0, 63)}, ksail.io/cluster=${env.CLUSTER_NAME}; built once if missing, with a temporary ${env.BUILDER_SERVER_TYPE} in ${env.LOCATION} that is deleted also when the build fails (deadline ${env.TIMEOUT_SECONDS}s).`,
         );
@@ -47,9 +55,9 @@ export function describeAutoscaling(resources: readonly RecordedResource[]): str
     );
     if (release) {
         const values = release.inputs.values as Json;
-        const pools = (values.autoscalingGroups ?? []) as Json[];
+        const pools = (values.autoscalingGroups ?? []) as Group[];
         const flags = Object.entries((values.extraArgs ?? {}) as Json)
-            .map(([k, v]) => `--${k}=${v}`)
+            .map(([k, v]) => `--${k}=${String(v)}`)
             .join(" ");
         lines.push(
             `Release ${AUTOSCALER_RELEASE.namespace}/${AUTOSCALER_RELEASE.name} (${release.name}, chart ${release.inputs.chart} ${release.inputs.version}, ${values.replicas} replicas on control planes): pools ${pools.map((p) => `${p.name} (${p.instanceType}, ${p.region}, ${p.minSize}-${p.maxSize})`).join(", ")}; ${flags}`,
@@ -57,7 +65,7 @@ export function describeAutoscaling(resources: readonly RecordedResource[]): str
     }
     const teardown = commands.find((r) => r.rawInputs.delete === TEARDOWN_SCRIPT);
     if (teardown) {
-        const env = teardown.rawInputs.environment as Json;
+        const env = teardown.rawInputs.environment as Record<string, string>;
         const before = teardown.dependencies.map((u) => byUrn.get(u)?.name ?? u).sort();
         lines.push(
             `Teardown (${teardown.name}): on pulumi destroy, before ${before.join(" and ")} are deleted, deletes the autoscaled servers (label hcloud/node-group, any pool) and the load balancers attached to ${env.NETWORK_NAME}${env.KEEP_LOAD_BALANCERS ? ` except ${env.KEEP_LOAD_BALANCERS}` : ""}; snapshots are ${env.DELETE_SNAPSHOTS === "true" ? "deleted" : "kept"}.`,

@@ -12,7 +12,11 @@ import { AUTOSCALED_NODE_LABEL, AutoscalerConfig, AutoscalerPool } from "../../c
 /** Hetzner's hard limit on a server's user data; each pool's cloudInit is used verbatim as user data. */
 export const HETZNER_USER_DATA_LIMIT_BYTES = 32 * 1024;
 /** The Secret the chart reads HCLOUD_CLUSTER_CONFIG from, and its key (ksail's names). */
-export const AUTOSCALER_CONFIG_SECRET = Object.freeze({ name: "cluster-autoscaler-config", namespace: "kube-system", key: "hcloud_cluster_config" });
+export const AUTOSCALER_CONFIG_SECRET = Object.freeze({
+    name: "cluster-autoscaler-config",
+    namespace: "kube-system",
+    key: "hcloud_cluster_config",
+});
 /** Release name and namespace ksail installs the chart under (the Deployment is cluster-autoscaler-hetzner-cluster-autoscaler). */
 export const AUTOSCALER_RELEASE = Object.freeze({ name: "cluster-autoscaler", namespace: "kube-system" });
 /** The chart's repository. */
@@ -124,7 +128,11 @@ export function encodeCloudInit(config: string, pool: string): string {
 
 /** Go's encoding/json order for a map: keys sorted. */
 function sortedKeys<T>(map: Readonly<Record<string, T>>): Record<string, T> {
-    return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]]));
+    return Object.fromEntries(
+        Object.keys(map)
+            .sort()
+            .map((k) => [k, map[k]]),
+    );
 }
 
 /**
@@ -146,7 +154,9 @@ export function hcloudClusterConfig(
             entry.labels = sortedKeys(pool.labels);
         }
         if (pool.taints.length) {
-            entry.taints = pool.taints.map((t) => (t.value ? { key: t.key, value: t.value, effect: t.effect } : { key: t.key, effect: t.effect }));
+            entry.taints = pool.taints.map((t) =>
+                t.value ? { key: t.key, value: t.value, effect: t.effect } : { key: t.key, effect: t.effect },
+            );
         }
         nodeConfigs[pool.name] = entry;
     }
@@ -208,7 +218,13 @@ export function autoscalerValues(config: AutoscalerConfig, args: AutoscalerValue
     return {
         replicas: Math.min(2, args.controlPlanes),
         cloudProvider: "hetzner",
-        autoscalingGroups: config.pools.map((p) => ({ name: p.name, minSize: p.min, maxSize: p.max, instanceType: p.serverType, region: p.location })),
+        autoscalingGroups: config.pools.map((p) => ({
+            name: p.name,
+            minSize: p.min,
+            maxSize: p.max,
+            instanceType: p.serverType,
+            region: p.location,
+        })),
         extraArgs,
         extraEnv: { HCLOUD_PUBLIC_IPV6: "false", HCLOUD_FIREWALL: args.firewallName },
         extraEnvSecrets: {
@@ -229,7 +245,11 @@ export function autoscalerValues(config: AutoscalerConfig, args: AutoscalerValue
  * `ksail.io/talos-schematic` (the first 63 characters: a label value's limit) and `ksail.io/cluster`.
  */
 export function snapshotLabels(clusterName: string, talosVersion: string, schematicId: string): Record<string, string> {
-    return { "ksail.io/talos-version": talosVersion, "ksail.io/talos-schematic": schematicId.slice(0, 63), "ksail.io/cluster": clusterName };
+    return {
+        "ksail.io/talos-version": talosVersion,
+        "ksail.io/talos-schematic": schematicId.slice(0, 63),
+        "ksail.io/cluster": clusterName,
+    };
 }
 
 /** Image Factory's schematic without customizations: what a cluster without talosSchematicId boots. */

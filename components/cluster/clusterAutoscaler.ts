@@ -82,7 +82,9 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
 
         const value = pulumi
             .all([this.snapshotId, args.workerConfig])
-            .apply(([snapshotId, workerConfig]) => hcloudClusterConfig(snapshotId, autoscaler.architecture, autoscaler.pools, workerConfig));
+            .apply(([snapshotId, workerConfig]) =>
+                hcloudClusterConfig(snapshotId, autoscaler.architecture, autoscaler.pools, workerConfig),
+            );
         this.configSecret = new k8s.core.v1.Secret(
             `${name}-config`,
             {

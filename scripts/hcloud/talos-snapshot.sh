@@ -78,9 +78,9 @@ key_id=$(printf '%s' "$answer" | json 'r.ssh_key.id')
 
 answer=$(hcloud_api POST /servers "{\"name\":\"$builder\",\"server_type\":\"$BUILDER_SERVER_TYPE\",\"location\":\"$LOCATION\",\"image\":\"debian-12\",\"start_after_create\":false,\"ssh_keys\":[$key_id],\"labels\":{$labels,\"platform-dr/role\":\"talos-snapshot-builder\"}}") \
   || fail "creating the temporary server (is a server slot free under the account's limit?)"
-server_id=$(printf '%s' "$answer" | json 'r.server.id')
-ip=$(printf '%s' "$answer" | json 'r.server.public_net.ipv4.ip')
-wait_action "$(printf '%s' "$answer" | json 'r.action.id')" "creating $builder" || fail "the temporary server was not created"
+created=$(printf '%s' "$answer" | json '[r.server.id, r.server.public_net.ipv4.ip, r.action.id].join(" ")')
+server_id=${created%% *}; ip=${created#* }; action=${ip#* }; ip=${ip%% *}
+wait_action "$action" "creating $builder" || fail "the temporary server was not created"
 answer=$(hcloud_api POST "/servers/$server_id/actions/enable_rescue" "{\"type\":\"linux64\",\"ssh_keys\":[$key_id]}") || fail "enabling the rescue system"
 wait_action "$(printf '%s' "$answer" | json 'r.action.id')" "enabling rescue on $builder" || fail "the rescue system was not enabled"
 answer=$(hcloud_api POST "/servers/$server_id/actions/poweron") || fail "powering on the temporary server"

@@ -47,19 +47,20 @@ hcloud_list() {
   case $1 in *\?*) _sep='&' ;; *) _sep='?' ;; esac
   while [ -n "$_page" ]; do
     _list=$(hcloud_api GET "$1${_sep}per_page=50&page=$_page") || return 1
-    printf '%s' "$_list" | json "r.$2.map((x) => $3)" || return 1
-    _page=$(printf '%s' "$_list" | json 'r.meta && r.meta.pagination ? r.meta.pagination.next_page : ""') || return 1
+    # One node per page: the items, then the next page's number on a line of its own.
+    _lines=$(printf '%s' "$_list" | json "[...r.$2.map((x) => $3), '#next ' + ((r.meta && r.meta.pagination && r.meta.pagination.next_page) || '')]") || return 1
+    printf '%s\n' "$_lines" | grep -v '^#next ' || true
+    _page=$(printf '%s\n' "$_lines" | sed -n 's/^#next //p')
   done
 }
 
 wait_action() {
   while :; do
     _action=$(hcloud_api GET "/actions/$1") || { echo "$2: reading action $1 failed" >&2; return 1; }
-    case $(printf '%s' "$_action" | json 'r.action.status') in
-      success) return 0 ;;
-      error)
-        echo "$2 failed: $(printf '%s' "$_action" | json 'r.action.error ? r.action.error.code + ": " + r.action.error.message : "no reason given"')" >&2
-        return 1 ;;
+    _state=$(printf '%s' "$_action" | json '[r.action.status, r.action.error ? r.action.error.code + ": " + r.action.error.message : "no reason given"].join(" ")')
+    case $_state in
+      success*) return 0 ;;
+      error*) echo "$2 failed: ${_state#error }" >&2; return 1 ;;
     esac
     if [ "$(date +%s)" -ge "${deadline:?}" ]; then
       echo "$2 did not finish within ${TIMEOUT_SECONDS}s (action $1 still running)" >&2

@@ -1,0 +1,226 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/**
+ * A fake Hetzner Cloud API behind a fake `curl` on PATH: the scripts' real requests (method, path,
+ * query, JSON body, token on stdin) are answered from a JSON state the test sets up, and every
+ * call is recorded. Failures are injected per request. Enough of the API for the teardown and the
+ * snapshot build: servers, load balancers, images, SSH keys, server actions, action polling.
+ */
+export interface FakeHetznerState {
+    servers: FakeServer[];
+    load_balancers: FakeLoadBalancer[];
+    images: FakeImage[];
+    ssh_keys: { id: number; name: string }[];
+    /** Requests that fail: method and a regular expression on the path (with query). `times` defaults to always. */
+    failures: { method: string; path: string; status: number; times?: number; code?: string }[];
+    /** Actions that end in error instead of success, by the request that started them. */
+    failingActions: { method: string; path: string }[];
+    /** Items per page of a list answer (the API's is 50). */
+    perPage?: number;
+    /** Every request, in order: "METHOD /path?query". */
+    calls: string[];
+    nextId: number;
+}
+
+export interface FakeServer {
+    id: number;
+    name: string;
+    labels: Record<string, string>;
+    private_net: { network: number; ip: string }[];
+    public_net?: { ipv4: { ip: string } };
+    status?: string;
+}
+
+export interface FakeLoadBalancer {
+    id: number;
+    name: string;
+    labels: Record<string, string>;
+    private_net: { network: number; ip: string }[];
+}
+
+export interface FakeImage {
+    id: number;
+    type: "snapshot" | "system";
+    description: string;
+    labels: Record<string, string>;
+    architecture: "x86" | "arm";
+    status?: string;
+    created?: string;
+}
+
+/** The token the fake accepts; the scripts must send it as `Authorization: Bearer`. */
+export const FAKE_API_TOKEN = "fakeHetznerToken0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL";
+
+/** A state with nothing in it. */
+export function emptyState(overrides: Partial<FakeHetznerState> = {}): FakeHetznerState {
+    return {
+        servers: [],
+        load_balancers: [],
+        images: [],
+        ssh_keys: [],
+        failures: [],
+        failingActions: [],
+        calls: [],
+        nextId: 900,
+        ...overrides,
+    };
+}
+
+const FAKE_CURL = `#!/usr/bin/env node
+const fs = require("fs");
+const stateFile = process.env.FAKE_DIR + "/state.json";
+const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
+const args = process.argv.slice(2);
+let method = "GET", data, output, writeOut, url, stdinHeader = false;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--request") method = args[++i];
+  else if (a === "--data") data = args[++i];
+  else if (a === "--output") output = args[++i];
+  else if (a === "--write-out") writeOut = args[++i];
+  else if (a === "--header") { if (args[++i] === "@-") stdinHeader = true; }
+  else if (a.startsWith("--")) {}
+  else url = a;
+}
+const headers = stdinHeader ? fs.readFileSync(0, "utf8") : "";
+const u = new URL(url);
+const p = u.pathname.replace(/^\\/v1/, "");
+const q = u.searchParams;
+state.calls.push(method + " " + p + (u.search ? u.search : ""));
+let status = 200, body = {};
+const save = () => fs.writeFileSync(stateFile, JSON.stringify(state));
+const finish = () => {
+  save();
+  fs.writeFileSync(output, status === 204 ? "" : JSON.stringify(body));
+  if (writeOut) process.stdout.write(writeOut.replace("%{http_code}", String(status)));
+  process.exit(0);
+};
+const action = () => {
+  const id = state.nextId++;
+  const failing = state.failingActions.some((f) => f.method === method && new RegExp(f.path).test(p));
+  state.actions = state.actions || {};
+  state.actions[id] = failing ? "error" : "success";
+  return { id, status: "running" };
+};
+if (!headers.includes("Authorization: Bearer " + process.env.FAKE_TOKEN)) {
+  status = 401; body = { error: { code: "unauthorized", message: "unable to authenticate" } }; finish();
+}
+const failure = state.failures.find((f) => f.method === method && new RegExp(f.path).test(p + u.search) && (f.times === undefined || f.times > 0));
+if (failure) {
+  if (failure.times !== undefined) failure.times--;
+  status = failure.status; body = { error: { code: failure.code || "service_error", message: "injected failure" } }; finish();
+}
+const selector = (item) => {
+  const s = q.get("label_selector");
+  if (!s) return true;
+  return s.split(",").every((term) => {
+    const [k, v] = term.split("=");
+    return v === undefined ? k in item.labels : item.labels[k] === v;
+  });
+};
+const list = (key, items) => {
+  const per = state.perPage || 50;
+  const page = Number(q.get("page") || 1);
+  const chosen = items.filter(selector).filter((x) => !q.get("name") || x.name === q.get("name"));
+  const next = chosen.length > page * per ? page + 1 : null;
+  body = { [key]: chosen.slice((page - 1) * per, page * per), meta: { pagination: { page, per_page: per, next_page: next } } };
+};
+let m;
+if (method === "GET" && p === "/servers") list("servers", state.servers);
+else if (method === "GET" && p === "/load_balancers") list("load_balancers", state.load_balancers);
+else if (method === "GET" && p === "/ssh_keys") list("ssh_keys", state.ssh_keys.map((k) => ({ labels: {}, ...k })));
+else if (method === "GET" && p === "/images") {
+  list("images", state.images.filter((i) => (!q.get("type") || i.type === q.get("type")) && (!q.get("architecture") || i.architecture === (q.get("architecture") === "arm64" ? "arm" : "x86")) && (!q.get("status") || (i.status || "available") === q.get("status"))));
+}
+else if ((m = /^\\/actions\\/(\\d+)$/.exec(p)) && method === "GET") {
+  const st = (state.actions || {})[m[1]];
+  if (!st) { status = 404; body = { error: { code: "not_found", message: "action not found" } }; }
+  else body = { action: { id: Number(m[1]), status: st, error: st === "error" ? { code: "action_failed", message: "injected action failure" } : null } };
+}
+else if ((m = /^\\/servers\\/(\\d+)$/.exec(p))) {
+  const s = state.servers.find((x) => x.id === Number(m[1]));
+  if (!s) { status = 404; body = { error: { code: "not_found", message: "server not found" } }; }
+  else if (method === "DELETE") { state.servers = state.servers.filter((x) => x !== s); body = { action: action() }; }
+  else body = { server: s };
+}
+else if ((m = /^\\/(load_balancers|images|ssh_keys)\\/(\\d+)$/.exec(p)) && method === "DELETE") {
+  const key = m[1];
+  const before = state[key].length;
+  state[key] = state[key].filter((x) => x.id !== Number(m[2]));
+  if (state[key].length === before) { status = 404; body = { error: { code: "not_found", message: "not found" } }; }
+  else status = 204;
+}
+else if (method === "POST" && p === "/ssh_keys") {
+  const b = JSON.parse(data); const key = { id: state.nextId++, name: b.name, public_key: b.public_key, labels: b.labels };
+  state.ssh_keys.push(key); status = 201; body = { ssh_key: key };
+}
+else if (method === "POST" && p === "/servers") {
+  const b = JSON.parse(data);
+  const s = { id: state.nextId++, name: b.name, labels: b.labels || {}, private_net: [], public_net: { ipv4: { ip: "192.0.2.77" } }, server_type: b.server_type, location: b.location };
+  state.servers.push(s); status = 201; body = { server: s, action: action() };
+}
+else if (method === "POST" && (m = /^\\/servers\\/(\\d+)\\/actions\\/(\\w+)$/.exec(p))) {
+  const s = state.servers.find((x) => x.id === Number(m[1]));
+  if (!s) { status = 404; body = { error: { code: "not_found", message: "server not found" } }; }
+  else if (m[2] === "create_image") {
+    const b = JSON.parse(data);
+    const img = { id: state.nextId++, type: "snapshot", description: b.description, labels: b.labels || {}, architecture: "x86", status: "available" };
+    state.images.push(img); status = 201; body = { image: img, action: action() };
+  } else { status = 201; body = { action: action() }; }
+}
+else { status = 404; body = { error: { code: "not_found", message: "no route " + method + " " + p } }; }
+finish();
+`;
+
+/** Outcome of one script run against the fake API. */
+export interface FakeRun {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** The API's state afterwards (servers left, calls made). */
+    readonly state: FakeHetznerState;
+}
+
+/**
+ * Runs `script` (its text, libraries inlined) with the fake API, plus extra fake binaries
+ * (`name` -> sh body), and returns what it printed and the API's state afterwards.
+ */
+export function runAgainstFakeHetzner(
+    script: string,
+    state: FakeHetznerState,
+    env: Record<string, string>,
+    fakes: Record<string, string> = {},
+): FakeRun {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-hcloud-"));
+    try {
+        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state));
+        fs.writeFileSync(path.join(dir, "curl"), FAKE_CURL, { mode: 0o755 });
+        for (const [name, body] of Object.entries(fakes)) {
+            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        }
+        const node = path.dirname(process.execPath);
+        const r = spawnSync("/bin/sh", ["-c", script], {
+            env: {
+                PATH: `${dir}:${node}:/usr/bin:/bin`,
+                FAKE_DIR: dir,
+                FAKE_TOKEN: FAKE_API_TOKEN,
+                HCLOUD_TOKEN: FAKE_API_TOKEN,
+                POLL_SECONDS: "0",
+                ...env,
+            },
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+        return {
+            status: r.status,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            state: JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")),
+        };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
