@@ -1,5 +1,4 @@
 #!/bin/sh
-# shellcheck shell=sh
 # The Talos snapshot autoscaled nodes boot from, as ksail makes it: found by its labels
 # (ksail.io/talos-version, ksail.io/talos-schematic = the schematic's first 63 characters,
 # ksail.io/cluster), or built once: a temporary server booted into Hetzner's rescue system writes
@@ -9,13 +8,9 @@
 # that on stdout; progress on stderr).
 # Env: HCLOUD_TOKEN, CLUSTER_NAME, TALOS_VERSION, SCHEMATIC_ID, ARCH (amd64|arm64),
 # BUILDER_SERVER_TYPE, LOCATION, TIMEOUT_SECONDS, POLL_SECONDS (optional).
-set -eu
-for tool in curl node ssh ssh-keygen; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not on PATH: install $tool and re-run pulumi up (the Talos snapshot for autoscaled nodes needs it)" >&2; exit 127; }
-done
-umask 077
-work=$(mktemp -d)
-deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+REQUIRES="curl node ssh ssh-keygen"
+. "${SCRIPTS_LIB:?}/preamble.sh"
+. "${SCRIPTS_LIB:?}/deadline.sh"
 . "${SCRIPTS_LIB:?}/hcloud-api.sh"
 
 schematic63=$(printf '%s' "$SCHEMATIC_ID" | cut -c1-63)
@@ -88,7 +83,7 @@ wait_action "$(printf '%s' "$answer" | json 'r.action.id')" "powering on $builde
 
 set -- -i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o LogLevel=ERROR "root@$ip"
 until ssh "$@" true 2>/dev/null; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "the rescue system on $ip did not answer SSH within ${TIMEOUT_SECONDS}s"
+  ! deadline_passed || fail "the rescue system on $ip did not answer SSH within ${TIMEOUT_SECONDS}s"
   sleep "${POLL_SECONDS:-5}"
 done
 image="https://factory.talos.dev/image/$SCHEMATIC_ID/$TALOS_VERSION/hcloud-$ARCH.raw.xz"

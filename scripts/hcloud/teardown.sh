@@ -1,5 +1,4 @@
 #!/bin/sh
-# shellcheck shell=sh
 # The delete step of `pulumi destroy`, before the network goes: deletes what this cluster has in
 # Hetzner outside Pulumi's state, attached to its network, so the network (and the subnet) can be
 # deleted: the autoscaled servers (label hcloud/node-group, any pool, also pools no longer in
@@ -9,15 +8,9 @@
 # Safe to run again: what is gone is no longer listed, a 404 counts as deleted.
 # Env: HCLOUD_TOKEN, CLUSTER_NAME, NETWORK_ID, NETWORK_NAME, KEEP_LOAD_BALANCERS (names Pulumi
 # deletes itself), DELETE_SNAPSHOTS (true|false), TIMEOUT_SECONDS, POLL_SECONDS (optional).
-set -eu
-for tool in curl node; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not on PATH: install $tool and re-run pulumi destroy" >&2; exit 127; }
-done
-umask 077
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
-deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+REQUIRES="curl node"
+. "${SCRIPTS_LIB:?}/preamble.sh"
+. "${SCRIPTS_LIB:?}/deadline.sh"
 . "${SCRIPTS_LIB:?}/hcloud-api.sh"
 tab=$(printf '\t')
 

@@ -1,12 +1,12 @@
 # shellcheck shell=sh
-# The Hetzner Cloud API for the scripts (needs curl, node and $work, a private temp dir).
+# The Hetzner Cloud API for the scripts (after lib/preamble.sh and lib/deadline.sh; needs curl, node).
 #   hcloud_api METHOD PATH [JSON]  prints the answer's body. Status 0 on 2xx, 4 on 404 (gone),
 #                                  1 otherwise with Hetzner's error on stderr. The token
 #                                  (HCLOUD_TOKEN) reaches curl on stdin, never its command line.
 #   hcloud_list PATH KEY EXPR      every page of a list: EXPR over each item x of r.KEY, one per line.
 #   json EXPR                      EXPR (JavaScript, `r` = the document on stdin); strings as they
 #                                  are, arrays one element per line, inner arrays tab-separated.
-#   wait_action ID WHAT            until the action succeeded, or fails naming WHAT (uses $deadline).
+#   wait_action ID WHAT            until the action succeeded, or fails naming WHAT (lib/deadline.sh).
 HCLOUD_API=https://api.hetzner.cloud/v1
 
 json() {
@@ -62,7 +62,7 @@ wait_action() {
       success*) return 0 ;;
       error*) echo "$2 failed: ${_state#error }" >&2; return 1 ;;
     esac
-    if [ "$(date +%s)" -ge "${deadline:?}" ]; then
+    if deadline_passed; then
       echo "$2 did not finish within ${TIMEOUT_SECONDS}s (action $1 still running)" >&2
       return 1
     fi

@@ -1,10 +1,10 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { runWithFakes } from "./fakeBin";
 
 /**
- * A fake Hetzner Cloud API behind a fake `curl` on PATH: the scripts' real requests (method, path,
+ * A fake Hetzner Cloud API behind a fake `curl` on PATH (the project's fake-binary harness,
+ * fakeBin.ts, runs the script): the scripts' real requests (method, path,
  * query, JSON body, token on stdin) are answered from a JSON state the test sets up, and every
  * call is recorded. Failures are injected per request. Enough of the API for the teardown and the
  * snapshot build: servers, load balancers, images, SSH keys, server actions, action polling.
@@ -69,8 +69,7 @@ export function emptyState(overrides: Partial<FakeHetznerState> = {}): FakeHetzn
     };
 }
 
-const FAKE_CURL = `#!/usr/bin/env node
-const fs = require("fs");
+const FAKE_API = `const fs = require("fs");
 const stateFile = process.env.FAKE_DIR + "/state.json";
 const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
 const args = process.argv.slice(2);
@@ -176,7 +175,7 @@ finish();
 `;
 
 /** Outcome of one script run against the fake API. */
-export interface FakeRun {
+export interface FakeApiRun {
     readonly status: number | null;
     readonly stdout: string;
     readonly stderr: string;
@@ -193,34 +192,20 @@ export function runAgainstFakeHetzner(
     state: FakeHetznerState,
     env: Record<string, string>,
     fakes: Record<string, string> = {},
-): FakeRun {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-hcloud-"));
-    try {
-        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state));
-        fs.writeFileSync(path.join(dir, "curl"), FAKE_CURL, { mode: 0o755 });
-        for (const [name, body] of Object.entries(fakes)) {
-            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-        }
-        const node = path.dirname(process.execPath);
-        const r = spawnSync("/bin/sh", ["-c", script], {
-            env: {
-                PATH: `${dir}:${node}:/usr/bin:/bin`,
-                FAKE_DIR: dir,
-                FAKE_TOKEN: FAKE_API_TOKEN,
-                HCLOUD_TOKEN: FAKE_API_TOKEN,
-                POLL_SECONDS: "0",
-                ...env,
+): FakeApiRun {
+    const r = runWithFakes(
+        script,
+        {
+            fakes: { curl: 'exec node "$FAKE_DIR/hetzner-api.js" "$@"', ...fakes },
+            env: { FAKE_TOKEN: FAKE_API_TOKEN, HCLOUD_TOKEN: FAKE_API_TOKEN, POLL_SECONDS: "0", ...env },
+            path: (dir) => `${dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+            setup: (dir) => {
+                fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state));
+                fs.writeFileSync(path.join(dir, "hetzner-api.js"), FAKE_API);
             },
-            encoding: "utf8",
-            timeout: 20_000,
-        });
-        return {
-            status: r.status,
-            stdout: r.stdout,
-            stderr: r.stderr,
-            state: JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")),
-        };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+            timeoutMs: 20_000,
+        },
+        (dir) => ({ state: JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")) as FakeHetznerState }),
+    );
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, state: r.state };
 }
