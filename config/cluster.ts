@@ -25,8 +25,8 @@ export const HETZNER_SERVER_TYPES: Readonly<Record<string, "x86" | "arm">> = Obj
 
 /** `v1.13.8`, optionally with a pre-release suffix (`v1.14.0-beta.1`). */
 const VERSION = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-/** A DNS label: what Hetzner, Talos and Kubernetes all accept as a cluster name prefix. */
-const DNS_LABEL = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** A cluster name: a DNS label short enough to prefix every Hetzner, Talos and Kubernetes name built from it. */
+const CLUSTER_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 /** A Hetzner label selector term list, e.g. `os=talos,version=v1.13.8`. */
 const LABEL_SELECTOR = /^[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?(,[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?)*$/;
 /** Talos Image Factory schematic IDs are SHA-256 hex digests. */
@@ -194,7 +194,7 @@ export const NODE_IP_LAYOUT = Object.freeze({ loadBalancerOffset: 5, controlPlan
 export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfig {
     const name = r.string("clusterName", {
         default: "prod",
-        pattern: DNS_LABEL,
+        pattern: CLUSTER_NAME,
         expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters",
     });
     const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });

@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
 
-/** A Kubernetes object name. */
-const K8S_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 /** A Flux-style duration: 3m, 25m, 1h30m. */
 const DURATION = /^(\d+h)?(\d+m)?(\d+s)?$/;
 /** RFC 3339 with an explicit offset. */
@@ -139,7 +138,7 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
         default: ["bootstrap timeout=3m", "infrastructure-controllers timeout=25m", "infrastructure timeout=20m", "apps timeout=30m"],
         fields: ["timeout"],
         parse: (e) => {
-            if (!K8S_NAME.test(e.id)) {
+            if (!DNS_SUBDOMAIN.test(e.id)) {
                 return "must start with a Kustomization name";
             }
             const t = e.fields.timeout ?? "10m";
@@ -316,7 +315,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     });
     const defaultStorageClass = r.string("cnpgStorageClass", {
         default: "longhorn-wffc",
-        pattern: K8S_NAME,
+        pattern: DNS_SUBDOMAIN,
         expected: "a StorageClass name",
     });
     // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
@@ -332,7 +331,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
         parse: (e) => {
             const [namespace, name, ...rest] = e.id.split("/");
-            if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
+            if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !DNS_LABEL.test(name)) {
                 return "must start with namespace/name of a CloudNativePG Cluster";
             }
             if (!e.fields.store) {
@@ -355,11 +354,11 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
                 return `has image=${image}; use an image reference with a tag or digest`;
             }
             const storageClass = e.fields.storageClass ?? defaultStorageClass;
-            if (!K8S_NAME.test(storageClass)) {
+            if (!DNS_SUBDOMAIN.test(storageClass)) {
                 return `has storageClass=${storageClass}; use a StorageClass name`;
             }
             const recoverAs = e.fields.as ?? (rebuild ? name : `${name}-restored`);
-            if (!K8S_NAME.test(recoverAs) || recoverAs.length > 50) {
+            if (!DNS_LABEL.test(recoverAs) || recoverAs.length > 50) {
                 return `has as=${recoverAs}; use a Cluster name of at most 50 characters`;
             }
             if (!rebuild && recoverAs === name) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
 
 /** Cloudflare account and zone IDs are 32 hex characters. */
@@ -7,12 +8,8 @@ const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** A DNS name of at least two labels. */
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-/** A single DNS label. */
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** `owner/name` as GitHub spells repositories. */
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-/** A Kubernetes object name (DNS-1123 subdomain, short form). */
-const K8S_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** How a credentials Secret is shaped for its consumer. */
 export type CredentialFormat = "velero" | "cnpg" | "env";
@@ -120,7 +117,7 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
         fields: ["format"],
         parse: (entry) => {
             const [namespace, name, ...rest] = entry.id.split("/");
-            if (!namespace || !name || rest.length || !K8S_NAME.test(namespace) || !K8S_NAME.test(name)) {
+            if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) {
                 return "must start with namespace/name of a Kubernetes Secret";
             }
             const format = entry.fields.format as CredentialFormat;
@@ -178,7 +175,7 @@ export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | unde
         return undefined;
     }
     const domain = r.string("domain", { pattern: DOMAIN, expected: "a lower-case DNS name such as platform.example.org" });
-    const apiLabel = r.string("apiDnsLabel", { default: "api", pattern: LABEL, expected: "a single DNS label such as api" });
+    const apiLabel = r.string("apiDnsLabel", { default: "api", pattern: DNS_LABEL, expected: "a single DNS label such as api" });
     const service = r.string("gatewayService", {
         default: "kube-system/cilium-gateway-platform",
         pattern: /^[a-z0-9-]+\/[a-z0-9-]+$/,

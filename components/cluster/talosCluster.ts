@@ -54,8 +54,6 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly workerIps: pulumi.Output<string[]>;
     /** After this the Kubernetes API answers. */
     public readonly apiReady: pulumi.Resource;
-    /** The private network's ID (the cloud controller needs it). */
-    public readonly networkId: pulumi.Output<number>;
     /** The Hetzner cloud controller; nodes are schedulable for Flux once it runs. */
     public readonly cloudController: HetznerCloudController;
     /** Secret kube-system/hcloud (token, network), which the cloud controller and the autoscaler read. */
@@ -70,7 +68,6 @@ export class TalosCluster extends pulumi.ComponentResource {
         const controlPlanes = nodes.filter((n) => n.role === "control-plane");
 
         const infra = new HetznerInfrastructure(`${name}-hetzner`, { cluster, nodes }, { parent: this });
-        this.networkId = infra.networkId;
         this.apiEndpointIp = infra.endpointIp;
         const ipOf = (node: NodeSpec) => infra.primaryIps[node.name].ipAddress;
         this.controlPlaneIps = pulumi.all(controlPlanes.map(ipOf));

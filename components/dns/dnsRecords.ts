@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { DnsConfig } from "../../config/offCluster";
-import { RUN_ONCE_INPUTS, scriptCommand } from "../shell";
+import { scriptCommand } from "../shell";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 import { loadScript } from "../scripts";
 
@@ -14,9 +14,6 @@ export const GATEWAY_IP_JSONPATH = "{.status.loadBalancer.ingress[0].ip}";
 
 /** How long the gateway's load balancer may take to get its address once Flux has converged. */
 export const GATEWAY_IP_TIMEOUT_SECONDS = 900;
-
-/** Every input of the one-time stale-record removal: none of them may ever re-run it. */
-export const STALE_CLEANUP_INPUTS = RUN_ONCE_INPUTS;
 
 /** Arguments of the DNS records. */
 export interface DnsRecordsArgs {

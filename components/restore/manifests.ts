@@ -94,7 +94,8 @@ export function recoveryStoreName(db: DatabaseRecovery): string {
 /**
  * Flux leaves an in-cluster object with this annotation alone (no apply, no prune). A rebuild's
  * recovered Cluster has the name Flux declares; without it, the `apps` Kustomization would apply
- * its own spec (initdb, the old server name) over a recovery in progress.
+ * its own spec (initdb, the old server name) over a recovery in progress. The R2 credential
+ * Secrets carry it too: they are this program's alone.
  */
 export const FLUX_RECONCILE_DISABLED = { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } as const;
 

@@ -18,15 +18,12 @@ export interface OpenbaoRecoveryArgs {
  * `manual`: write the user-fed secrets into the unsealed OpenBao. `none`: nothing.
  */
 export class OpenbaoRecovery extends pulumi.ComponentResource {
-    /** Done when OpenBao holds its secrets again (undefined for `none`). */
-    public readonly done?: pulumi.Resource;
-
     constructor(name: string, args: OpenbaoRecoveryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:restore:OpenbaoRecovery", name, {}, opts);
         const { restore } = args;
         const kubeconfig = pulumi.secret(args.kubeconfig);
         if (restore.openbao === "snapshot") {
-            this.done = scriptCommand(
+            scriptCommand(
                 `${name}-vault-config`,
                 {
                     script: loadScript("openbao/snapshot-restore.sh"),
@@ -36,7 +33,7 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
                 { parent: this, dependsOn: args.after },
             );
         } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
-            this.done = scriptCommand(
+            scriptCommand(
                 `${name}-seed`,
                 {
                     script: loadScript("openbao/seed-secrets.sh"),

@@ -1,23 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
-import { CredentialTarget, StorageConfig } from "../../config/offCluster";
-import {
-    R2_REGION,
-    bucketScopedResources,
-    credentialSecretData,
-    objectPermissionGroupIds,
-    r2Endpoint,
-    s3CredentialsFromToken,
-} from "./r2Credentials";
-
-/**
- * Flux neither applies over nor prunes an in-cluster object carrying this annotation. The
- * credential Secrets are this program's alone: should the GitOps repository still ship a copy
- * (e.g. SOPS-encrypted), Flux would otherwise write Git's stale token over them on every
- * reconcile, undoing each rotation.
- */
-export const FLUX_HANDS_OFF = { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } as const;
+import { StorageConfig } from "../../config/offCluster";
+import { FLUX_RECONCILE_DISABLED } from "../restore/manifests";
+import { bucketScopedResources, credentialSecretData, objectPermissionGroupIds, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
 
 /** Arguments of the backup storage. */
 export interface R2BackupStorageArgs {
@@ -36,15 +22,6 @@ export function storageNamespaces(storage: StorageConfig): string[] {
     return [...new Set(storage.credentialTargets.map((t) => t.namespace))];
 }
 
-/** The credential Secrets' names per namespace. */
-export function secretNamesByNamespace(targets: readonly CredentialTarget[]): Record<string, string[]> {
-    const byNamespace: Record<string, string[]> = {};
-    for (const t of targets) {
-        (byNamespace[t.namespace] ??= []).push(t.name);
-    }
-    return byNamespace;
-}
-
 /**
  * The R2 bucket that holds every backup, a token scoped to it, and the S3 credentials delivered
  * into the cluster. The bucket survived the disaster: it is adopted, never created (unless config
@@ -55,22 +32,13 @@ export class R2BackupStorage extends pulumi.ComponentResource {
     public readonly bucketName: string;
     /** S3 endpoint URL. */
     public readonly s3Endpoint: string;
-    /** S3 region (`auto`). */
-    public readonly region: string;
-    /** S3 access key ID (the token's ID). */
-    public readonly accessKeyId: pulumi.Output<string>;
-    /** S3 secret access key, secret. */
-    public readonly secretAccessKey: pulumi.Output<string>;
     /** The delivered Secrets by `namespace/name`: restores depend on them. */
     public readonly credentialSecrets: Readonly<Record<string, k8s.core.v1.Secret>>;
-    /** Names of the delivered Secrets per namespace, for manifests that reference them. */
-    public readonly credentialSecretNames: Readonly<Record<string, readonly string[]>>;
 
     constructor(name: string, args: R2BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:storage:R2BackupStorage", name, {}, opts);
         const { storage } = args;
         this.bucketName = storage.bucket;
-        this.region = R2_REGION;
         this.s3Endpoint = r2Endpoint(storage.accountId, storage.jurisdiction);
 
         const provider = new cloudflare.Provider(`${name}-cloudflare`, { apiToken: storage.cloudflareApiToken }, { parent: this });
@@ -110,10 +78,6 @@ export class R2BackupStorage extends pulumi.ComponentResource {
             { parent: this, provider, additionalSecretOutputs: ["value"] },
         );
         const creds = pulumi.secret(pulumi.all([token.id, token.value]).apply(([id, value]) => s3CredentialsFromToken(id, value)));
-        this.accessKeyId = token.id;
-        this.secretAccessKey = pulumi.secret(creds.apply((c) => c.secretAccessKey));
-
-        this.credentialSecretNames = secretNamesByNamespace(storage.credentialTargets);
         this.credentialSecrets = Object.fromEntries(
             storage.credentialTargets.map((target) => {
                 const id = `${target.namespace}/${target.name}`;
@@ -124,7 +88,9 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                             name: target.name,
                             namespace: target.namespace,
                             labels: { "app.kubernetes.io/managed-by": "platform-dr" },
-                            annotations: { ...FLUX_HANDS_OFF },
+                            // Should Git still ship a copy (SOPS-encrypted), Flux would write its stale
+                            // token over the Secret on every reconcile, undoing each rotation.
+                            annotations: { ...FLUX_RECONCILE_DISABLED },
                         },
                         type: "Opaque",
                         stringData: pulumi.secret(
@@ -140,6 +106,6 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                 return [id, secret];
             }),
         );
-        this.registerOutputs({ bucketName: this.bucketName, s3Endpoint: this.s3Endpoint, accessKeyId: this.accessKeyId });
+        this.registerOutputs({ bucketName: this.bucketName, s3Endpoint: this.s3Endpoint });
     }
 }

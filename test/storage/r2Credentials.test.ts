@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { secretNamesByNamespace } from "../../components/storage/r2BackupStorage";
 import {
     bucketScopedResources,
     credentialSecretData,
@@ -75,18 +74,6 @@ describe("storage: R2 credentials (pure)", () => {
             AWS_REGION: "auto",
             AWS_ENDPOINT_URL_S3: endpoint,
             BUCKET: "platform-backups",
-        });
-    });
-
-    it("lists the Secret names per namespace, in config order", () => {
-        const targets = [
-            { namespace: "velero", name: "velero-r2-credentials", format: "velero" as const },
-            { namespace: "umami", name: "umami-db-r2-credentials", format: "cnpg" as const },
-            { namespace: "velero", name: "extra", format: "env" as const },
-        ];
-        assert.deepEqual(secretNamesByNamespace(targets), {
-            velero: ["velero-r2-credentials", "extra"],
-            umami: ["umami-db-r2-credentials"],
         });
     });
 });
