@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigReader } from "./reader";
 import { Ipv4Cidr, checkSourceCidr, cidrContains, cidrsOverlap, isWorldCidr, parseIpv4Cidr } from "./cidr";
+import { unsupportedPair } from "./talosSupport";
 
 /** Hetzner Cloud locations and the network zone each belongs to. */
 export const HETZNER_LOCATIONS: Readonly<Record<string, string>> = Object.freeze({
@@ -126,6 +127,18 @@ export interface ClusterConfig {
     readonly bootstrapTimeoutSeconds: number;
     /** How long to wait for the Kubernetes API to answer. */
     readonly apiReadyTimeoutSeconds: number;
+    /** The rolling upgrade after a bump of talosVersion or kubernetesVersion (Scenario 2). */
+    readonly upgrade: UpgradeConfig;
+}
+
+/** How a node is rolled to a new Talos version. */
+export interface UpgradeConfig {
+    /** How long the drain of one node may take (evictions respect PDBs) before the roll stops there. */
+    readonly drainTimeoutSeconds: number;
+    /** How long one node may take to come back with the new version, Ready (and etcd healthy on a control plane). */
+    readonly nodeTimeoutSeconds: number;
+    /** `enforce`: an error finding of the pre-flight stops the roll; `warn`: it is printed and the roll goes on. */
+    readonly preflight: "enforce" | "warn";
 }
 
 function checkSecretsBundle(text: string): string | undefined {
@@ -199,6 +212,11 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
     });
     const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });
     const kubernetesVersion = r.string("kubernetesVersion", { pattern: VERSION, expected: "a Kubernetes release tag such as v1.36.3" });
+    const unsupported =
+        VERSION.test(talosVersion) && VERSION.test(kubernetesVersion) ? unsupportedPair(talosVersion, kubernetesVersion) : undefined;
+    if (unsupported) {
+        r.problem("kubernetesVersion", kubernetesVersion, unsupported);
+    }
     const schematic = r.optionalString("talosSchematicId", {
         pattern: SCHEMATIC_ID,
         expected: "a Talos Image Factory schematic ID (64 hex characters)",
@@ -345,5 +363,15 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         hcloudToken: hcloudToken ?? pulumi.secret(""),
         bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
         apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
+        upgrade: readUpgradeConfig(r),
+    };
+}
+
+/** The upgrade keys; defaults are ksail's limits (10 minutes to drain, 10 minutes to come back). */
+function readUpgradeConfig(r: ConfigReader): UpgradeConfig {
+    return {
+        drainTimeoutSeconds: r.integer("upgradeDrainTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
+        nodeTimeoutSeconds: r.integer("upgradeNodeTimeoutSeconds", { default: 600, min: 60, max: 7200 }),
+        preflight: r.string("upgradePreflight", { default: "enforce", oneOf: ["enforce", "warn"] }) as UpgradeConfig["preflight"],
     };
 }

@@ -19,6 +19,8 @@ export interface CloudState {
     readonly githubRepositories: string[];
     /** GitHub deployment environments: they live with the repository and survive the disaster. */
     readonly githubEnvironments: SimulatedGithubEnvironment[];
+    /** Servers (by name) lost and recreated since the last run: Hetzner gives the new one a new ID (Scenario 1). */
+    readonly replacedServers?: readonly string[];
 }
 
 /** A GitHub deployment environment, with the protection settings its create/update call replaces. */
@@ -332,7 +334,7 @@ export const COMMAND_MODELS: CommandModel[] = [
         stdout: (env) =>
             env.OUTPUT_TYPE === "talosconfig"
                 ? `context: ${env.CLUSTER_NAME}\ncontexts:\n  ${env.CLUSTER_NAME}:\n    endpoints:\n      - ${new URL(env.CLUSTER_ENDPOINT).hostname}\n    ca: ${SIMULATED_CA}\n    crt: ${SIMULATED_CA}\n    key: simulated-admin-key\n`
-                : `version: v1alpha1\nmachine:\n  type: ${env.OUTPUT_TYPE}\n  token: simulated-machine-token\ncluster:\n  controlPlane:\n    endpoint: ${env.CLUSTER_ENDPOINT}\n  clusterName: ${env.CLUSTER_NAME}\n`,
+                : `version: v1alpha1\nmachine:\n  type: ${env.OUTPUT_TYPE}\n  token: simulated-machine-token\n  install:\n    image: ${env.INSTALL_IMAGE}\n  kubelet:\n    image: ghcr.io/siderolabs/kubelet:${env.KUBERNETES_VERSION}\ncluster:\n  controlPlane:\n    endpoint: ${env.CLUSTER_ENDPOINT}\n  clusterName: ${env.CLUSTER_NAME}\n`,
     },
     {
         // Deletes every existing record of the name and type, as the script does against the API.
@@ -429,7 +431,12 @@ export class SimulatedCloud implements pulumi.runtime.Mocks {
         const inputs = unwrapSecrets(args.inputs);
         const outputs = model ? model({ ...args, inputs }, this) : {};
         // An imported resource keeps its import ID, as the engine would report it.
-        const id = args.id || (args.custom === false ? undefined : (RESOURCE_IDS[args.type]?.(inputs) ?? numericId(args.type, args.name)));
+        const replaced = args.type === "hcloud:index/server:Server" && this.state.replacedServers?.includes(inputs.name);
+        const id =
+            args.id ||
+            (args.custom === false
+                ? undefined
+                : (RESOURCE_IDS[args.type]?.(inputs) ?? numericId(args.type, replaced ? `${args.name}/replaced` : args.name)));
         return { id, state: { ...args.inputs, ...outputs } };
     }
 

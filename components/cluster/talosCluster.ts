@@ -10,6 +10,7 @@ import { NodeSpec, clusterResourceName, planNodes } from "./naming";
 import { TalosBootstrap } from "./talosBootstrap";
 import { TalosNode } from "./talosNode";
 import { TalosSecrets } from "./talosSecrets";
+import { TalosUpgrade } from "./talosUpgrade";
 
 /** Arguments of the cluster layer. */
 export interface TalosClusterArgs {
@@ -183,6 +184,25 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.cloudController = new HetznerCloudController(
             `${name}-hcloud-ccm`,
             { cluster, provider: this.provider, hcloudSecret: this.hcloudSecret },
+            { parent: this },
+        );
+
+        // Scenario 2: after a bump of talosVersion or kubernetesVersion, the nodes are rolled in place.
+        // After the cloud controller: its release is ready only once a node is Ready (Cilium runs).
+        new TalosUpgrade(
+            `${name}-upgrade`,
+            {
+                cluster,
+                nodes: nodes.map((spec, i) => ({
+                    spec,
+                    publicIp: ipOf(spec),
+                    serverId: talosNodes[i].server.id,
+                    configured: talosNodes[i].configured,
+                })),
+                talosconfig: secrets.talosconfig,
+                kubeconfig: this.adminKubeconfig,
+                after: [this.cloudController.release],
+            },
             { parent: this },
         );
 

@@ -30,6 +30,9 @@ export function generateConfigEnvironment(
     };
 }
 
+/** Inputs of the talosconfig command that a version bump changes and the talosconfig does not depend on. */
+const TALOSCONFIG_VERSION_INPUTS = ["environment.TALOS_VERSION", "environment.KUBERNETES_VERSION", "environment.INSTALL_IMAGE"];
+
 /**
  * The Talos secrets bundle and the talosconfig derived from it. A bundle from config keeps the
  * PKI across rebuilds; otherwise one is generated once and protected, because losing it means
@@ -61,7 +64,9 @@ export class TalosSecrets extends pulumi.ComponentResource {
                 environment: { ...generateConfigEnvironment(cluster, this.bundle, args.endpointUrl), OUTPUT_TYPE: "talosconfig" },
                 secretStdout: true,
             },
-            { parent: this },
+            // The versions and installer shape machine configs, not the talosconfig: a version bump
+            // must not mint a new talosconfig (and with it every step that holds one).
+            { parent: this, ignoreChanges: TALOSCONFIG_VERSION_INPUTS },
         );
         this.talosconfig = pulumi.secret(
             pulumi.all([generated.stdout, args.controlPlaneIps]).apply(([text, ips]) => rewriteTalosconfigEndpoints(text, ips)),
