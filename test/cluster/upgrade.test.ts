@@ -144,7 +144,7 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
             assert.equal((step.inputs.environment as Record<string, unknown>).KUBECONFIG_CONTENT, "[secret]");
         });
 
-        it("after a bump, the two rehearsals differ only in the upgrade steps and the machine configs", () => {
+        it("after a bump, the two rehearsals differ only in the upgrade steps and the configs", () => {
             const changed = changedResources(before, bumped);
             const upgrade = changed.filter((n) => n.startsWith("prod-upgrade-"));
             assert.deepEqual(
@@ -152,13 +152,24 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
                 steps(before).map((s) => s.name),
                 "every upgrade step, in run order",
             );
-            const rest = changed.filter((n) => !n.startsWith("prod-upgrade-"));
-            assert.deepEqual(
-                rest.sort(),
-                ["control-plane-1", "control-plane-2", "control-plane-3", "worker-1", "worker-2", "worker-3"]
-                    .flatMap((n) => [`prod-${n}-config`, `prod-${n}-apply-config`])
-                    .sort(),
+            const machineConfigs = ["control-plane-1", "control-plane-2", "control-plane-3", "worker-1", "worker-2", "worker-3"].flatMap(
+                (n) => [`prod-${n}-config`, `prod-${n}-apply-config`],
             );
+            // The autoscaled nodes' config: a snapshot of the new version, the node config naming it,
+            // and the autoscaler's restart to read it (a checksum annotation, nothing else of its release).
+            const autoscaler = ["cluster-autoscaler-talos-snapshot", "cluster-autoscaler-config", "cluster-autoscaler-release"];
+            assert.deepEqual(changed.filter((n) => !n.startsWith("prod-upgrade-")).sort(), [...machineConfigs, ...autoscaler].sort());
+            const release = (r: SimulationResult) => find(r, "kubernetes:helm.sh/v3:Release", "cluster-autoscaler-release").rawInputs;
+            assert.deepEqual(differingPaths(release(before), release(bumped)), [
+                "values.podAnnotations.platform-dr/cluster-autoscaler-config-sha256",
+            ]);
+            for (const type of [SERVER, "kubernetes:helm.sh/v3:Release", "hcloud:index/primaryIp:PrimaryIp"]) {
+                assert.deepEqual(
+                    ofType(bumped, type).map((r) => r.id),
+                    ofType(before, type).map((r) => r.id),
+                    `no ${type} replaced`,
+                );
+            }
             assert.equal(
                 (find(bumped, COMMAND, "prod-upgrade-worker-1").rawInputs.environment as Record<string, string>).INSTALLER_IMAGE,
                 `factory.talos.dev/installer/${SCHEMATIC}:v1.13.9`,
@@ -213,6 +224,20 @@ function changedResources(a: SimulationResult, b: SimulationResult): string[] {
         "the same resources",
     );
     return b.resources.filter((r) => JSON.stringify(watched(r)) !== JSON.stringify(watched(before.get(r.urn)!))).map((r) => r.name);
+}
+
+/** Dotted paths where two plain values differ. */
+function differingPaths(a: unknown, b: unknown, at = ""): string[] {
+    if (JSON.stringify(a) === JSON.stringify(b)) {
+        return [];
+    }
+    if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+        return keys.flatMap((k) =>
+            differingPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k),
+        );
+    }
+    return [at];
 }
 
 /** Inputs minus ignored ones (`prop` or `prop.key`, as the program writes them). */
