@@ -79,8 +79,15 @@ export interface RenderResult {
     readonly leftOut: readonly LeftOut[];
 }
 
+/** kustomize's `--load-restrictor`: `rootOnly` (kustomize's default) or `none` (what Flux builds with). */
+export type LoadRestrictor = "rootOnly" | "none";
+
 /** Options of a render. */
 export interface RenderOptions {
+    /** Whether files outside a kustomization's directory may be loaded; default `rootOnly`. */
+    readonly loadRestrictor?: LoadRestrictor;
+    /** `fetch` (default): let kustomize fetch remote resources; `skip`: leave them out without trying (offline, never hangs). */
+    readonly remote?: "fetch" | "skip";
     /** Which kustomize to run; `findKustomizeTool()` when not given. */
     readonly tool?: KustomizeTool;
     /** Per kustomize run; remote fetches can hang on a network that drops packets. Default 120 s. */
@@ -230,18 +237,20 @@ function runKustomize(
     tool: KustomizeTool,
     directory: string,
     timeoutMs: number,
+    restrictor: LoadRestrictor,
 ): { output: string; wrapper: string } | { error: string; stderr: string } {
     // Real paths on both sides: a symlinked temporary directory would make the relative path wrong.
     const wrapper = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-render-")));
     try {
         // kustomize refuses absolute resource paths; a relative one from the wrapper is the same directory.
-        const relative = path.relative(wrapper, fs.realpathSync(directory)).split(path.sep).join("/");
+        const relative = path.relative(wrapper, directory).split(path.sep).join("/");
         fs.writeFileSync(
             path.join(wrapper, "kustomization.yaml"),
             `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${JSON.stringify(relative)}\nbuildMetadata: [originAnnotations]\n`,
         );
         try {
-            const output = execFileSync(tool.executable, [tool.subcommand, wrapper], {
+            const args = [tool.subcommand, ...(restrictor === "none" ? ["--load-restrictor", "LoadRestrictionsNone"] : []), wrapper];
+            const output = execFileSync(tool.executable, args, {
                 encoding: "utf8",
                 timeout: timeoutMs,
                 maxBuffer: 256 * 1024 * 1024,
@@ -359,8 +368,9 @@ function renderInPlace(
     directory: string,
     timeoutMs: number,
     root: string,
+    restrictor: LoadRestrictor,
 ): RenderedObject[] | { error: string; stderr?: string } {
-    const run = runKustomize(tool, directory, timeoutMs);
+    const run = runKustomize(tool, directory, timeoutMs, restrictor);
     if ("error" in run) {
         return run;
     }
@@ -369,7 +379,24 @@ function renderInPlace(
     return typeof parsed === "string" ? { error: parsed } : parsed;
 }
 
-/** Renders `directory` from a copy of the tree in which the given remote entries are removed. */
+/** The kustomization file's text without its remote `resources`/`components`/`bases` entries. */
+function withoutRemotes(file: string): string {
+    const doc = parseDocument(fs.readFileSync(file, "utf8"));
+    for (const key of ["resources", "components", "bases"]) {
+        const list = doc.get(key, true);
+        if (isSeq(list)) {
+            list.items = list.items.filter((item) => !(isScalar(item) && typeof item.value === "string" && isRemoteEntry(item.value)));
+        }
+    }
+    return doc.toString();
+}
+
+/**
+ * Renders `directory` from a mirror of the tree in which the kustomization files listing remote
+ * resources no longer list them. The mirror is symbolic links to the original except along the way
+ * to those files (a few directories), so it costs little whatever the size of the tree; it needs
+ * LoadRestrictionsNone, as a linked file lies outside its root (Flux builds with it anyway).
+ */
 function renderWithoutRemotes(
     tool: KustomizeTool,
     directory: string,
@@ -377,73 +404,95 @@ function renderWithoutRemotes(
     timeoutMs: number,
     root: string,
 ): RenderedObject[] | { error: string } {
-    const treeRoot = fs.realpathSync(commonAncestor(walk.directories));
-    const copy = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-tree-")));
-    try {
-        fs.cpSync(treeRoot, copy, { recursive: true, filter: (source) => path.basename(source) !== ".git" });
-        for (const file of new Set(walk.remotes.map((r) => r.file))) {
-            const copied = path.join(copy, path.relative(treeRoot, file));
-            const doc = parseDocument(fs.readFileSync(copied, "utf8"));
-            for (const key of ["resources", "components", "bases"]) {
-                const list = doc.get(key, true);
-                if (isSeq(list)) {
-                    list.items = list.items.filter(
-                        (item) => !(isScalar(item) && typeof item.value === "string" && isRemoteEntry(item.value)),
-                    );
-                }
+    const pruned = new Set(walk.remotes.map((r) => r.file));
+    const treeRoot = commonAncestor(walk.directories);
+    const onTheWay = new Set<string>();
+    // Real directories from the tree root down to each pruned file and to the rendered directory.
+    for (const file of [...pruned, path.join(directory, "kustomization.yaml")]) {
+        for (let dir = path.dirname(file); dir.startsWith(treeRoot); dir = path.dirname(dir)) {
+            onTheWay.add(dir);
+            if (dir === treeRoot) {
+                break;
             }
-            fs.writeFileSync(copied, doc.toString());
         }
-        const run = runKustomize(tool, path.join(copy, path.relative(treeRoot, directory)), timeoutMs);
+    }
+    const mirror = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-tree-")));
+    const build = (source: string, target: string) => {
+        for (const entry of fs.readdirSync(source)) {
+            const from = path.join(source, entry);
+            const to = path.join(target, entry);
+            if (onTheWay.has(from)) {
+                fs.mkdirSync(to);
+                build(from, to);
+            } else if (pruned.has(from)) {
+                fs.writeFileSync(to, withoutRemotes(from));
+            } else {
+                fs.symlinkSync(from, to);
+            }
+        }
+    };
+    try {
+        build(treeRoot, mirror);
+        const run = runKustomize(tool, path.join(mirror, path.relative(treeRoot, directory)), timeoutMs, "none");
         if ("error" in run) {
             return run;
         }
-        const back = (file: string) => (file.startsWith(copy + path.sep) ? path.join(treeRoot, path.relative(copy, file)) : file);
+        const back = (file: string) => (file.startsWith(mirror + path.sep) ? path.join(treeRoot, path.relative(mirror, file)) : file);
         const parsed = parseOutput(run.output, root, run.wrapper, back);
         return typeof parsed === "string" ? { error: parsed } : parsed;
     } finally {
-        fs.rmSync(copy, { recursive: true, force: true });
+        fs.rmSync(mirror, { recursive: true, force: true });
     }
 }
 
 /**
- * Renders one kustomization directory. A directory that fails only because of remote resources is
- * rendered without them and the resources are listed in `leftOut`; any other failure is `error`.
+ * Renders one kustomization directory. With `remote: "fetch"` (the default) kustomize fetches remote
+ * resources; a directory that fails and has some is rendered again without them. With `remote: "skip"`
+ * they are never fetched. Either way, left-out resources are listed in `leftOut`; any other failure
+ * is `error`.
  */
 export function renderKustomization(directory: string, options: RenderOptions = {}): RenderResult {
     const root = directory;
-    const absolute = path.resolve(directory);
     const tool = options.tool ?? findKustomizeTool();
     if (!tool) {
         return { root, objects: [], error: NO_KUSTOMIZE_TOOL, leftOut: [] };
     }
-    if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
+    if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
         return { root, objects: [], error: `${directory} is not a directory`, leftOut: [] };
     }
+    const absolute = fs.realpathSync(directory);
     if (!kustomizationFile(absolute)) {
         return { root, objects: [], error: `${directory} has no kustomization.yaml`, leftOut: [] };
     }
     const timeoutMs = options.timeoutMs ?? 120_000;
-    const first = renderInPlace(tool, absolute, timeoutMs, root);
-    if (Array.isArray(first)) {
-        return { root, objects: first, leftOut: [] };
+    const restrictor = options.loadRestrictor ?? "rootOnly";
+    let reason = "remote resources are not fetched (offline render)";
+    let walk: KustomizationWalk | undefined;
+    if (options.remote === "skip") {
+        walk = walkKustomizations(absolute);
     }
-    const walk = walkKustomizations(absolute);
-    if (walk.remotes.length === 0) {
-        return { root, objects: [], error: first.error, leftOut: [] };
+    if (!walk?.remotes.length) {
+        const first = renderInPlace(tool, absolute, timeoutMs, root, restrictor);
+        if (Array.isArray(first)) {
+            return { root, objects: first, leftOut: [] };
+        }
+        walk = walk ?? walkKustomizations(absolute);
+        if (walk.remotes.length === 0) {
+            return { root, objects: [], error: first.error, leftOut: [] };
+        }
+        // kustomize nests its reason in every directory on the way down; the fetch's own error is the useful part.
+        const fetch = /Get \\?"([^"\\]+)\\?": ([^'"\\]+)/.exec(first.stderr ?? "");
+        reason = `remote resources could not be fetched (${fetch ? `${fetch[1]}: ${fetch[2].trim()}` : first.error})`;
     }
     const second = renderWithoutRemotes(tool, absolute, walk, timeoutMs, root);
     if (!Array.isArray(second)) {
-        return { root, objects: [], error: first.error, leftOut: [] };
+        return { root, objects: [], error: second.error, leftOut: [] };
     }
     const byDirectory = new Map<string, RemoteResource[]>();
     for (const remote of walk.remotes) {
         const dir = path.dirname(remote.file);
         byDirectory.set(dir, [...(byDirectory.get(dir) ?? []), remote]);
     }
-    // kustomize nests its reason in every directory on the way down; the fetch's own error is the useful part.
-    const fetch = /Get \\?"([^"\\]+)\\?": ([^'"\\]+)/.exec(first.stderr ?? "");
-    const reason = `remote resources could not be fetched (${fetch ? `${fetch[1]}: ${fetch[2].trim()}` : first.error})`;
     const leftOut = [...byDirectory].map(([dir, remotes]) => ({ directory: dir, remotes, reason }));
     return { root, objects: second, leftOut };
 }
