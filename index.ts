@@ -20,10 +20,41 @@ import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
 import { CNPG_INSTANCE_LABELS, VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
+import { fluxInstance } from "./components/gitops/values";
+import { REHEARSAL_ENV } from "./config/load";
+import { checkConvergence } from "./gitops/preflight";
 
 const config = loadConfig();
 // talosctl (the release of talosVersion), kubectl and curl, before anything is registered.
 preflightTools(config, runningUnderMocks());
+
+// 0. The convergence pre-flight (README, "Convergence pre-flight"): the platform's Flux tree, read
+// offline, must find every CRD it applies installed before it. Errors stop here, before anything
+// is registered, unless gitopsPreflight says warn.
+checkConvergence({
+    mode: config.gitopsTree.mode,
+    skipReason: config.restore.existingKubeconfig ? "a restore into an existing cluster (Scenario 5) bootstraps no Flux" : undefined,
+    tree: { configured: config.gitopsTree.path, absolute: config.gitopsTree.absolute, present: config.gitopsTree.present },
+    syncPath: config.gitops.source.path,
+    sourceKind: config.gitops.source.kind,
+    // What the program installs before the FluxInstance today.
+    preInstalled: {
+        charts: [
+            { release: "cilium", namespace: "kube-system", chart: "cilium", version: config.gitops.ciliumVersion },
+            {
+                release: "hcloud-cloud-controller-manager",
+                namespace: "kube-system",
+                chart: "hcloud-cloud-controller-manager",
+                version: config.cluster.cloudController.version,
+            },
+            { release: "flux-operator", namespace: "flux-system", chart: "flux-operator", version: config.gitops.fluxOperatorVersion },
+        ],
+        crds: [],
+    },
+    fluxComponents: fluxInstance(config.gitops, undefined).spec.components as string[],
+    // The rehearsal prints the report in its own section.
+    log: process.env[REHEARSAL_ENV] === "1" ? undefined : (lines, errors) => (errors ? pulumi.log.warn : pulumi.log.info)(lines.join("\n")),
+});
 const existingKubeconfig = config.restore.existingKubeconfig;
 
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
@@ -446,4 +448,66 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
         existingKubeconfig: readExistingCluster(r, rebuild),
     };
+}
+
+/** The project root (where Pulumi.yaml lives): `gitopsPath` is relative to it. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The platform repository's Flux tree (its `k8s/` directory), for the convergence pre-flight. */
+export interface GitopsTreeConfig {
+    /** `gitopsPath` as configured (relative to the project root); undefined when unset. */
+    readonly path?: string;
+    /** The absolute directory; undefined when unset. */
+    readonly absolute?: string;
+    /** Whether a directory is there; a fresh clone without the sibling checkout has none, and the pre-flight is skipped. */
+    readonly present: boolean;
+    /** `gitopsPreflight`: `enforce` stops `pulumi up` on a pre-flight error, `warn` reports and goes on, `skip` does not run it. */
+    readonly mode: "enforce" | "warn" | "skip";
+}
+
+/** Why a path cannot be listed, or undefined when it is a readable directory. */
+function unreadableDirectory(absolute: string): string | undefined {
+    try {
+        if (!fs.statSync(absolute).isDirectory()) {
+            return "is not a directory";
+        }
+        fs.accessSync(absolute, fs.constants.R_OK | fs.constants.X_OK);
+        fs.readdirSync(absolute);
+        return undefined;
+    } catch (e) {
+        return `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    }
+}
+
+/**
+ * Reads `gitopsPath` and `gitopsPreflight`. A path that exists but is not a readable directory, and
+ * a tree without the FluxInstance's sync path (`fluxSourcePath`), are config problems; a path with
+ * nothing there is not (the pre-flight says it was skipped).
+ */
+export function readGitopsTree(r: ConfigReader, syncPath: string, rebuild: boolean): GitopsTreeConfig {
+    const mode = r.string("gitopsPreflight", { default: "enforce", oneOf: ["enforce", "warn", "skip"] }) as GitopsTreeConfig["mode"];
+    const configured = r.optionalString("gitopsPath");
+    if (!configured || !rebuild) {
+        // Scenario 5: Flux already runs in the cluster; there is no bootstrap to check.
+        return { present: false, mode };
+    }
+    const absolute = path.resolve(PROJECT_ROOT, configured);
+    if (!fs.existsSync(absolute)) {
+        return { path: configured, absolute, present: false, mode };
+    }
+    const unreadable = unreadableDirectory(absolute);
+    if (unreadable) {
+        r.problem("gitopsPath", configured, `${unreadable} (${absolute}); it must be the platform repository's k8s/ directory`);
+        return { path: configured, absolute, present: false, mode };
+    }
+    const sync = path.join(absolute, syncPath);
+    const syncProblem = fs.existsSync(sync) ? unreadableDirectory(sync) : "is missing";
+    if (syncProblem) {
+        r.problem(
+            "fluxSourcePath",
+            syncPath,
+            `${syncProblem} in the tree at gitopsPath ${configured} (${sync}): the FluxInstance would sync nothing. Set fluxSourcePath to the cluster's directory (e.g. clusters/prod) or gitopsPath to the repository's k8s/ directory`,
+        );
+    }
+    return { path: configured, absolute, present: true, mode };
 }

@@ -1,6 +1,6 @@
 import { AutoscalerConfig, readAutoscalerConfig } from "./autoscaler";
 import { ClusterConfig, readClusterConfig } from "./cluster";
-import { GitopsConfig, RestoreConfig, readGitopsConfig, readRestoreConfig } from "./gitops";
+import { GitopsConfig, GitopsTreeConfig, RestoreConfig, readGitopsConfig, readGitopsTree, readRestoreConfig } from "./gitops";
 import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, Placeholder, RawConfig } from "./reader";
@@ -25,6 +25,8 @@ export interface PlatformConfig {
     readonly ci?: CiConfig;
     /** Cilium, Flux and the sync source. */
     readonly gitops: GitopsConfig;
+    /** The platform's Flux tree checked out beside this project, for the convergence pre-flight. */
+    readonly gitopsTree: GitopsTreeConfig;
     /** The restores (and Scenario 5's existing cluster). */
     readonly restore: RestoreConfig;
 }
@@ -79,6 +81,7 @@ function readAll(reader: ConfigReader): PlatformConfig {
         dns: readDnsConfig(reader, rebuild),
         ci: readCiConfig(reader, rebuild),
         gitops,
+        gitopsTree: readGitopsTree(reader, gitops.source.path, rebuild),
         restore,
     };
 }

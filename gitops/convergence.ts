@@ -28,10 +28,17 @@ export interface PreInstalled {
 /** Who makes a kind available to a Kustomization. */
 export type Provider =
     | { readonly by: "kubernetes" }
-    | { readonly by: "program" }
+    /** Installed before the FluxInstance: a CRD the program applies, or one of its pre-installed charts (`chart`). */
+    | { readonly by: "program"; readonly chart?: string }
     | { readonly by: "flux"; readonly component: string }
     | { readonly by: "crd"; readonly kustomization: ObjectKey; readonly where?: string }
-    | { readonly by: "helmrelease"; readonly kustomization: ObjectKey; readonly release: string; readonly chart: string; readonly where?: string }
+    | {
+          readonly by: "helmrelease";
+          readonly kustomization: ObjectKey;
+          readonly release: string;
+          readonly chart: string;
+          readonly where?: string;
+      }
     | { readonly by: "package"; readonly kustomization: ObjectKey; readonly provider: string; readonly where?: string }
     | { readonly by: "unknown"; readonly reason: string }
     | { readonly by: "nothing" };
@@ -49,8 +56,8 @@ export interface KindUse {
 
 /** A finding of the pre-flight. */
 export interface Finding {
-    /** `error`: Flux cannot converge on an empty cluster because of the program; `warning`: see the message. */
-    readonly severity: "error" | "warning";
+    /** `error`: Flux cannot converge on an empty cluster; `warning`: it may not, or it could not be checked; `info`: for the record. */
+    readonly severity: "error" | "warning" | "info";
     readonly kustomization?: ObjectKey;
     readonly message: string;
     /** Files concerned, `file:line` where known. */
@@ -97,7 +104,10 @@ export function helmReleaseChart(release: KubeObject, objects: readonly Rendered
     if (ref?.kind === "OCIRepository") {
         const namespace = String(ref.namespace ?? release.metadata?.namespace ?? "");
         const source = objects.find(
-            (o) => o.object.kind === "OCIRepository" && o.object.metadata?.name === ref.name && (o.object.metadata?.namespace ?? "") === namespace,
+            (o) =>
+                o.object.kind === "OCIRepository" &&
+                o.object.metadata?.name === ref.name &&
+                (o.object.metadata?.namespace ?? "") === namespace,
         )?.object;
         const sourceSpec = source && isRecord(source.spec) ? source.spec : {};
         const url = typeof sourceSpec.url === "string" ? sourceSpec.url : undefined;
@@ -125,7 +135,22 @@ function installsCrds(release: KubeObject, facts: ChartCrds): boolean {
 }
 
 /** Words of a group that say nothing about its project. */
-const GENERIC_LABELS = new Set(["io", "com", "org", "dev", "app", "sh", "run", "k8s", "x-k8s", "m", "crossplane", "upbound", "cloud", "toolkit"]);
+const GENERIC_LABELS = new Set([
+    "io",
+    "com",
+    "org",
+    "dev",
+    "app",
+    "sh",
+    "run",
+    "k8s",
+    "x-k8s",
+    "m",
+    "crossplane",
+    "upbound",
+    "cloud",
+    "toolkit",
+]);
 
 /** Whether a chart or package name plausibly serves a group (a distinctive label of the group is one of its words). */
 function plausiblyServes(name: string, group: string): boolean {
@@ -211,7 +236,7 @@ export function describeProvider(provider: Provider): string {
         case "kubernetes":
             return "Kubernetes";
         case "program":
-            return "this program, before Flux";
+            return `this program, before Flux${provider.chart ? ` (chart ${provider.chart})` : ""}`;
         case "flux":
             return `Flux (${provider.component})`;
         case "crd":
@@ -243,6 +268,11 @@ function providerFor(
     if (inputs.preInstalled.crds.some((c) => c.group === group && c.kind === kind)) {
         return { by: "program" };
     }
+    // A chart installed before Flux brings its CRDs (crdFacts.ts), e.g. Cilium's cilium.io kinds.
+    const preChart = inputs.preInstalled.charts.find((c) => covers(chartCrds(c.chart)?.groups ?? [], group, kind));
+    if (preChart) {
+        return { by: "program", chart: `${preChart.namespace}/${preChart.release}` };
+    }
     const component = inputs.fluxComponents.find((c) => covers(FLUX_COMPONENT_KINDS[c] ?? [], group, kind));
     if (component) {
         return { by: "flux", component };
@@ -260,7 +290,13 @@ function providerFor(
             case "crd":
                 return { by: "crd", kustomization: known.kustomization, where: known.where };
             case "helmrelease":
-                return { by: "helmrelease", kustomization: known.kustomization, release: known.name, chart: known.what, where: known.where };
+                return {
+                    by: "helmrelease",
+                    kustomization: known.kustomization,
+                    release: known.name,
+                    chart: known.what,
+                    where: known.where,
+                };
             case "package":
                 return { by: "package", kustomization: known.kustomization, provider: known.name, where: known.where };
         }
@@ -272,7 +308,7 @@ function providerFor(
     if (leftOut.length) {
         return {
             by: "unknown",
-            reason: `probably the left-out remote resource ${leftOut[0].url} (${leftOut[0].file}:${leftOut[0].line}), not rendered offline`,
+            reason: `probably the left-out remote resource ${leftOut[0].url} (${path.relative(tree.root, leftOut[0].file)}:${leftOut[0].line}), not rendered offline`,
         };
     }
     const plausible = earlier.find((i) => !i.groups && i.markedCrds && plausiblyServes(i.what, group));

@@ -26,8 +26,8 @@ export type ObjectKey = string;
 
 /** A problem found while following the tree. */
 export interface TreeProblem {
-    /** `error`: Flux would not converge; `warning`: it may not, or the pre-flight could not check. */
-    readonly severity: "error" | "warning";
+    /** `error`: Flux would not converge; `warning`: it may not, or the pre-flight could not check; `info`: for the record. */
+    readonly severity: "error" | "warning" | "info";
     /** The Kustomization concerned (`namespace/name`). */
     readonly kustomization: ObjectKey;
     readonly message: string;
@@ -105,6 +105,23 @@ export function where(source: ObjectSource | undefined): string | undefined {
     return source.file ? `${source.file}${source.line ? `:${source.line}` : ""}` : source.root;
 }
 
+/**
+ * `file:line` of the first `expression` in the object's file at or after the object's line (the
+ * substitution saw the object re-serialized, so its own line numbers are not the file's).
+ */
+function expressionAt(source: ObjectSource, expression: string): string | undefined {
+    if (!source.file || source.line === undefined) {
+        return where(source);
+    }
+    try {
+        const lines = fs.readFileSync(source.file, "utf8").split("\n");
+        const index = lines.findIndex((text, i) => i >= source.line! - 1 && text.includes(expression));
+        return index < 0 ? where(source) : `${source.file}:${index + 1}`;
+    } catch {
+        return where(source);
+    }
+}
+
 /** Whether an object is a Flux Kustomization (not a kustomize.config.k8s.io one). */
 export function isFluxKustomization(object: KubeObject): boolean {
     return object.kind === "Kustomization" && apiGroup(object.apiVersion) === FLUX_KUSTOMIZE_GROUP;
@@ -176,7 +193,12 @@ interface Pending {
 }
 
 /** Reads a Flux Kustomization object; a string is why it cannot be followed. */
-function pendingFrom(object: KubeObject, source: ObjectSource, parent: ObjectKey, syncSource: { kind: string; name: string }): Pending | string {
+function pendingFrom(
+    object: KubeObject,
+    source: ObjectSource,
+    parent: ObjectKey,
+    syncSource: { kind: string; name: string },
+): Pending | string {
     const name = String(object.metadata?.name ?? "");
     const namespace = String(object.metadata?.namespace ?? SYNC_KUSTOMIZATION.namespace);
     const spec = isRecord(object.spec) ? object.spec : {};
@@ -366,7 +388,12 @@ export function followFluxTree(
             leftOut = result.leftOut;
         }
         if (error) {
-            problems.push({ severity: "error", kustomization: key, message: `cannot be rendered: ${error}`, where: where(pending.declaredIn) });
+            problems.push({
+                severity: "error",
+                kustomization: key,
+                message: `cannot be rendered: ${error}`,
+                where: where(pending.declaredIn),
+            });
         }
         rawObjects.set(key, rendered);
         nodes.push({
@@ -391,7 +418,7 @@ export function followFluxTree(
             const next = pendingFrom(child.object, child.source, key, syncSource);
             if (typeof next === "string") {
                 problems.push({
-                    severity: "warning",
+                    severity: "info",
                     kustomization: `${String(child.object.metadata?.namespace ?? "flux-system")}/${String(child.object.metadata?.name)}`,
                     message: `is not followed: ${next}`,
                     where: where(child.source),
@@ -444,7 +471,12 @@ export function followFluxTree(
         }
         const result = substitute(node.objects, (name) => values.get(name));
         for (const broken of result.broken) {
-            problems.push({ severity: "error", kustomization: node.key, message: `an object ${broken.reason}`, where: where(broken.source) });
+            problems.push({
+                severity: "error",
+                kustomization: node.key,
+                message: `an object ${broken.reason}`,
+                where: where(broken.source),
+            });
         }
         const unresolved = new Map<string, VariableUse[]>();
         for (const use of result.issues) {
@@ -456,15 +488,14 @@ export function followFluxTree(
         }
         for (const [label, uses] of unresolved) {
             const first = uses[0];
-            const files = [...new Set(uses.map((u) => where(u.source)))].slice(0, 3).join(", ");
             problems.push({
                 severity: "warning",
                 kustomization: node.key,
                 message:
                     first.issue.kind === "unresolved"
-                        ? `\${${label}} has no value and no default in postBuild: Flux substitutes an empty string (${uses.length} use(s): ${files})`
-                        : `${label} is not a variable Flux's substitution evaluates the way this pre-flight can; mark the object kustomize.toolkit.fluxcd.io/substitute: disabled if it is not meant for Flux (${uses.length} use(s): ${files})`,
-                where: where(first.source),
+                        ? `\${${label}} has no value and no default in postBuild: Flux substitutes an empty string (${uses.length} use(s))`
+                        : `${label} is not a variable Flux's substitution evaluates the way this pre-flight can; mark the object kustomize.toolkit.fluxcd.io/substitute: disabled if it is not meant for Flux (${uses.length} use(s))`,
+                where: expressionAt(first.source, first.issue.expression),
             });
         }
         nodes[index] = { ...node, objects: result.objects };

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { Placeholder } from "../config";
+import { PreflightOutcome, formatPreflight } from "../gitops/preflight";
 import { describeAutoscaling } from "./autoscalerSummary";
 import { planPhases, renderPlan } from "./plan";
 import { REDACTED, RecordedResource, SimulationResult, simulate } from "./simulate";
@@ -14,6 +15,25 @@ import { ConfigOverride, StackConfigError, parseOverride } from "./stackConfig";
 export interface CliIo {
     readonly stdout: (text: string) => void;
     readonly stderr: (text: string) => void;
+}
+
+/** The pre-flight in `--json`: skipped with its reason, or the findings (files as reported). */
+function preflightJson(outcome: PreflightOutcome | undefined): Record<string, unknown> | undefined {
+    if (!outcome) {
+        return undefined;
+    }
+    if (outcome.status === "skipped") {
+        return { status: "skipped", reason: outcome.reason };
+    }
+    return {
+        status: "done",
+        tool: outcome.tool.name,
+        gitopsPath: outcome.gitopsPath,
+        syncPath: outcome.syncPath,
+        seconds: outcome.seconds,
+        kustomizations: outcome.tree.kustomizations.map((k) => ({ name: k.key, path: k.path, objects: k.objects.length, error: k.error })),
+        findings: outcome.report.findings,
+    };
 }
 
 /** The JSON document of `--json`. */
@@ -29,7 +49,12 @@ export function toJson(result: SimulationResult): Record<string, unknown> {
         protect: r.protect,
         retainOnDelete: r.retainOnDelete,
     });
-    return { stack: result.stack, resources: result.resources.map(resource), errors: result.errors };
+    return {
+        stack: result.stack,
+        resources: result.resources.map(resource),
+        errors: result.errors,
+        preflight: preflightJson(result.preflight),
+    };
 }
 
 /**
@@ -64,6 +89,9 @@ function renderText(result: SimulationResult): string {
     const autoscaling = describeAutoscaling(result.resources);
     if (autoscaling.length) {
         out.push("Cluster Autoscaler and teardown:", ...autoscaling.map((l) => `  ${l}`), "");
+    }
+    if (result.preflight) {
+        out.push(...formatPreflight(result.preflight), "");
     }
     if (result.placeholders.length) {
         out.push(

@@ -11,6 +11,7 @@ import { Placeholder, validateConfig } from "../config";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
 import { ToolProblem, checkTools, pathProbe, requiredTools } from "../preflight/tools";
+import { PreflightOutcome, lastPreflight, rememberPreflight } from "../gitops/preflight";
 import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
 import { describeRestores } from "./restoreSummary";
 import { ConfigOverride, loadStackConfig } from "./stackConfig";
@@ -114,6 +115,8 @@ export interface SimulationResult {
     readonly restores: string[];
     /** The tool pre-flight a real run would stop on (talosctl version, kubectl, curl); reported, never fatal here. */
     readonly tools: ToolProblem[];
+    /** The convergence pre-flight the program ran (gitops/preflight.ts); undefined when it stopped before it. */
+    readonly preflight?: PreflightOutcome;
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -342,6 +345,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const watcher = failureWatcher(errors);
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
+    rememberPreflight(undefined);
     try {
         unloadProgram(projectDir);
         let program: Record<string, unknown> = {};
@@ -419,6 +423,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         placeholders: madeUp,
         restores,
         tools,
+        preflight: lastPreflight(),
         cloud: cloud.state,
         secretValues,
     };
