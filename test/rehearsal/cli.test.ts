@@ -90,7 +90,8 @@ describe("rehearsal: CLI", () => {
         const r = await rehearse("--json", "--set-secret", `hcloud:token=${SECRET_TOKEN}`);
         assert.equal(r.code, 0, r.stderr);
         const doc = JSON.parse(r.stdout);
-        assert.deepEqual(Object.keys(doc).sort(), ["errors", "resources", "stack"]);
+        assert.deepEqual(Object.keys(doc).sort(), ["errors", "preflight", "resources", "stack"]);
+        assert.equal(doc.preflight.status, "skipped");
         assert.equal(doc.stack, "prod");
         const server = doc.resources.find((x: any) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server");
         assert.deepEqual(Object.keys(server).sort(), [
