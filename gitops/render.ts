@@ -154,13 +154,25 @@ export function isRemoteEntry(entry: string): boolean {
     );
 }
 
-/** Kustomize's error text without klog's prefix, on one line, at most `max` characters. */
-export function kustomizeReason(stderr: string, max = 400): string {
+/**
+ * Kustomize's error text, shortened to what a person needs: without klog's prefix, with each
+ * "accumulating resources from a directory" layer (one per kustomization on the way down, the
+ * first one being the renderer's own wrapper) said as `in <dir>:`, and without kustomize's second
+ * attempt to read a missing file as a directory. On one line, at most `max` characters.
+ */
+export function kustomizeReason(stderr: string, max = 600): string {
     const text = stderr
-        .replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?/m, "")
+        .replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=[<"]?/m, "")
         .replace(/^Error: /m, "")
-        .replace(/\s*>\s*$/, "")
+        .replace(/\s*[>"]\s*$/, "")
+        .replace(/\\"/g, '"')
         .replace(/\s+/g, " ")
+        .replace(
+            /accumulating resources: accumulation err='accumulating resources from '[^']*': '([^']*)' must resolve to a file': recursed accumulation of path '[^']*': /g,
+            "in $1: ",
+        )
+        .replace(/': must build at directory: not a valid directory: .*$/, "")
+        .replace(/accumulating resources: accumulation err='accumulating resources from '([^']*)': /g, "resource $1: ")
         .trim();
     return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -105,5 +105,9 @@ describe("gitops/render: kustomize from PATH", function () {
     it("shortens kubectl's error to kustomize's reason", () => {
         const stderr = 'E1205 23:35:30.030599   10092 run.go:72] "command failed" err=<\n\taccumulating resources: boom\n >\n';
         assert.equal(kustomizeReason(stderr), "accumulating resources: boom");
+        // The layers kustomize adds per directory on the way down become `in <dir>:`.
+        const nested =
+            "E1206 00:15:50.976827   27032 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from '../w': '/t/w' must resolve to a file': recursed accumulation of path '/t/w': accumulating resources: accumulation err='accumulating resources from 'missing.yaml': lstat /t/w/missing.yaml: no such file or directory': must build at directory: not a valid directory: lstat /t/w/missing.yaml: no such file or directory\"\n";
+        assert.equal(kustomizeReason(nested), "in /t/w: resource missing.yaml: lstat /t/w/missing.yaml: no such file or directory");
     });
 });
