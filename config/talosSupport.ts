@@ -30,7 +30,7 @@ export function parseReleaseVersion(tag: string): ReleaseVersion | undefined {
 }
 
 /** `1.13` of `v1.13.8`. */
-export function minorOf(v: ReleaseVersion): string {
+function minorOf(v: ReleaseVersion): string {
     return `${v.major}.${v.minor}`;
 }
 

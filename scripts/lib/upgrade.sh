@@ -56,6 +56,9 @@ etcd_problem() {
   if ! status=$(talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes "$all" --endpoints "$all" etcd status 2>&1); then
     echo "not every member answers 'talosctl etcd status': $status"; return 0
   fi
+  # talosctl prints a warning and the rows it got when a member does not answer: count them.
+  rows=$(printf '%s\n' "$status" | awk 'NR > 1 && NF' | wc -l)
+  if [ "$rows" -ne "$want" ]; then echo "only $rows of $want members answer 'talosctl etcd status': $status"; return 0; fi
   # The last column is LEARNER (false) when ERRORS is empty; anything else is a learner or an error.
   bad=$(printf '%s\n' "$status" | awk 'NR > 1 && NF && $(NF) != "false" { printf "%s%s", sep, $0; sep = "; " }')
   if [ -n "$bad" ]; then echo "etcd members report errors or are still learners: $bad"; return 0; fi

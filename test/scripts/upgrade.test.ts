@@ -320,6 +320,17 @@ ${IPS.cp3} m-3 17 MB 4.7 MB (27.62%) m-1 53391 4 53391 false etcdserver: no lead
         assert.deepEqual(actions(r), []);
     });
 
+    it("a control plane while a member does not answer etcd status (talosctl warns, exits 0): refused", () => {
+        const status = `NODE MEMBER DB SIZE IN USE LEADER RAFT INDEX RAFT TERM RAFT APPLIED INDEX LEARNER ERRORS
+${IPS.cp1} m-1 17 MB 4.7 MB (27.62%) m-1 53391 4 53391 false
+${IPS.cp2} m-2 17 MB 4.7 MB (27.62%) m-1 53391 4 53391 false
+`;
+        const r = runNode(cluster({ files: { "etcd-status": status } }), controlPlane);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /only 2 of 3 members answer 'talosctl etcd status'/);
+        assert.deepEqual(actions(r), []);
+    });
+
     it("a control plane while etcd misses a member: refused", () => {
         const r = runNode(cluster({ files: { "control-planes": `${IPS.cp1} ${IPS.cp3}` } }), controlPlane);
         assert.equal(r.status, 1);
