@@ -25,13 +25,19 @@ export interface HetznerTeardownArgs {
     readonly ownLoadBalancers: readonly string[];
     /** Also delete this cluster's Talos snapshots. */
     readonly deleteSnapshots: boolean;
+    /**
+     * Admin kubeconfig (secret): the teardown first scales the Cluster Autoscaler and the cloud
+     * controller to zero, so they create no server or load balancer while it deletes them.
+     */
+    readonly kubeconfig: pulumi.Input<string>;
 }
 
 /**
  * The delete step of `pulumi destroy` for what the cluster creates in Hetzner outside Pulumi's
  * state: autoscaled servers (any pool, also pools no longer in config) and the cloud controller's
  * load balancers, attached to the network, which would otherwise make the network's deletion fail
- * or strand them (runbook Scenario 8). A Command whose create does nothing and whose delete runs
+ * or strand them (runbook Scenario 8). The autoscaler and the cloud controller are scaled to zero
+ * first, and the sweep repeats until it finds nothing. A Command whose create does nothing and whose delete runs
  * the teardown; it depends on the network and subnet, so the engine deletes it (runs the
  * teardown) before them. A failed teardown leaves it in state: the next destroy runs it again.
  */
@@ -54,6 +60,7 @@ export class HetznerTeardown extends pulumi.ComponentResource {
                     NETWORK_NAME: args.networkName,
                     KEEP_LOAD_BALANCERS: args.ownLoadBalancers.join(" "),
                     DELETE_SNAPSHOTS: String(args.deleteSnapshots),
+                    KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
                     TIMEOUT_SECONDS: String(TEARDOWN_TIMEOUT_SECONDS),
                 },
                 logging: "stdoutAndStderr",

@@ -127,22 +127,6 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         this.workerMachineConfig = talosNodes.find((_, i) => nodes[i].role === "worker")?.machineConfig;
 
-        // Before the network and subnet are deleted, `pulumi destroy` deletes what the cluster made
-        // in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
-        new HetznerTeardown(
-            `${name}-teardown`,
-            {
-                clusterName: cluster.name,
-                hcloudToken: cluster.hcloudToken,
-                networkId: infra.networkId,
-                networkName: clusterResourceName(cluster.name, "network"),
-                subnet: infra.subnet,
-                ownLoadBalancers: cluster.apiEndpoint === "load-balancer" ? [clusterResourceName(cluster.name, "api-lb")] : [],
-                deleteSnapshots: args.teardownDeletesSnapshots ?? false,
-            },
-            { parent: this },
-        );
-
         const bootstrap = new TalosBootstrap(
             `${name}-bootstrap`,
             {
@@ -160,6 +144,23 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.apiReady = bootstrap.apiReady;
         this.kubeconfig = bootstrap.kubeconfig;
         this.adminKubeconfig = bootstrap.adminKubeconfig;
+
+        // Before the network and subnet are deleted, `pulumi destroy` deletes what the cluster made
+        // in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
+        new HetznerTeardown(
+            `${name}-teardown`,
+            {
+                clusterName: cluster.name,
+                hcloudToken: cluster.hcloudToken,
+                networkId: infra.networkId,
+                networkName: clusterResourceName(cluster.name, "network"),
+                subnet: infra.subnet,
+                ownLoadBalancers: cluster.apiEndpoint === "load-balancer" ? [clusterResourceName(cluster.name, "api-lb")] : [],
+                deleteSnapshots: args.teardownDeletesSnapshots ?? false,
+                kubeconfig: this.adminKubeconfig,
+            },
+            { parent: this },
+        );
 
         // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
         // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an

@@ -7,7 +7,9 @@ import {
     AUTOSCALER_RELEASE,
     HETZNER_USER_DATA_LIMIT_BYTES,
     autoscaledWorkerConfig,
+    CONFIG_DIGEST_ANNOTATION,
     autoscalerValues,
+    configDigest,
     encodeCloudInit,
     hcloudClusterConfig,
 } from "../../components/cluster/autoscalerConfig";
@@ -34,6 +36,13 @@ interface ChartValues {
 function problems(overrides: Record<string, unknown>): string[] {
     const r = validateConfig(validProdRaw({ ...prodAutoscaler, ...overrides }));
     return r.ok ? [] : r.problems.map((p) => `${p.key} = ${p.value}: ${p.message}`);
+}
+
+/** The prod autoscaler config, validated. */
+function validAutoscaler() {
+    const r = validateConfig(validProdRaw(prodAutoscaler));
+    assert.ok(r.ok);
+    return r.config.autoscaler;
 }
 
 const pool = (over: Partial<AutoscalerPool> = {}): AutoscalerPool => ({
@@ -295,6 +304,19 @@ describe("cluster: the autoscaled worker config and cluster-autoscaler-config", 
             value,
             "deterministic: an unchanged config is no change",
         );
+    });
+
+    it("a new snapshot or worker config changes the Secret and its digest in the pod template (the autoscaler restarts); an unchanged one does not", () => {
+        const pools = [pool()];
+        const digest = (snapshot: string, worker: string) => configDigest(hcloudClusterConfig(snapshot, "amd64", pools, worker));
+        const before = digest("123456", WORKER_CONFIG);
+        assert.equal(digest("123456", WORKER_CONFIG), before);
+        assert.notEqual(digest("123457", WORKER_CONFIG), before, "new snapshot");
+        assert.notEqual(digest("123456", WORKER_CONFIG.replace("token: abcdef", "token: fedcba")), before, "new worker config");
+        const values = autoscalerValues(validAutoscaler(), { controlPlanes: 3, firewallName: "f", configDigest: before }) as unknown as {
+            podAnnotations: Record<string, string>;
+        };
+        assert.deepEqual(values.podAnnotations, { [CONFIG_DIGEST_ANNOTATION]: before });
     });
 
     it("refuses user data over 32 KiB, naming the size", () => {

@@ -60,7 +60,40 @@ describe("cluster: Hetzner teardown on pulumi destroy (fake Hetzner API)", () =>
     // One teardown of a live cluster, shared by the assertions about what it deletes and leaves.
     let live: FakeApiRun;
     before(() => {
-        live = runAgainstFakeHetzner(TEARDOWN_SCRIPT, liveCluster(), teardownEnv);
+        const state = liveCluster();
+        // The autoscaler, had it not been stopped in time, scales up while the first pass deletes.
+        state.appear = { after: "DELETE /servers/12", server: autoscaled(15, "autoscale-cx43-99ee88dd", "autoscale-cx43") };
+        live = runAgainstFakeHetzner(
+            TEARDOWN_SCRIPT,
+            state,
+            { ...teardownEnv, KUBECONFIG_CONTENT: "apiVersion: v1" },
+            {
+                kubectl: 'fake_log KUBECTL "$@"',
+            },
+        );
+    });
+
+    it("first scales the Cluster Autoscaler and the cloud controller to zero, and sweeps again until a pass finds nothing", () => {
+        const r = live;
+        assert.equal(r.status, 0, r.stderr);
+        const scaled = r.lines
+            .filter((l) => l.startsWith("KUBECTL"))
+            .map((l) => l.split("\t").find((f) => f.startsWith("app.kubernetes.io/instance=")));
+        assert.deepEqual(scaled, [
+            "app.kubernetes.io/instance=cluster-autoscaler",
+            "app.kubernetes.io/instance=hcloud-cloud-controller-manager",
+        ]);
+        assert.ok(
+            r.lines.findIndex((l) => l.startsWith("KUBECTL")) < r.lines.findIndex((l) => l.startsWith("CURL")),
+            "before any API call",
+        );
+        assert.ok(
+            r.lines.every((l) => !l.includes("apiVersion: v1")),
+            "the kubeconfig is a file, never an argument",
+        );
+        assert.match(r.stdout, /scaled cluster-autoscaler to zero/);
+        assert.match(r.stdout, /deleted autoscaled server autoscale-cx43-99ee88dd\n/, "the server that appeared meanwhile");
+        assert.equal(r.state.calls.filter((c) => c.startsWith("GET /servers")).length, 3, "passes until one finds nothing");
     });
 
     it("nothing to delete: says so and succeeds", () => {
@@ -87,10 +120,10 @@ describe("cluster: Hetzner teardown on pulumi destroy (fake Hetzner API)", () =>
             ["prod-api-lb", "f6e5d4c3b2"],
             "the stack's own API load balancer is Pulumi's to delete",
         );
-        // Servers first, and each deletion confirmed (its action) before the load balancers go.
+        // Servers first, and each deletion of the pass confirmed (its action) before the load balancers go.
         const firstLb = r.state.calls.findIndex((c) => c.startsWith("DELETE /load_balancers"));
-        const lastAction = r.state.calls.map((c) => c.startsWith("GET /actions")).lastIndexOf(true);
-        assert.ok(lastAction >= 0 && lastAction < firstLb, r.state.calls.join("\n"));
+        const actions = r.state.calls.flatMap((c, i) => (c.startsWith("GET /actions") ? [i] : []));
+        assert.ok(actions.length >= 3 && actions[2] < firstLb, r.state.calls.join("\n"));
     });
 
     it("leaves a load balancer not attached to the network and reports it with the command to delete it", () => {

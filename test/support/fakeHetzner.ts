@@ -20,6 +20,8 @@ export interface FakeHetznerState {
     failingActions: { method: string; path: string }[];
     /** Items per page of a list answer (the API's is 50). */
     perPage?: number;
+    /** A server that appears (a still-running autoscaler scaling up) once a request matching `after` was made. */
+    appear?: { after: string; server: FakeServer };
     /** Every request, in order: "METHOD /path?query". */
     calls: string[];
     nextId: number;
@@ -89,6 +91,8 @@ const u = new URL(url);
 const p = u.pathname.replace(/^\\/v1/, "");
 const q = u.searchParams;
 state.calls.push(method + " " + p + (u.search ? u.search : ""));
+fs.appendFileSync(process.env.FAKE_DIR + "/log", "CURL\\t" + method + " " + p + "\\n");
+if (state.appear && new RegExp(state.appear.after).test(method + " " + p)) { state.servers.push(state.appear.server); delete state.appear; }
 let status = 200, body = {};
 const save = () => fs.writeFileSync(stateFile, JSON.stringify(state));
 const finish = () => {
@@ -181,6 +185,8 @@ export interface FakeApiRun {
     readonly stderr: string;
     /** The API's state afterwards (servers left, calls made). */
     readonly state: FakeHetznerState;
+    /** Every call of a fake, in order: `CURL\t<METHOD> <path>` for the API, what other fakes log. */
+    readonly lines: readonly string[];
 }
 
 /**
@@ -207,5 +213,5 @@ export function runAgainstFakeHetzner(
         },
         (dir) => ({ state: JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")) as FakeHetznerState }),
     );
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, state: r.state };
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, state: r.state, lines: r.lines };
 }
