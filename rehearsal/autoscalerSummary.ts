@@ -66,7 +66,12 @@ export function describeAutoscaling(resources: readonly RecordedResource[]): str
     const teardown = commands.find((r) => r.rawInputs.delete === TEARDOWN_SCRIPT);
     if (teardown) {
         const env = teardown.rawInputs.environment as Record<string, string>;
-        const before = teardown.dependencies.map((u) => byUrn.get(u)?.name ?? u).sort();
+        // What it must go before: the network and its subnet (it also waits for the kubeconfig it uses).
+        const before = teardown.dependencies
+            .map((u) => byUrn.get(u))
+            .filter((r): r is RecordedResource => !!r && /^hcloud:index\/network(Subnet)?:/.test(r.type))
+            .map((r) => r.name)
+            .sort();
         lines.push(
             `Teardown (${teardown.name}): on pulumi destroy, before ${before.join(" and ")} are deleted, deletes the autoscaled servers (label hcloud/node-group, any pool) and the load balancers attached to ${env.NETWORK_NAME}${env.KEEP_LOAD_BALANCERS ? ` except ${env.KEEP_LOAD_BALANCERS}` : ""}; snapshots are ${env.DELETE_SNAPSHOTS === "true" ? "deleted" : "kept"}.`,
         );
