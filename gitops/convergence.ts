@@ -44,7 +44,7 @@ export type Provider =
     | { readonly by: "nothing" };
 
 /** One kind applied by one Kustomization, and who provides it. */
-export interface KindUse {
+interface KindUse {
     readonly kustomization: ObjectKey;
     readonly group: string;
     readonly kind: string;
@@ -94,7 +94,7 @@ function valueAt(values: unknown, dotted: string): unknown {
 }
 
 /** A HelmRelease's chart name and version (a chartRef to an OCIRepository: its repository's last path element and tag). */
-export function helmReleaseChart(release: KubeObject, objects: readonly RenderedObject[]): { chart: string; version?: string } | undefined {
+function helmReleaseChart(release: KubeObject, objects: readonly RenderedObject[]): { chart: string; version?: string } | undefined {
     const spec = isRecord(release.spec) ? release.spec : {};
     const chartSpec = isRecord(spec.chart) && isRecord(spec.chart.spec) ? spec.chart.spec : undefined;
     if (chartSpec && typeof chartSpec.chart === "string") {

@@ -14,7 +14,7 @@ import { KubeObject, KustomizeTool, LeftOut, ObjectSource, RenderedObject, kusto
 import { VariableIssue, expandVariables } from "./variables";
 
 /** The name and namespace of the Kustomization the FluxInstance creates for its sync path. */
-export const SYNC_KUSTOMIZATION = { name: "flux-system", namespace: "flux-system" } as const;
+const SYNC_KUSTOMIZATION = { name: "flux-system", namespace: "flux-system" } as const;
 
 const FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io";
 const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
@@ -25,7 +25,7 @@ const SOPS_VALUE = /^ENC\[[A-Z0-9_]+,data:/;
 export type ObjectKey = string;
 
 /** A problem found while following the tree. */
-export interface TreeProblem {
+interface TreeProblem {
     /** `error`: Flux would not converge; `warning`: it may not, or the pre-flight could not check; `info`: for the record. */
     readonly severity: "error" | "warning" | "info";
     /** The Kustomization concerned (`namespace/name`). */
@@ -36,7 +36,7 @@ export interface TreeProblem {
 }
 
 /** A variable a Kustomization uses, resolved or not. */
-export interface VariableUse {
+interface VariableUse {
     readonly issue: VariableIssue;
     /** The object it is in. */
     readonly source: ObjectSource;
@@ -123,7 +123,7 @@ function expressionAt(source: ObjectSource, expression: string): string | undefi
 }
 
 /** Whether an object is a Flux Kustomization (not a kustomize.config.k8s.io one). */
-export function isFluxKustomization(object: KubeObject): boolean {
+function isFluxKustomization(object: KubeObject): boolean {
     return object.kind === "Kustomization" && apiGroup(object.apiVersion) === FLUX_KUSTOMIZE_GROUP;
 }
 
@@ -190,7 +190,12 @@ interface Pending {
     readonly wait: boolean;
     readonly suspended: boolean;
     readonly postBuild?: PostBuild;
+    /** Fields of the Flux Kustomization that change its objects and that this walk does not apply. */
+    readonly notApplied?: readonly string[];
 }
+
+/** Flux Kustomization fields that transform the rendered objects; the pre-flight names them instead of applying them. */
+const TRANSFORMING_FIELDS = ["targetNamespace", "namePrefix", "nameSuffix", "commonMetadata", "patches", "images", "components"];
 
 /** Reads a Flux Kustomization object; a string is why it cannot be followed. */
 function pendingFrom(
@@ -221,6 +226,7 @@ function pendingFrom(
         wait: spec.wait === true,
         suspended: spec.suspend === true,
         postBuild: postBuildOf(spec),
+        notApplied: TRANSFORMING_FIELDS.filter((f) => spec[f] !== undefined),
     };
 }
 

@@ -61,7 +61,7 @@ export function runPreflight(input: PreflightInput): PreflightOutcome {
 }
 
 /** The errors of a finished pre-flight (empty when skipped). */
-export function preflightErrors(outcome: PreflightOutcome): readonly Finding[] {
+function preflightErrors(outcome: PreflightOutcome): readonly Finding[] {
     return outcome.status === "done" ? outcome.report.findings.filter((f) => f.severity === "error") : [];
 }
 
@@ -121,7 +121,7 @@ export function lastPreflight(): PreflightOutcome | undefined {
  * Thrown by the program when the pre-flight finds errors and `gitopsPreflight` is `enforce`: a
  * `RunError`, so Pulumi prints the report without a stack trace, before anything is registered.
  */
-export class PreflightError extends pulumi.RunError {
+class PreflightError extends pulumi.RunError {
     constructor(readonly outcome: PreflightOutcome) {
         super(
             [

@@ -15,9 +15,6 @@
  * fails such a build unless the object opts out of substitution.
  */
 
-/** A variable name Flux accepts: `[_a-zA-Z][_a-zA-Z0-9]*`. */
-export const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
-
 /** Where the expander found a problem. Lines and columns are 1-based. */
 export interface VariableIssue {
     /** `unresolved`: no value and no default; `unsupported`: an expression this expander does not evaluate. */
@@ -89,6 +86,8 @@ function position(lineStarts: readonly number[], offset: number): { line: number
     return { line: low + 1, column: offset - lineStarts[low] + 1 };
 }
 
+/** A variable name as Flux accepts it (`[_a-zA-Z][_a-zA-Z0-9]*`), then an optional default operator and its text. */
+/** A variable name as Flux accepts it (`[_a-zA-Z][_a-zA-Z0-9]*`), then an optional default operator and its text. */
 const OPERATOR = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-=])([\s\S]*))?$/;
 
 /**

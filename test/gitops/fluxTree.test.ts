@@ -71,7 +71,7 @@ const FILES: Record<string, string> = {
         object("gadgets.example.net/v1", "Gadget", "from-left-out-remote") +
         object("things.nowhere.io/v1", "Thing", "from-nothing") +
         object("cilium.io/v2", "CiliumNetworkPolicy", "from-pre-installed-chart") +
-        fluxKs("child", "providers/acme/child", "  dependsOn:\n    - name: ghost\n") +
+        fluxKs("child", "providers/acme/child", "  dependsOn:\n    - name: ghost\n  targetNamespace: kids\n") +
         fluxKs("elsewhere", "./x", "").replace("name: flux-system\n", "name: other-repo\n"),
     "providers/acme/child/kustomization.yaml": "resources: [cm.yaml]\n",
     "providers/acme/child/cm.yaml": object("v1", "ConfigMap", "child"),
