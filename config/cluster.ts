@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigReader } from "./reader";
+import { TalosPatchSet, readTalosPatches } from "./talosPatches";
 import { Ipv4Cidr, checkSourceCidr, cidrContains, cidrsOverlap, isWorldCidr, parseIpv4Cidr } from "./cidr";
 import { unsupportedPair } from "./talosSupport";
 
@@ -123,6 +124,11 @@ export interface ClusterConfig {
     readonly talosSecrets?: pulumi.Output<string>;
     /** Hetzner API token, for the cloud controller's Secret and the Talos floating-IP VIP. */
     readonly hcloudToken: pulumi.Output<string>;
+    /**
+     * The platform's own Talos patches (`talosPatchDir`, `talosPatchVariables`), checked; every node
+     * gets `cluster/` and its role's directory, before the program's own patches.
+     */
+    readonly talosPatches: TalosPatchSet;
     /** How long the etcd bootstrap retries until apid answers. */
     readonly bootstrapTimeoutSeconds: number;
     /** How long to wait for the Kubernetes API to answer. */
@@ -361,6 +367,7 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         boot,
         talosSecrets,
         hcloudToken: hcloudToken ?? pulumi.secret(""),
+        talosPatches: readTalosPatches(r, rebuild),
         bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
         apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
         upgrade: readUpgradeConfig(r),

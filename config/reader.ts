@@ -27,6 +27,8 @@ export interface Placeholder {
     readonly secret: boolean;
     /** For keys a real run may leave unset: what it then does not do. */
     readonly withoutIt?: string;
+    /** What to do instead of `pulumi config set` (e.g. check out a repository), when that is the fix. */
+    readonly hint?: string;
 }
 
 /** Options shared by scalar readers. */
@@ -261,6 +263,56 @@ export class ConfigReader {
             }
         });
         return bad ? [] : out;
+    }
+
+    /**
+     * In a rehearsal, records a stand-in for something a real run requires (a value, a directory)
+     * and returns true; a real run returns false and the caller reports the problem.
+     */
+    standIn(placeholder: Placeholder): boolean {
+        if (!this.raw.rehearsal) {
+            return false;
+        }
+        this.notePlaceholder(placeholder);
+        return true;
+    }
+
+    /**
+     * A map of secrets set one entry at a time (`pulumi config set --secret --path 'key.NAME' <value>`),
+     * as plain values for checks made before anything is registered: whatever the caller emits from
+     * them it must wrap in `pulumi.secret`. Entries a rehearsal could not decrypt are listed as
+     * placeholders (key `key.NAME`).
+     */
+    secretRecord(key: string): Record<string, string> {
+        const v = this.value(key);
+        if (v === undefined) {
+            return {};
+        }
+        if (typeof v !== "object" || v === null || Array.isArray(v)) {
+            this.problems.add(key, v, `must be a map of NAME: value; set each entry with \`pulumi config set --secret --path '${key}.NAME' <value>\``, true);
+            return {};
+        }
+        if (!this.raw.secretKeys.has(key)) {
+            this.problems.add(
+                key,
+                v,
+                `is stored in plain text; remove it and set each entry with \`pulumi config set --secret --path '${key}.NAME' <value>\``,
+                true,
+            );
+            return {};
+        }
+        const out: Record<string, string> = {};
+        for (const [name, entry] of Object.entries(v as Record<string, unknown>)) {
+            if (entry !== null && typeof entry === "object") {
+                this.problems.add(`${key}.${name}`, entry, "must be a string", true);
+                continue;
+            }
+            out[name] = String(entry ?? "");
+            if (this.raw.rehearsal && out[name].startsWith(PLACEHOLDER_PREFIX)) {
+                this.notePlaceholder({ key: `${key}.${name}`, secret: true });
+            }
+        }
+        return out;
     }
 
     /** Records a placeholder once, however many areas read the same secret (`cloudflare:apiToken`). */

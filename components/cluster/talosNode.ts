@@ -3,7 +3,7 @@ import * as hcloud from "@pulumi/hcloud";
 import { ClusterConfig } from "../../config/cluster";
 import { scriptCommand } from "../shell";
 import { NodeSpec } from "./naming";
-import { machineConfigPatchText } from "./talosPatches";
+import { nodePatches, talosPatchEnvironment } from "./talosPatches";
 import { generateConfigEnvironment } from "./talosSecrets";
 import { loadScript } from "../scripts";
 
@@ -57,11 +57,13 @@ export class TalosNode extends pulumi.ComponentResource {
     constructor(name: string, args: TalosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosNode", name, {}, opts);
         const { cluster, node } = args;
-        const patch = pulumi
-            .all([args.certSans, args.vipIp, cluster.hcloudToken])
-            .apply(([certSans, vipIp, token]) =>
-                machineConfigPatchText({ cluster, node, certSans, vip: vipIp ? { ip: vipIp, hcloudToken: token } : undefined }),
-            );
+        // The platform's patches, then the program's own (talosPatches.ts).
+        const patches = nodePatches({
+            cluster,
+            node,
+            certSans: pulumi.output(args.certSans),
+            vip: args.vipIp ? pulumi.all([args.vipIp, cluster.hcloudToken]).apply(([ip, hcloudToken]) => ({ ip, hcloudToken })) : undefined,
+        });
         const machineConfig = scriptCommand(
             `${name}-config`,
             {
@@ -69,7 +71,7 @@ export class TalosNode extends pulumi.ComponentResource {
                 environment: {
                     ...generateConfigEnvironment(cluster, args.secretsBundle, args.endpointUrl),
                     OUTPUT_TYPE: node.role === "control-plane" ? "controlplane" : "worker",
-                    CONFIG_PATCH: pulumi.secret(patch),
+                    ...talosPatchEnvironment(patches),
                 },
                 secretStdout: true,
             },
