@@ -57,6 +57,13 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     return { ok: true, config: deepFreeze(config), placeholders: [...reader.placeholders] };
 }
 
+/**
+ * Keys Pulumi.yaml cannot declare: maps set entry by entry with `pulumi config set --path`. Project
+ * config types are string, integer, boolean and array only, and Pulumi checks a declared key's
+ * value against its type, so declaring one would refuse the very values it exists for.
+ */
+export const UNDECLARABLE_KEYS: readonly string[] = Object.freeze(["talosPatchVariables"]);
+
 /** Every key the program reads (bare for this project, `namespace:key` for providers). */
 export function knownConfigKeys(): string[] {
     const problems = new ProblemCollector();

@@ -289,7 +289,12 @@ export class ConfigReader {
             return {};
         }
         if (typeof v !== "object" || v === null || Array.isArray(v)) {
-            this.problems.add(key, v, `must be a map of NAME: value; set each entry with \`pulumi config set --secret --path '${key}.NAME' <value>\``, true);
+            this.problems.add(
+                key,
+                v,
+                `must be a map of NAME: value; set each entry with \`pulumi config set --secret --path '${key}.NAME' <value>\``,
+                true,
+            );
             return {};
         }
         if (!this.raw.secretKeys.has(key)) {

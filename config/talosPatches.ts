@@ -43,6 +43,8 @@ export interface TalosPatchDocument {
     readonly kind: string;
     /** The document's name, for named kinds. */
     readonly name?: string;
+    /** A kind Talos accepts but leaves out of its published schema (e.g. ImageVerificationConfig). */
+    readonly unpublished?: boolean;
 }
 
 /** One patch file of the platform, checked and expanded. */
@@ -177,10 +179,20 @@ export function parsePatchFile(text: string, values: Readonly<Record<string, str
         });
     }
 
-    // As ksail does: the whole text, before parsing. An unset variable in a comment becomes "".
-    const expanded = expandVariables(text, (name) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined), {
-        unresolved: "empty",
-    }).text;
+    // As ksail does: the whole text, before parsing. An unset variable only in comments becomes "";
+    // one in the config stands in as a marked placeholder (reported as a problem in a real run, listed
+    // in a rehearsal), so the document is still checked as it would be once the value is set.
+    const unsetNames = new Set(unset.map((u) => u.name));
+    const expanded = expandVariables(
+        text,
+        (name) =>
+            Object.prototype.hasOwnProperty.call(values, name)
+                ? values[name]
+                : unsetNames.has(name)
+                  ? `${PLACEHOLDER_PREFIX}talosPatchVariables.${name}`
+                  : undefined,
+        { unresolved: "empty" },
+    ).text;
     const counter = new LineCounter();
     const docs = parseAllDocuments(expanded, { lineCounter: counter, prettyErrors: false });
     const parsedDocs = Array.isArray(docs) ? docs : [];
@@ -207,7 +219,11 @@ export function parsePatchFile(text: string, values: Readonly<Record<string, str
             return; // an empty document (a trailing `---`) patches nothing
         }
         const check = checkTalosDocument(js);
-        documents.push({ kind: check.kind, ...(check.name ? { name: check.name } : {}) });
+        documents.push({
+            kind: check.kind,
+            ...(check.name ? { name: check.name } : {}),
+            ...(check.unpublished ? { unpublished: true } : {}),
+        });
         deprecated.push(...check.deprecated);
         const label = `document ${i + 1} (${check.kind === V1ALPHA1 ? "v1alpha1 patch" : check.kind}${check.name ? ` ${check.name}` : ""})`;
         for (const issue of check.issues) {
@@ -270,9 +286,15 @@ export function readTalosPatches(r: ConfigReader, rebuild: boolean): TalosPatchS
         );
         return none;
     }
-    const present = TALOS_PATCH_DIRECTORIES.filter((d) => fs.existsSync(path.join(root, d)) && fs.statSync(path.join(root, d)).isDirectory());
+    const present = TALOS_PATCH_DIRECTORIES.filter(
+        (d) => fs.existsSync(path.join(root, d)) && fs.statSync(path.join(root, d)).isDirectory(),
+    );
     if (!present.length) {
-        r.problem("talosPatchDir", dir, `has none of ${TALOS_PATCH_DIRECTORIES.map((d) => `${d}/`).join(", ")}: is it the platform's talos/ directory?`);
+        r.problem(
+            "talosPatchDir",
+            dir,
+            `has none of ${TALOS_PATCH_DIRECTORIES.map((d) => `${d}/`).join(", ")}: is it the platform's talos/ directory?`,
+        );
         return none;
     }
 
@@ -370,9 +392,4 @@ function checkKernelArgs(
             }
         }
     }
-}
-
-/** True when a value is a rehearsal stand-in (an encrypted value a rehearsal could not read). */
-export function isPlaceholderValue(value: string): boolean {
-    return value.startsWith(PLACEHOLDER_PREFIX);
 }

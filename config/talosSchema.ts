@@ -22,7 +22,9 @@ interface FactNode {
 interface Facts {
     readonly talosVersion: string;
     readonly root: string;
-    readonly kinds: Readonly<Record<string, { readonly apiVersions: readonly string[]; readonly definition: string }>>;
+    readonly kinds: Readonly<
+        Record<string, { readonly apiVersions: readonly string[]; readonly definition: string; readonly unpublished?: boolean }>
+    >;
     readonly definitions: Readonly<Record<string, FactNode>>;
 }
 
@@ -52,6 +54,8 @@ export interface DocumentCheck {
     readonly issues: readonly SchemaIssue[];
     /** Fields used that Talos still reads but left out of its schema as deprecated. */
     readonly deprecated: readonly string[];
+    /** A kind Talos registers but leaves out of its published schema (checked against facts from its source). */
+    readonly unpublished?: boolean;
 }
 
 /** Every multi-document kind Talos knows, sorted. */
@@ -242,5 +246,11 @@ export function checkTalosDocument(doc: unknown): DocumentCheck {
         issues.push(issue(["apiVersion"], `must be ${entry.apiVersions.map((v) => JSON.stringify(v)).join(" or ")} for kind ${kind}`));
     }
     walk(body, { ref: entry.definition }, [], issues, deprecated);
-    return { kind, name: typeof record.name === "string" ? record.name : undefined, issues, deprecated };
+    return {
+        kind,
+        name: typeof record.name === "string" ? record.name : undefined,
+        issues,
+        deprecated,
+        ...(entry.unpublished ? { unpublished: true } : {}),
+    };
 }

@@ -71,7 +71,10 @@ export function assertNoSecrets(text: string, secrets: ReadonlySet<string>): voi
 
 /** One placeholder line: the key, and the command that sets it (or what a real run skips without it). */
 export function renderPlaceholder(p: Placeholder): string {
-    const set = p.secret ? `pulumi config set --secret ${p.key}` : `pulumi config set ${p.key} <value>`;
+    // A map entry (`talosPatchVariables.GHCR_TOKEN`) is set with --path.
+    const key = p.key.includes(".") ? `--path '${p.key}'` : p.key;
+    const set =
+        p.hint ?? (p.secret ? `pulumi config set --secret ${key}${key === p.key ? "" : " <value>"}` : `pulumi config set ${key} <value>`);
     return `  ! ${p.key.padEnd(28)} ${p.withoutIt ? `optional (${set}): ${p.withoutIt}` : `required: ${set}`}`;
 }
 
@@ -83,6 +86,9 @@ function renderText(result: SimulationResult): string {
         "",
         renderPlan(phases),
     ];
+    if (result.talosPatches.length) {
+        out.push("Talos patches (variables named, never their values):", ...result.talosPatches.map((l) => `  ${l}`), "");
+    }
     if (result.restores.length) {
         out.push("Restores:", ...result.restores.map((l) => `  ${l}`), "");
     }

@@ -14,6 +14,7 @@ import { ToolProblem, checkTools, pathProbe, requiredTools } from "../preflight/
 import { PreflightOutcome, lastPreflight, rememberPreflight } from "../gitops/preflight";
 import { CloudState, SimulatedCloud, unwrapSecrets } from "./cloud";
 import { describeRestores } from "./restoreSummary";
+import { describeTalosPatches } from "./talosPatchSummary";
 import { ConfigOverride, loadStackConfig } from "./stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -117,6 +118,8 @@ export interface SimulationResult {
     readonly tools: ToolProblem[];
     /** The convergence pre-flight the program ran (gitops/preflight.ts); undefined when it stopped before it. */
     readonly preflight?: PreflightOutcome;
+    /** Per node role, the Talos patches in order and the variables they use (see `describeTalosPatches`). */
+    readonly talosPatches: string[];
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -412,6 +415,9 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
     const restores = validation.ok ? describeRestores(validation.config) : [];
     const tools = validation.ok ? checkTools(requiredTools(validation.config), pathProbe(options.toolPath)) : [];
+    const talosPatches = validation.ok
+        ? describeTalosPatches(validation.config.cluster, !validation.config.restore.existingKubeconfig)
+        : [];
     return {
         stack,
         resources,
@@ -424,6 +430,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         restores,
         tools,
         preflight: lastPreflight(),
+        talosPatches,
         cloud: cloud.state,
         secretValues,
     };

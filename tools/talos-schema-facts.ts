@@ -32,7 +32,7 @@ export interface TalosSchemaFacts {
     /** The v1alpha1 machine config document (strategic-merge patches have no apiVersion/kind). */
     readonly root: string;
     /** Multi-document kinds: kind -> its apiVersions and its definition. */
-    readonly kinds: Record<string, { readonly apiVersions: string[]; readonly definition: string }>;
+    readonly kinds: Record<string, { readonly apiVersions: string[]; readonly definition: string; readonly unpublished?: true }>;
     readonly definitions: Record<string, FactNode>;
 }
 
@@ -173,6 +173,47 @@ const DEPRECATED_DEFINITIONS: Record<string, FactNode> = {
     },
 };
 
+/**
+ * Document kinds Talos 1.13 registers (its config loader accepts them) but leaves out of the
+ * published schema. The platform's cluster/verify-first-party-images.yaml is one. Names and types
+ * from siderolabs/talos pkg/machinery/config/types/security/image_verification.go.
+ */
+const UNPUBLISHED_KINDS: Record<string, { apiVersions: string[]; definition: FactNode }> = {
+    ImageVerificationConfig: {
+        apiVersions: ["v1alpha1"],
+        definition: {
+            type: ["object"],
+            additional: false,
+            properties: {
+                apiVersion: { enum: ["v1alpha1"] },
+                kind: { enum: ["ImageVerificationConfig"] },
+                rules: {
+                    type: ["array"],
+                    items: {
+                        type: ["object"],
+                        additional: false,
+                        properties: {
+                            image: { type: ["string"] },
+                            verify: { type: ["boolean"] },
+                            keyless: {
+                                type: ["object"],
+                                additional: false,
+                                properties: {
+                                    issuer: { type: ["string"] },
+                                    subject: { type: ["string"] },
+                                    subjectRegex: { type: ["string"] },
+                                    rekorURL: { type: ["string"] },
+                                },
+                            },
+                            publicKey: { type: ["object"], additional: false, properties: { certificates: { type: ["string"] } } },
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+
 /** Pure: the facts of one schema document. */
 export function deriveFacts(schema: Json): TalosSchemaFacts {
     const defs = schema.$defs as Record<string, Json>;
@@ -206,6 +247,14 @@ export function deriveFacts(schema: Json): TalosSchemaFacts {
         for (const kind of props.kind.enum as string[]) {
             kinds[kind] = { apiVersions: (props.apiVersion?.enum as string[]) ?? [], definition: name };
         }
+    }
+    for (const [kind, { apiVersions, definition }] of Object.entries(UNPUBLISHED_KINDS)) {
+        if (kinds[kind]) {
+            throw new Error(`${kind} is in the schema now: drop it from the unpublished kinds`);
+        }
+        const name = `unpublished.${kind}`;
+        definitions[name] = definition;
+        kinds[kind] = { apiVersions, definition: name, unpublished: true };
     }
     const version = /\/(v\d+\.\d+)\//.exec(String(schema.$id))?.[1] ?? "";
     return {

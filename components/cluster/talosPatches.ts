@@ -37,6 +37,8 @@ export interface TalosPatch {
 /** A patch the program writes: its name and its documents (plain objects, so they are tested without talosctl). */
 export interface ProgramPatch {
     readonly name: string;
+    /** What it sets, in a few words (the rehearsal lists it). */
+    readonly summary: string;
     readonly documents: readonly Record<string, unknown>[];
 }
 
@@ -172,7 +174,7 @@ export function ingressFirewallPatch(cluster: ClusterConfig, role: NodeRole): Pr
             ...(operators.length ? [rule("ksail-default-worker-apid", "tcp", [50000], operators)] : []),
         );
     }
-    return { name: "ingress-firewall", documents };
+    return { name: "ingress-firewall", summary: "ksail's default ingress firewall (block, then its allow rules)", documents };
 }
 
 /** kubelet-serving-cert-approver (github.com/alex1989hu/kubelet-serving-cert-approver), the release the platform's Flux tree installs. */
@@ -237,7 +239,12 @@ export function kubeletCertApproverObjects(): Record<string, unknown>[] {
                             { key: "node.cloudprovider.kubernetes.io/uninitialized", operator: "Exists", effect: "NoSchedule" },
                             { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
                         ],
-                        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: 65534,
+                            runAsGroup: 65534,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
                         containers: [
                             {
                                 name: "cert-approver",
@@ -277,11 +284,20 @@ export function kubeletCertRotationPatch(role: NodeRole): ProgramPatch {
     if (role === "control-plane") {
         document.cluster = {
             inlineManifests: [
-                { name: KUBELET_CERT_APPROVER.name, contents: kubeletCertApproverObjects().map((o) => stringify(o)).join("---\n") },
+                {
+                    name: KUBELET_CERT_APPROVER.name,
+                    contents: kubeletCertApproverObjects()
+                        .map((o) => stringify(o))
+                        .join("---\n"),
+                },
             ],
         };
     }
-    return { name: "kubelet-cert-rotation", documents: [document] };
+    return {
+        name: "kubelet-cert-rotation",
+        summary: `kubelet serving-certificate rotation${role === "control-plane" ? ", the approver as an inline manifest" : ""}`,
+        documents: [document],
+    };
 }
 
 /**
@@ -293,8 +309,22 @@ export function programPatches(args: MachinePatchArgs): ProgramPatch[] {
     const hostname = hostnamePatch(cluster.talosVersion, node.name);
     const patches = cluster.talosPatches;
     return [
-        { name: "machine", documents: [machineConfigPatch(args)] },
-        ...(hostname ? [{ name: "hostname", documents: [hostname] }] : []),
+        {
+            name: "machine",
+            summary: "NICs by bus path with DHCP, the VIP on control planes, KubePrism, certSANs, install image, no CNI or kube-proxy",
+            documents: [machineConfigPatch(args)],
+        },
+        ...(hostname
+            ? [
+                  {
+                      name: "hostname",
+                      summary: node.name
+                          ? "HostnameConfig: the server's name, auto off"
+                          : "HostnameConfig deleted: the name comes from Hetzner's metadata",
+                      documents: [hostname],
+                  },
+              ]
+            : []),
         ...(patches.ownIngressFirewall ? [] : [ingressFirewallPatch(cluster, node.role)]),
         ...(patches.ownKubeletCertRotation ? [] : [kubeletCertRotationPatch(node.role)]),
     ];

@@ -5,7 +5,7 @@ import { ClusterConfig } from "../../config/cluster";
 import { apiUrl, rewriteKubeconfigServer, rewriteTalosconfigEndpoints } from "../../components/cluster/clientConfigs";
 import { firewallRules, firewallSourceIps } from "../../components/cluster/hetzner";
 import { clusterResourceName, controlPlaneSelector, loadBalancerPrivateIp, planNodes } from "../../components/cluster/naming";
-import { PUBLIC_NIC_BUS_PATH, hostnameDocument, machineConfigPatch, machineConfigPatchText } from "../../components/cluster/talosPatches";
+import { PUBLIC_NIC_BUS_PATH, hostnamePatch, machineConfigPatch } from "../../components/cluster/talosPatches";
 import { HCLOUD_CCM_RELEASE, cloudControllerValues } from "../../components/cluster/cloudController";
 import { validProdRaw } from "../support/config";
 
@@ -75,7 +75,7 @@ describe("cluster: Talos machine-config patch", () => {
         assert.equal(patch.cluster.externalCloudProvider.enabled, true);
         assert.deepEqual(patch.machine.features.kubePrism, { enabled: true, port: 7445 });
         assert.equal(patch.machine.network.hostname, undefined, "Talos 1.13 names the node in HostnameConfig");
-        assert.deepEqual(hostnameDocument(c.talosVersion, "prod-control-plane-1"), {
+        assert.deepEqual(hostnamePatch(c.talosVersion, "prod-control-plane-1"), {
             apiVersion: "v1alpha1",
             kind: "HostnameConfig",
             hostname: "prod-control-plane-1",
@@ -83,8 +83,8 @@ describe("cluster: Talos machine-config patch", () => {
         });
         const old = machineConfigPatch({ cluster: { ...c, talosVersion: "v1.11.5" }, node: cp1, certSans: [] }) as any;
         assert.equal(old.machine.network.hostname, "prod-control-plane-1", "before 1.12 the v1alpha1 field names it");
-        assert.equal(hostnameDocument("v1.11.5", "x"), undefined);
-        assert.equal(machineConfigPatchText({ cluster: c, node: cp1, certSans: [] }).split("\n---\n").length, 2);
+        assert.equal(hostnamePatch("v1.11.5", "x"), undefined);
+        assert.deepEqual(hostnamePatch(c.talosVersion, undefined), { apiVersion: "v1alpha1", kind: "HostnameConfig", $patch: "delete" });
         assert.deepEqual(patch.machine.network.interfaces[0].deviceSelector, { busPath: PUBLIC_NIC_BUS_PATH });
         assert.deepEqual(patch.cluster.apiServer.certSANs, ["198.51.100.7", "api.example.org"]);
         assert.deepEqual(patch.cluster.network.podSubnets, ["10.244.0.0/16"]);

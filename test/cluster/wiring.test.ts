@@ -15,16 +15,16 @@ function serverOf(kubeconfig: unknown): string {
     return parse(String(kubeconfig)).clusters[0].cluster.server;
 }
 
-/** The patch documents a node's `talosctl gen config` received (multi-document YAML). */
-function patchDocsOf(r: SimulationResult, node: string): any[] {
-    return parseAllDocuments(String((find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>).CONFIG_PATCH)).map(
-        (d) => d.toJS(),
-    );
+/** The patch files a node's `talosctl gen config` received, in order (CONFIG_PATCH_1..n), each as its documents. */
+function patchFilesOf(r: SimulationResult, node: string): any[][] {
+    const env = find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>;
+    const count = Number(env.CONFIG_PATCH_COUNT);
+    return Array.from({ length: count }, (_, i) => parseAllDocuments(env[`CONFIG_PATCH_${i + 1}`]).map((d) => d.toJS()));
 }
 
-/** The machine-config patch (the v1alpha1 document) a node's `talosctl gen config` received. */
+/** The program's machine-config patch (the first of its own, after the platform's) a node received. */
 function patchOf(r: SimulationResult, node: string): any {
-    return patchDocsOf(r, node)[0];
+    return patchFilesOf(r, node).find((docs) => docs.length === 1 && docs[0].machine?.install)![0];
 }
 
 describe("cluster: wiring of the review fixes (simulated cloud)", () => {
@@ -35,9 +35,11 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
 
     describe("the Hetzner cloud controller runs before Flux needs a schedulable node", () => {
         it("names each node in a HostnameConfig document (Talos 1.12+ refuses machine.network.hostname beside the generated one)", () => {
-            const [main, hostname, ...rest] = patchDocsOf(prod, "prod-worker-2");
-            assert.equal(rest.length, 0);
-            assert.equal(main.machine.network.hostname, undefined);
+            const files = patchFilesOf(prod, "prod-worker-2");
+            const hostnames = files.flat().filter((d) => d.kind === "HostnameConfig");
+            assert.equal(hostnames.length, 1);
+            const [hostname] = hostnames;
+            assert.equal(patchOf(prod, "prod-worker-2").machine.network.hostname, undefined);
             assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
         });
 

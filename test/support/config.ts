@@ -1,4 +1,14 @@
+import * as path from "path";
 import { RawConfig } from "../../config";
+
+/** A small patch directory in ksail's layout (test/cluster/fixtures/talos), standing in for the platform's. */
+export const FIXTURE_TALOS_PATCH_DIR = path.resolve(__dirname, "../cluster/fixtures/talos");
+
+/** Values of the variables the fixture patches use outside comments. */
+export const FIXTURE_TALOS_VARIABLES = Object.freeze({
+    REGISTRY_TOKEN: "regTok3n" + "x".repeat(24),
+    LISTENER_KEY: "wgK3y" + "y".repeat(38) + "=",
+});
 
 /** A Hetzner token-shaped value; the tests only check that it never leaks. */
 export const FAKE_HCLOUD_TOKEN = "h".repeat(32) + "T0k3n".repeat(6) + "zz";
@@ -42,6 +52,8 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
         "hcloud:token": FAKE_HCLOUD_TOKEN,
         "cloudflare:apiToken": FAKE_CLOUDFLARE_TOKEN,
         sopsAgeKey: FAKE_AGE_KEY,
+        talosPatchDir: FIXTURE_TALOS_PATCH_DIR,
+        talosPatchVariables: { ...FIXTURE_TALOS_VARIABLES },
         ...overrides,
     };
     for (const [k, v] of Object.entries(values)) {
@@ -49,5 +61,14 @@ export function validProdRaw(overrides: Record<string, unknown> = {}, extraSecre
             delete values[k];
         }
     }
-    return { values, secretKeys: new Set(["hcloud:token", "cloudflare:apiToken", "sopsAgeKey", ...extraSecretKeys]) };
+    return {
+        values,
+        secretKeys: new Set(["hcloud:token", "cloudflare:apiToken", "sopsAgeKey", "talosPatchVariables", ...extraSecretKeys]),
+    };
 }
+
+/** `--set`/`--set-secret` overrides that point a simulated real run (placeholders: false) at the fixture patches. */
+export const FIXTURE_TALOS_OVERRIDES = Object.freeze([
+    { path: "talosPatchDir", value: FIXTURE_TALOS_PATCH_DIR, secret: false },
+    ...Object.entries(FIXTURE_TALOS_VARIABLES).map(([name, value]) => ({ path: `talosPatchVariables.${name}`, value, secret: true })),
+]);

@@ -4,7 +4,7 @@ import { ConfigOverride } from "../../rehearsal/stackConfig";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { ENVIRONMENT_PROTECTION_INPUTS } from "../../components/ci/githubCiCredentials";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
-import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN } from "../support/config";
+import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
 
 export const ACCOUNT = "0123456789abcdef0123456789abcdef";
 export const ZONE = "fedcba9876543210fedcba9876543210";
@@ -341,6 +341,7 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
                 ...offClusterOverrides().filter((o) => o.path !== "github:token"),
                 { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
                 { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
+                ...FIXTURE_TALOS_OVERRIDES,
             ],
             placeholders: false,
         });

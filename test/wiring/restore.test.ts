@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { offClusterOverrides } from "./offCluster.test";
-import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN } from "../support/config";
+import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
 
 const CMD = "command:local:Command";
 
@@ -147,6 +147,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
                 ...offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
                 { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
                 { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
+                ...FIXTURE_TALOS_OVERRIDES,
             ],
             placeholders: false,
         });
@@ -163,6 +164,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
                 { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true },
                 { path: "sopsAgeKey", value: FAKE_AGE_KEY, secret: true },
                 { path: "ghcrDockerConfig", value: '{"auths":{"ghcr.io":{"auth":"eDp5"}}}', secret: true },
+                ...FIXTURE_TALOS_OVERRIDES,
             ],
             placeholders: false,
         });
