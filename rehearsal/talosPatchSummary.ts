@@ -21,7 +21,9 @@ export function describeTalosPatches(cluster: ClusterConfig, rebuild: boolean): 
         lines.push(`${role === "control-plane" ? "control planes" : "workers"}, in order:`);
         const entries = [
             ...patchFilesFor(set, role).map((f) => {
-                const kinds = f.documents.map((d) => (d.name ? `${d.kind} ${d.name}` : d.kind)).join(", ");
+                const kinds = f.documents
+                    .map((d) => `${d.name ? `${d.kind} ${d.name}` : d.kind}${d.unpublished ? ", a kind Talos accepts but leaves out of its schema" : ""}`)
+                    .join(", ");
                 const uses = f.variables.length ? `; uses ${f.variables.join(", ")}` : "";
                 const deprecated = f.deprecated.length ? `; deprecated ${f.deprecated.join(", ")}` : "";
                 return `${f.file} (${kinds}${uses}${deprecated})`;

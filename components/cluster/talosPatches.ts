@@ -174,7 +174,7 @@ export function ingressFirewallPatch(cluster: ClusterConfig, role: NodeRole): Pr
             ...(operators.length ? [rule("ksail-default-worker-apid", "tcp", [50000], operators)] : []),
         );
     }
-    return { name: "ingress-firewall", summary: "ksail's default ingress firewall (block, then its allow rules)", documents };
+    return { name: "ingress-firewall", summary: "ksail's default ingress firewall: block, then its allow rules", documents };
 }
 
 /** kubelet-serving-cert-approver (github.com/alex1989hu/kubelet-serving-cert-approver), the release the platform's Flux tree installs. */
@@ -311,7 +311,7 @@ export function programPatches(args: MachinePatchArgs): ProgramPatch[] {
     return [
         {
             name: "machine",
-            summary: "NICs by bus path with DHCP, the VIP on control planes, KubePrism, certSANs, install image, no CNI or kube-proxy",
+            summary: `NICs by bus path with DHCP${node.role === "control-plane" && args.vip ? ", the floating-IP VIP" : ""}, KubePrism, certSANs, install image, no CNI or kube-proxy`,
             documents: [machineConfigPatch(args)],
         },
         ...(hostname
