@@ -375,21 +375,25 @@ function checkKernelArgs(
     kernelArgs: readonly { file: string; directory: TalosPatchDirectory }[],
     grubByFile: ReadonlyMap<string, boolean>,
 ): void {
+    const refused = new Map<string, { roles: string[]; why: string }>();
     for (const role of ["control-plane", "worker"] as const) {
         const applied = patchFilesFor({ dir, placeholder: false, files, ownIngressFirewall: false, ownKubeletCertRotation: false }, role);
-        const setting = kernelArgs.filter((k) => applied.some((f) => f.file === k.file));
-        if (!setting.length) {
+        const last = [...applied].reverse().find((f) => grubByFile.has(f.file));
+        if (last && grubByFile.get(last.file) === false) {
             continue;
         }
-        const last = [...applied].reverse().find((f) => grubByFile.has(f.file));
-        if (!last || grubByFile.get(last.file) !== false) {
-            for (const k of setting) {
-                r.problem(
-                    "talosPatchDir",
-                    path.join(dir, k.file),
-                    `sets machine.install.extraKernelArgs, but ${last ? `${last.file} leaves machine.install.grubUseUKICmdline true` : "no patch sets machine.install.grubUseUKICmdline: false"} for ${role} nodes: Talos refuses extraKernelArgs with grubUseUKICmdline true, and the program keeps kernel arguments in the machine config (talosSchematicId is fixed). Add grubUseUKICmdline: false beside it`,
-                );
-            }
+        for (const k of kernelArgs.filter((k) => applied.some((f) => f.file === k.file))) {
+            const why = last
+                ? `${last.file} leaves machine.install.grubUseUKICmdline true`
+                : "no patch sets machine.install.grubUseUKICmdline: false";
+            refused.set(k.file, { roles: [...(refused.get(k.file)?.roles ?? []), role], why });
         }
+    }
+    for (const [file, { roles, why }] of refused) {
+        r.problem(
+            "talosPatchDir",
+            path.join(dir, file),
+            `sets machine.install.extraKernelArgs, but ${why} for ${roles.join(" and ")} nodes: Talos refuses extraKernelArgs with grubUseUKICmdline true, and the program keeps kernel arguments in the machine config (talosSchematicId is fixed). Add grubUseUKICmdline: false beside it`,
+        );
     }
 }

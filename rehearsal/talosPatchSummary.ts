@@ -22,15 +22,21 @@ export function describeTalosPatches(cluster: ClusterConfig, rebuild: boolean): 
         const entries = [
             ...patchFilesFor(set, role).map((f) => {
                 const kinds = f.documents
-                    .map((d) => `${d.name ? `${d.kind} ${d.name}` : d.kind}${d.unpublished ? ", a kind Talos accepts but leaves out of its schema" : ""}`)
+                    .map(
+                        (d) =>
+                            `${d.name ? `${d.kind} ${d.name}` : d.kind}${d.unpublished ? ", a kind Talos accepts but leaves out of its schema" : ""}`,
+                    )
                     .join(", ");
                 const uses = f.variables.length ? `; uses ${f.variables.join(", ")}` : "";
                 const deprecated = f.deprecated.length ? `; deprecated ${f.deprecated.join(", ")}` : "";
                 return `${f.file} (${kinds}${uses}${deprecated})`;
             }),
-            ...programPatches({ cluster, node: { role, name: `<${role} name>` }, certSans: [] }).map(
-                (p) => `program: ${p.name} (${p.summary})`,
-            ),
+            ...programPatches({
+                cluster,
+                node: { role, name: `<${role} name>` },
+                certSans: [],
+                vip: cluster.apiEndpoint === "floating-ip" ? { ip: "<floating IP>", hcloudToken: "" } : undefined,
+            }).map((p) => `program: ${p.name} (${p.summary})`),
         ];
         const width = String(entries.length).length;
         entries.forEach((e, i) => lines.push(`  ${String(i + 1).padStart(width)}. ${e}`));

@@ -207,6 +207,15 @@ export class TalosCluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const kernelArgFiles = cluster.talosPatches.files.filter((f) => f.setsKernelArgs).map((f) => f.file);
+        if (cluster.boot.mode === "snapshot" && kernelArgFiles.length) {
+            // machine.install applies at install and upgrade; a snapshot node is installed already.
+            pulumi.log.warn(
+                `${kernelArgFiles.join(", ")} set${kernelArgFiles.length === 1 ? "s" : ""} machine.install.extraKernelArgs, which take effect only when Talos installs or upgrades: nodes booted from the snapshot run without them until their first upgrade, unless the snapshot was built from an image whose schematic carries the same kernel arguments`,
+                this,
+            );
+        }
+
         if (!cluster.talosSchematicId) {
             // Not a config error (a plain cluster boots), but the platform's storage needs the
             // extensions: Longhorn cannot attach a volume without iscsi-tools.

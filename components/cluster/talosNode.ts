@@ -72,6 +72,9 @@ export class TalosNode extends pulumi.ComponentResource {
                     ...generateConfigEnvironment(cluster, args.secretsBundle, args.endpointUrl),
                     OUTPUT_TYPE: node.role === "control-plane" ? "controlplane" : "worker",
                     ...talosPatchEnvironment(patches),
+                    // The platform Talos runs as: the ISO boots it as metal, the Hetzner snapshot as hcloud (a cloud).
+                    VALIDATE_MODE: cluster.boot.mode === "iso" ? "metal" : "cloud",
+                    NODE_NAME: node.name,
                 },
                 secretStdout: true,
             },
