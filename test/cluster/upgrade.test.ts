@@ -84,6 +84,7 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
         let before: SimulationResult;
         let bumped: SimulationResult;
         let lost: SimulationResult;
+        let kubernetesOnly: SimulationResult;
         const BUMP = [
             { path: "talosVersion", value: "v1.13.9", secret: false },
             { path: "kubernetesVersion", value: "v1.36.4", secret: false },
@@ -93,6 +94,7 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
             before = await simulateOk({ overrides: [TOKEN] });
             bumped = await simulateOk({ overrides: [TOKEN, ...BUMP] });
             lost = await simulateOk({ overrides: [TOKEN], cloud: { replacedServers: ["prod-control-plane-2"] } });
+            kubernetesOnly = await simulateOk({ overrides: [TOKEN, BUMP[1]] });
         });
 
         const steps = (r: SimulationResult) => ofType(r, COMMAND).filter((c) => /^prod-upgrade-/.test(c.name));
@@ -177,6 +179,13 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
             assert.equal(
                 (find(bumped, COMMAND, "prod-upgrade-kubernetes").rawInputs.environment as Record<string, string>).KUBERNETES_VERSION,
                 "v1.36.4",
+            );
+        });
+
+        it("a Kubernetes-only bump runs only the Kubernetes step: no node is drained (upgrade-k8s needs no drain)", () => {
+            assert.deepEqual(
+                changedResources(before, kubernetesOnly).filter((n) => n.startsWith("prod-upgrade-")),
+                ["prod-upgrade-kubernetes"],
             );
         });
 
