@@ -13,7 +13,7 @@ import { PlatformConfig } from "../config";
 /** A tool the program runs, and the version it must be (when it matters). */
 export interface RequiredTool {
     /** The executable's name on PATH. */
-    readonly name: "talosctl" | "kubectl" | "curl";
+    readonly name: "talosctl" | "kubectl" | "curl" | "ssh" | "ssh-keygen";
     /** What the program uses it for, for the message. */
     readonly purpose: string;
     /** The exact client version required (`v1.13.8`), or undefined when any version does. */
@@ -87,6 +87,17 @@ export function requiredTools(config: PlatformConfig): RequiredTool[] {
                     ? "brew install curl"
                     : "apt-get install -y curl (Debian/Ubuntu), or your system's package manager",
         },
+        // The Talos snapshot for autoscaled nodes is written through SSH into Hetzner's rescue system.
+        ...(config.autoscaler.pools.length
+            ? (["ssh", "ssh-keygen"] as const).map((name) => ({
+                  name,
+                  purpose: "building the Talos snapshot for autoscaled nodes (autoscalerPools)",
+                  install:
+                      process.platform === "darwin"
+                          ? "it ships with macOS"
+                          : "apt-get install -y openssh-client (Debian/Ubuntu), or your system's package manager",
+              }))
+            : []),
     ];
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../../components/cluster/autoscalerConfig";
 import { AutoscalerPool } from "../../config/autoscaler";
 import { validateConfig } from "../../config";
+import { requiredTools } from "../../preflight/tools";
 import { validProdRaw } from "../support/config";
 
 const PROD_POOLS = ["autoscale-cx43 serverType=cx43 location=fsn1 min=0 max=4", "autoscale-cx53 serverType=cx53 location=fsn1 min=0 max=4"];
@@ -224,6 +225,16 @@ describe("cluster: Cluster Autoscaler config", () => {
 
     it("needs a static worker to derive the autoscaled nodes' config from", () => {
         assert.match(problems({ workerCount: "0" }).join("\n"), /workerCount = 0: must be at least 1 when autoscalerPools is set/);
+    });
+
+    it("the tool pre-flight asks for ssh and ssh-keygen only when pools are set (the snapshot build)", () => {
+        const names = (overrides: Record<string, unknown>) => {
+            const r = validateConfig(validProdRaw(overrides));
+            assert.ok(r.ok);
+            return requiredTools(r.config).map((t) => t.name);
+        };
+        assert.deepEqual(names(prodAutoscaler).slice(-2), ["ssh", "ssh-keygen"]);
+        assert.ok(!names({}).includes("ssh"));
     });
 
     it("parses labels and taints the way kubectl writes them", () => {
