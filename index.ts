@@ -15,6 +15,8 @@ import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
 import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
 import { KustomizationRelease, heldKustomizations } from "./components/gitops/kustomizationRelease";
+import { preFluxInstalls } from "./components/gitops/preFlux";
+import { PreFluxComponents } from "./components/gitops/preFluxComponents";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
 import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
@@ -37,21 +39,9 @@ checkConvergence({
     tree: { configured: config.gitopsTree.path, absolute: config.gitopsTree.absolute, present: config.gitopsTree.present },
     syncPath: config.gitops.source.path,
     sourceKind: config.gitops.source.kind,
-    // What the program installs before the FluxInstance today.
-    preInstalled: {
-        charts: [
-            { release: "cilium", namespace: "kube-system", chart: "cilium", version: config.gitops.ciliumVersion },
-            {
-                release: "hcloud-cloud-controller-manager",
-                namespace: "kube-system",
-                chart: "hcloud-cloud-controller-manager",
-                version: config.cluster.cloudController.version,
-            },
-            { release: "flux-operator", namespace: "flux-system", chart: "flux-operator", version: config.gitops.fluxOperatorVersion },
-        ],
-        crds: [],
-    },
-    fluxComponents: fluxInstance(config.gitops, undefined).spec.components as string[],
+    // What the program installs before the FluxInstance (components/gitops/preFlux.ts).
+    preInstalled: preFluxInstalls(config.gitops),
+    fluxComponents: [...fluxInstance(config.gitops, undefined).spec.components],
     // The rehearsal prints the report in its own section.
     log: process.env[REHEARSAL_ENV] === "1" ? undefined : (lines, errors) => (errors ? pulumi.log.warn : pulumi.log.info)(lines.join("\n")),
 });
@@ -108,34 +98,50 @@ if (cluster && !repoPassword) {
     );
 }
 
-// The Cluster Autoscaler, installed by the program as ksail does (not through Flux), before Flux:
-// the platform's CapacityBuffer and the autoscaler's VPA come with the first Kustomizations.
-// Config requires a static worker whenever pools are set (their config is the base).
+// 5. What ksail installs before Flux (Gateway API CRDs, Cilium, the cloud controller, cert-manager,
+// metrics-server, hcloud-csi, Kyverno, the CapacityBuffer CRD, the autoscaler), then Flux and the
+// Kustomizations in order (rebuild only).
+const preFlux = cluster
+    ? new PreFluxComponents("pre-flux", {
+          gitops: config.gitops,
+          network: { location: config.cluster.location, podCidr: config.cluster.network.podCidr, networkCidr: config.cluster.network.cidr },
+          provider,
+          kubeconfig: clusterKubeconfig,
+          hcloudSecret: cluster.hcloudSecret,
+      })
+    : undefined;
+// Scenario 2: a bump of talosVersion or kubernetesVersion rolls the nodes, once the CNI and the cloud
+// controller run (an upgraded node is Ready only then).
+if (cluster && preFlux) {
+    cluster.rollingUpgrade([preFlux.releases.cilium, preFlux.releases.hcloudCcm]);
+}
+// The Cluster Autoscaler, installed by the program as ksail does (not through Flux), before Flux,
+// once the cloud controller runs: the platform's CapacityBuffer (its CRD is a pre-Flux component)
+// and the autoscaler's VPA come with the first Kustomizations. Config requires a static worker
+// whenever pools are set (their config is the base).
 const autoscaler =
-    cluster && config.autoscaler.pools.length && cluster.workerMachineConfig
+    cluster && preFlux && config.autoscaler.pools.length && cluster.workerMachineConfig
         ? new ClusterAutoscaler("cluster-autoscaler", {
               cluster: config.cluster,
               autoscaler: config.autoscaler,
               workerConfig: cluster.workerMachineConfig,
               provider,
-              after: [cluster.hcloudSecret, cluster.cloudController.release],
+              after: [cluster.hcloudSecret, preFlux.releases.hcloudCcm],
           })
         : undefined;
-
-// 5. Cilium, Flux, and the Kustomizations in order (rebuild only). Those after Velero's are held
-// (suspended) until the restores are done, so nothing Flux creates races them.
+// The Kustomizations after Velero's are held (suspended) until the restores are done, so nothing
+// Flux creates races them.
 const restoresFromVelero = config.restore.veleroBackup !== "none";
 const held = cluster && restoresFromVelero ? heldKustomizations(config.gitops.kustomizations, config.restore.veleroAfter) : [];
-const gitops = cluster
+const gitops = preFlux
     ? new GitopsBootstrap("gitops", {
           gitops: config.gitops,
-          podCidr: config.cluster.network.podCidr,
           provider,
           kubeconfig: clusterKubeconfig,
           namespaces: namespaces.byName,
           beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : []), ...(autoscaler ? [autoscaler.release] : [])],
           hold: held.map((k) => k.name),
-          beforeOperator: [cluster.cloudController.release],
+          beforeOperator: preFlux.ready,
       })
     : undefined;
 /** The wait after which Kustomization `name` is Ready, from the first component that waits for it (none when nobody does). */

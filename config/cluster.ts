@@ -40,12 +40,6 @@ const PCI_BUS_PATH = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 export const PUBLIC_NIC_BUS_PATH = "0000:01:00.0";
 /** Default PCI bus path of the private-network NIC: enp7s0 is PCI bus 7, slot 0. */
 export const DEFAULT_PRIVATE_NIC_BUS_PATH = "0000:07:00.0";
-/**
- * Default hcloud-cloud-controller-manager chart version: the newest release (v1.35.0, August
- * 2026), which supports Kubernetes 1.33-1.36, and the version the platform's Flux HelmRelease pins.
- */
-export const DEFAULT_HCLOUD_CCM_VERSION = "1.35.0";
-
 /** One group of identical servers. */
 export interface NodePoolConfig {
     /** Hetzner server type, e.g. `cx33`. */
@@ -103,11 +97,6 @@ export interface ClusterConfig {
          * it with DHCP; kubelet, etcd and the load balancer's targets use its address.
          */
         readonly privateNicBusPath: string;
-    };
-    /** The Hetzner cloud controller, installed before Flux: until it runs, every node is tainted uninitialized. */
-    readonly cloudController: {
-        /** hcloud-cloud-controller-manager chart version (= release version without the v). */
-        readonly version: string;
     };
     /** Who may reach the Kubernetes API (6443) and Talos apid (50000). */
     readonly firewall: {
@@ -308,11 +297,6 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`,
         );
     }
-    const cloudControllerVersion = r.string("hcloudCcmVersion", {
-        default: DEFAULT_HCLOUD_CCM_VERSION,
-        pattern: /^\d+\.\d+\.\d+$/,
-        expected: `an hcloud-cloud-controller-manager chart version such as ${DEFAULT_HCLOUD_CCM_VERSION} (a release tag without the v)`,
-    });
     const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
     r.declare("talosIsoId", "talosIsoBaseImage", "talosSnapshotSelector");
     const boot: TalosBootConfig =
@@ -361,7 +345,6 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             serviceCidr: net.serviceCidr?.text ?? "",
             privateNicBusPath,
         },
-        cloudController: { version: cloudControllerVersion },
         firewall: { sources, openToWorld },
         apiEndpoint,
         boot,

@@ -17,13 +17,37 @@ export interface KustomizationWait {
     readonly timeoutSeconds: number;
 }
 
+/**
+ * Versions of what the program installs before Flux (see components/gitops/preFlux.ts). Each chart
+ * default is the version the platform's own HelmRelease pins, so Flux adopts the release without an
+ * up- or downgrade.
+ */
+export interface PreFluxVersions {
+    /** Gateway API release whose experimental CRDs are installed before Cilium (`v1.5.1`). */
+    readonly gatewayApi: string;
+    /** Cilium chart. */
+    readonly cilium: string;
+    /** hcloud-cloud-controller-manager chart. */
+    readonly hcloudCcm: string;
+    /** cert-manager chart (jetstack; its versions carry a `v`). */
+    readonly certManager: string;
+    /** metrics-server chart. */
+    readonly metricsServer: string;
+    /** hcloud-csi chart. */
+    readonly hcloudCsi: string;
+    /** Kyverno chart. */
+    readonly kyverno: string;
+    /** Cluster Autoscaler release whose CapacityBuffer CRD is installed (`1.35.0`: its tag is cluster-autoscaler-1.35.0). */
+    readonly capacityBuffer: string;
+    /** Flux Operator chart. */
+    readonly fluxOperator: string;
+}
+
 /** Cilium, Flux and the sync source. */
 export interface GitopsConfig {
-    /** Cilium chart version. */
-    readonly ciliumVersion: string;
-    /** Flux Operator chart version. */
-    readonly fluxOperatorVersion: string;
-    /** Flux distribution version (`2.x`). */
+    /** Chart and CRD versions of the pre-Flux components and the Flux Operator. */
+    readonly versions: PreFluxVersions;
+    /** Flux distribution version (`2.8.x`, the platform's FluxInstance). */
     readonly fluxVersion: string;
     /** The sync source. */
     readonly source: {
@@ -168,26 +192,58 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
     };
 }
 
-/** Chart and distribution versions. */
-function readVersions(r: ConfigReader): Pick<GitopsConfig, "ciliumVersion" | "fluxOperatorVersion" | "fluxVersion"> {
+/**
+ * Each version key, its default (the version the platform's own HelmRelease or FluxInstance pins)
+ * and whether the project tags its releases with a leading `v` (cert-manager's charts and Gateway
+ * API's releases do; the others never do, so a `v` there names a version that does not exist).
+ */
+export const PRE_FLUX_VERSION_KEYS: Readonly<
+    Record<keyof PreFluxVersions, { readonly key: string; readonly default: string; readonly v: boolean; readonly what: string }>
+> = {
+    gatewayApi: { key: "gatewayApiVersion", default: "v1.5.1", v: true, what: "a Gateway API release tag" },
+    cilium: { key: "ciliumVersion", default: "1.20.0", v: false, what: "a Cilium chart version" },
+    hcloudCcm: { key: "hcloudCcmVersion", default: "1.35.0", v: false, what: "an hcloud-cloud-controller-manager chart version" },
+    certManager: { key: "certManagerVersion", default: "v1.21.1", v: true, what: "a cert-manager chart version" },
+    metricsServer: { key: "metricsServerVersion", default: "3.13.1", v: false, what: "a metrics-server chart version" },
+    hcloudCsi: { key: "hcloudCsiVersion", default: "2.22.1", v: false, what: "an hcloud-csi chart version" },
+    kyverno: { key: "kyvernoVersion", default: "3.8.2", v: false, what: "a Kyverno chart version" },
+    capacityBuffer: {
+        key: "capacityBufferCrdVersion",
+        default: "1.35.0",
+        v: false,
+        what: "a Cluster Autoscaler release (its CapacityBuffer CRD is installed)",
+    },
+    fluxOperator: { key: "fluxOperatorVersion", default: "0.50.0", v: false, what: "a Flux Operator chart version" },
+};
+
+/** Chart and distribution versions; a value that is not a version is a problem naming its key. */
+function readVersions(r: ConfigReader): Pick<GitopsConfig, "versions" | "fluxVersion"> {
+    const versions = Object.fromEntries(
+        Object.entries(PRE_FLUX_VERSION_KEYS).map(([field, k]) => [
+            field,
+            r.string(k.key, {
+                default: k.default,
+                pattern: new RegExp(`^${k.v ? "v" : ""}\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?$`),
+                expected: `${k.what} such as ${k.default}${k.v ? " (with the v)" : " (without a v)"}`,
+            }),
+        ]),
+    ) as unknown as PreFluxVersions;
     return {
-        ciliumVersion: r.string("ciliumVersion", {
-            default: "1.20.0",
-            pattern: /^\d+\.\d+\.\d+$/,
-            expected: "a Cilium chart version such as 1.20.0",
-        }),
-        fluxOperatorVersion: r.string("fluxOperatorVersion", {
-            default: "0.58.1",
-            pattern: /^\d+\.\d+\.\d+$/,
-            expected: "a chart version such as 0.58.1",
-        }),
+        versions,
         fluxVersion: r.string("fluxVersion", {
-            default: "2.x",
+            default: "2.8.x",
             pattern: /^\d+\.(x|\d+\.(x|\d+))$/,
-            expected: "a Flux version such as 2.x or 2.7.x",
+            expected: "a Flux version such as 2.x or 2.8.x",
         }),
     };
 }
+
+/**
+ * The identities the platform's own FluxInstance trusts (its cosign patch): ci.yaml on the merge
+ * queue, cd.yaml and dr-rebuild.yaml on main. The same default, so adoption changes nothing.
+ */
+export const PLATFORM_SIGNER_SUBJECT =
+    "^https://github\\.com/devantler-tech/platform/\\.github/workflows/(ci\\.yaml@refs/heads/gh-readonly-queue/main/.+|(cd|dr-rebuild)\\.yaml@refs/heads/main)$";
 
 /**
  * The platform's artifact is signed with cosign keyless in GitHub Actions; Flux must refuse an
@@ -208,7 +264,7 @@ function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"])
         return v;
     };
     const issuer = regex("fluxSourceVerifyIssuer", "^https://token\\.actions\\.githubusercontent\\.com$");
-    const subject = regex("fluxSourceVerifySubject", "^https://github\\.com/devantler-tech/platform/.*$");
+    const subject = regex("fluxSourceVerifySubject", PLATFORM_SIGNER_SUBJECT);
     if (mode === "none") {
         return undefined;
     }

@@ -57,7 +57,7 @@ export interface RecordedResource {
     readonly protect: boolean;
     /** The `retainOnDelete` option. */
     readonly retainOnDelete: boolean;
-    /** True for custom (provider) resources, false for components. */
+    /** True for custom (provider) resources and remote components (run by their provider), false for components. */
     readonly custom: boolean;
     /** Provider reference (`urn::id`), if any. */
     readonly provider: string | null;
@@ -265,7 +265,9 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                     import: req.getImportid() || null,
                     protect: !!req.getProtect(),
                     retainOnDelete: !!req.getRetainondelete(),
-                    custom: !!req.getCustom(),
+                    // A remote component (yaml.v2.ConfigFile, helm.v4.Chart) is one step run by its provider:
+                    // under mocks it has no children, so the plan shows it as a resource.
+                    custom: !!req.getCustom() || !!req.getRemote(),
                     provider: req.getProvider() || null,
                     ignoreChanges: [...req.getIgnorechangesList()],
                     additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],

@@ -3,7 +3,6 @@ import * as hcloud from "@pulumi/hcloud";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../../config/cluster";
 import { apiUrl } from "./clientConfigs";
-import { HetznerCloudController } from "./cloudController";
 import { HetznerInfrastructure } from "./hetzner";
 import { HetznerTeardown } from "./hetznerTeardown";
 import { NodeSpec, clusterResourceName, planNodes } from "./naming";
@@ -55,10 +54,12 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly workerIps: pulumi.Output<string[]>;
     /** After this the Kubernetes API answers. */
     public readonly apiReady: pulumi.Resource;
-    /** The Hetzner cloud controller; nodes are schedulable for Flux once it runs. */
-    public readonly cloudController: HetznerCloudController;
-    /** Secret kube-system/hcloud (token, network), which the cloud controller and the autoscaler read. */
+    /** Secret `kube-system/hcloud` (token, network) for the cloud controller, hcloud-csi and the autoscaler (installed before Flux). */
     public readonly hcloudSecret: k8s.core.v1.Secret;
+    /** What the rolling upgrade needs (see rollingUpgrade). */
+    private readonly upgradeNodes: ConstructorParameters<typeof TalosUpgrade>[1]["nodes"];
+    private readonly upgradeTalosconfig: pulumi.Output<string>;
+    private readonly config: ClusterConfig;
     /** The first static worker's generated machine config (secret), or undefined without workers. */
     public readonly workerMachineConfig?: pulumi.Output<string>;
 
@@ -172,40 +173,27 @@ export class TalosCluster extends pulumi.ComponentResource {
         );
 
         // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
-        // its own copy later (SOPS: its token, the network by name); from then on it is Flux's, and
-        // the program never writes it again, so a drift check does not report Flux's values.
+        // its own copy later (infrastructure-controllers: the token from SOPS, the network by name):
+        // it is handed over then. The program only creates it (ignoreChanges), so a drift check never
+        // reports Flux's values, and keeps it on delete (it is Flux's by then). See README, "Shared Secrets".
         this.hcloudSecret = new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
                 stringData: { token: cluster.hcloudToken, network: infra.networkId.apply(String) },
             },
-            { parent: this, provider: this.provider, ignoreChanges: ["stringData", "data"] },
-        );
-        this.cloudController = new HetznerCloudController(
-            `${name}-hcloud-ccm`,
-            { cluster, provider: this.provider, hcloudSecret: this.hcloudSecret },
-            { parent: this },
+            { parent: this, provider: this.provider, ignoreChanges: ["stringData", "data"], retainOnDelete: true },
         );
 
-        // Scenario 2: after a bump of talosVersion or kubernetesVersion, the nodes are rolled in place.
-        // After the cloud controller: its release is ready only once a node is Ready (Cilium runs).
-        new TalosUpgrade(
-            `${name}-upgrade`,
-            {
-                cluster,
-                nodes: nodes.map((spec, i) => ({
-                    spec,
-                    publicIp: ipOf(spec),
-                    serverId: talosNodes[i].server.id,
-                    configured: talosNodes[i].configured,
-                })),
-                talosconfig: secrets.talosconfig,
-                kubeconfig: this.adminKubeconfig,
-                after: [this.cloudController.release],
-            },
-            { parent: this },
-        );
+        // Scenario 2 (rollingUpgrade): the nodes as the rolling upgrade needs them, kept for the call.
+        this.upgradeNodes = nodes.map((spec, i) => ({
+            spec,
+            publicIp: ipOf(spec),
+            serverId: talosNodes[i].server.id,
+            configured: talosNodes[i].configured,
+        }));
+        this.upgradeTalosconfig = secrets.talosconfig;
+        this.config = cluster;
 
         const kernelArgFiles = cluster.talosPatches.files.filter((f) => f.setsKernelArgs).map((f) => f.file);
         if (cluster.boot.mode === "snapshot" && kernelArgFiles.length) {
@@ -238,5 +226,24 @@ export class TalosCluster extends pulumi.ComponentResource {
             controlPlaneIps: this.controlPlaneIps,
             workerIps: this.workerIps,
         });
+    }
+
+    /**
+     * Scenario 2: after a bump of talosVersion or kubernetesVersion, the nodes are rolled in place.
+     * Called once the CNI and the cloud controller are installed (`after`: they come with the
+     * components before Flux, registered after this component): an upgraded node is Ready only then.
+     */
+    rollingUpgrade(after: pulumi.Resource[]): TalosUpgrade {
+        return new TalosUpgrade(
+            `${this.config.name}-upgrade`,
+            {
+                cluster: this.config,
+                nodes: this.upgradeNodes,
+                talosconfig: this.upgradeTalosconfig,
+                kubeconfig: this.adminKubeconfig,
+                after,
+            },
+            { parent: this },
+        );
     }
 }

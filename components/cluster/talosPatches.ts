@@ -81,8 +81,8 @@ export function machineConfigPatch(args: MachinePatchArgs): Record<string, unkno
         network: { cni: { name: "none" }, podSubnets: [cluster.network.podCidr], serviceSubnets: [cluster.network.serviceCidr] },
         proxy: { disabled: true },
         // Nodes stay tainted node.cloudprovider.kubernetes.io/uninitialized until the Hetzner cloud
-        // controller initializes them; HetznerCloudController installs it right after the bootstrap
-        // (a Helm release Flux adopts, not Talos manifests: see cloudController.ts).
+        // controller initializes them; PreFluxComponents installs it right after Cilium
+        // (a Helm release Flux adopts, not Talos manifests: see gitops/preFluxComponents.ts).
         externalCloudProvider: { enabled: true },
     };
     if (controlPlane) {

@@ -4,15 +4,14 @@ import { GitopsConfig } from "../../config/gitops";
 import { FLUX_ADOPTED_RELEASE_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 import { scriptCommand } from "../shell";
 import { waitForKustomizations } from "./kustomizationWaits";
-import { ciliumValues, fluxInstance } from "./values";
 import { loadScript } from "../scripts";
+import { PRE_FLUX_CHARTS, helmChartReference } from "./preFlux";
+import { TREE_FLUX_INSTANCE_FIELDS, fluxInstance, fluxOperatorValues } from "./values";
 
 /** Arguments of the GitOps bootstrap. */
 export interface GitopsBootstrapArgs {
     /** Validated GitOps config. */
     readonly gitops: GitopsConfig;
-    /** Pod CIDR, for Cilium's native routing. */
-    readonly podCidr: string;
     /** Cluster provider and admin kubeconfig (secret). */
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Input<string>;
@@ -21,10 +20,11 @@ export interface GitopsBootstrapArgs {
     /** Things Flux needs before it starts (e.g. backup credentials, the Kopia password). */
     readonly beforeFlux: pulumi.Resource[];
     /**
-     * What must run before the Flux Operator can schedule: the cloud controller, which lifts the
-     * `node.cloudprovider.kubernetes.io/uninitialized` taint the operator's pods do not tolerate.
+     * What must run before the Flux Operator: the components installed before Flux (PreFluxComponents;
+     * among them the cloud controller, which lifts the `node.cloudprovider.kubernetes.io/uninitialized`
+     * taint the operator's pods do not tolerate).
      */
-    readonly beforeOperator?: pulumi.Resource[];
+    readonly beforeOperator: pulumi.Resource[];
     /**
      * Kustomizations to suspend as soon as Flux creates them, until the Velero restore is done
      * (`KustomizationRelease` resumes them and waits for them). They get no waiter here.
@@ -33,13 +33,13 @@ export interface GitopsBootstrapArgs {
 }
 
 /**
- * Cilium first (Talos has no CNI), then the age key and pull secret, the Flux Operator and the
+ * After the components installed before Flux: the age key and pull secret, the Flux Operator and the
  * FluxInstance, then a wait per Kustomization, in order. `kustomizationReady[name]` lets the
  * restores start as early as is safe.
  */
 export class GitopsBootstrap extends pulumi.ComponentResource {
-    /** The Cilium release. */
-    public readonly cilium: k8s.helm.v3.Release;
+    /** The Flux Operator release. */
+    public readonly operator: k8s.helm.v3.Release;
     /** The FluxInstance. */
     public readonly fluxInstance: k8s.apiextensions.CustomResource;
     /** Per Kustomization name not held: the wait after which it is Ready (each waits for the one before). */
@@ -50,26 +50,6 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
     constructor(name: string, args: GitopsBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:gitops:GitopsBootstrap", name, {}, opts);
         const { gitops, provider } = args;
-        // Same release name and namespace as Flux's HelmRelease, so Flux adopts it without a
-        // second install. After creation Flux owns values and version: Pulumi ignores them, and
-        // a destroy never removes the CNI.
-        this.cilium = new k8s.helm.v3.Release(
-            `${name}-cilium`,
-            {
-                name: "cilium",
-                namespace: "kube-system",
-                chart: "cilium",
-                version: gitops.ciliumVersion,
-                repositoryOpts: { repo: "https://helm.cilium.io" },
-                values: ciliumValues(args.podCidr),
-                atomic: false,
-                waitForJobs: true,
-                // Helm's default 300 s is short for a first image pull on fresh nodes; the cloud
-                // controller (which needs Cilium's Ready nodes) waits 900 s too.
-                timeout: 900,
-            },
-            { ...FLUX_ADOPTED_RELEASE_OPTIONS, parent: this, provider },
-        );
         const fluxNs = args.namespaces["flux-system"] ? [args.namespaces["flux-system"]] : [];
         const sopsAge = new k8s.core.v1.Secret(
             `${name}-sops-age`,
@@ -87,16 +67,23 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                   { parent: this, provider, dependsOn: fluxNs },
               )
             : undefined;
+        // The platform's HelmRelease adopts it: its version (0.50.0) and values by default, ignored
+        // after creation, kept on destroy (see FLUX_ADOPTED_RELEASE_OPTIONS).
+        const spec = PRE_FLUX_CHARTS.fluxOperator;
         const operator = new k8s.helm.v3.Release(
             `${name}-flux-operator`,
             {
-                name: "flux-operator",
-                namespace: "flux-system",
-                chart: "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator",
-                version: gitops.fluxOperatorVersion,
+                name: spec.release,
+                namespace: spec.namespace,
+                ...helmChartReference(spec),
+                version: gitops.versions.fluxOperator,
+                values: fluxOperatorValues(),
+                atomic: false,
+                timeout: spec.timeoutSeconds,
             },
-            { parent: this, provider, dependsOn: [this.cilium, ...fluxNs, ...(args.beforeOperator ?? [])], retainOnDelete: true },
+            { ...FLUX_ADOPTED_RELEASE_OPTIONS, parent: this, provider, dependsOn: [...fluxNs, ...args.beforeOperator] },
         );
+        this.operator = operator;
         const instance = fluxInstance(gitops, pull ? "ghcr-auth" : undefined);
         this.fluxInstance = new k8s.apiextensions.CustomResource(
             `${name}-flux-instance`,
@@ -104,7 +91,19 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                 ...instance,
                 metadata: { ...instance.metadata, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
             } as k8s.apiextensions.CustomResourceArgs,
-            { parent: this, provider, dependsOn: [operator, sopsAge, ...(pull ? [pull] : []), ...args.beforeFlux], retainOnDelete: true },
+            {
+                parent: this,
+                provider,
+                dependsOn: [operator, sopsAge, ...(pull ? [pull] : []), ...args.beforeFlux],
+                retainOnDelete: true,
+                // The platform's own FluxInstance (infrastructure-controllers) sets these fields with
+                // server-side apply and force. The program starts with the same values, so both field
+                // managers co-own them and nothing conflicts; afterwards they are Flux's: a change in
+                // the tree is no drift. Pulumi applies them again only with another change (the sync
+                // source), sending the values a refresh read back, so it co-owns instead of conflicting
+                // (README, "Adoption without a fight").
+                ignoreChanges: [...TREE_FLUX_INSTANCE_FIELDS],
+            },
         );
         // Beside the FluxInstance, not after it: the held Kustomizations must be suspended within
         // seconds of Flux creating them, long before the ones they depend on are Ready.

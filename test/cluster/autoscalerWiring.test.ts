@@ -58,7 +58,7 @@ describe("wiring: Cluster Autoscaler and teardown (simulated prod)", () => {
         for (const [type, name] of [
             ["kubernetes:core/v1:Secret", "cluster-autoscaler-config"],
             ["kubernetes:core/v1:Secret", "prod-hcloud-secret"],
-            ["kubernetes:helm.sh/v3:Release", "prod-hcloud-ccm-release"],
+            ["kubernetes:helm.sh/v3:Release", "pre-flux-hcloud-cloud-controller-manager"],
         ]) {
             assert.ok(waitsFor(prod, release, find(prod, type, name)), name);
         }

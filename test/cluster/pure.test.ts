@@ -6,7 +6,6 @@ import { apiUrl, rewriteKubeconfigServer, rewriteTalosconfigEndpoints } from "..
 import { firewallRules, firewallSourceIps } from "../../components/cluster/hetzner";
 import { clusterResourceName, controlPlaneSelector, loadBalancerPrivateIp, planNodes } from "../../components/cluster/naming";
 import { PUBLIC_NIC_BUS_PATH, hostnamePatch, machineConfigPatch } from "../../components/cluster/talosPatches";
-import { HCLOUD_CCM_RELEASE, cloudControllerValues } from "../../components/cluster/cloudController";
 import { validProdRaw } from "../support/config";
 
 function cluster(overrides: Record<string, unknown> = {}): ClusterConfig {
@@ -117,16 +116,6 @@ describe("cluster: Talos machine-config patch", () => {
         assert.equal(cp.machine.network.interfaces[1].vip, undefined, "the VIP is public, never on the private NIC");
         assert.equal(wk.machine.network.interfaces[0].vip, undefined);
         assert.equal(wk.cluster.apiServer, undefined);
-    });
-});
-
-describe("cluster: Hetzner cloud controller", () => {
-    it("installs under the platform's HelmRelease name, in private-network mode with the cluster's pod CIDR", () => {
-        assert.deepEqual({ ...HCLOUD_CCM_RELEASE }, { name: "hcloud-cloud-controller-manager", namespace: "kube-system" });
-        assert.deepEqual(cloudControllerValues(cluster()), { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
-        assert.deepEqual(cloudControllerValues(cluster({ podCidr: "10.128.0.0/16" })), {
-            networking: { enabled: true, clusterCIDR: "10.128.0.0/16" },
-        });
     });
 });
 

@@ -119,7 +119,7 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
                 );
             }
             // The first waits for the cloud controller (a node is Ready only once Cilium and it run).
-            const ccm = find(before, "kubernetes:helm.sh/v3:Release", "prod-hcloud-ccm-release");
+            const ccm = find(before, "kubernetes:helm.sh/v3:Release", "pre-flux-hcloud-cloud-controller-manager");
             assert.ok(find(before, COMMAND, expected[0]).dependencies.includes(ccm.urn));
             assert.equal(
                 find(before, "platform-dr:cluster:TalosUpgrade", "prod-upgrade").parent,

@@ -2,12 +2,10 @@ import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
 import { SimulationResult } from "../../rehearsal/simulate";
 import { FAKE_HCLOUD_TOKEN } from "../support/config";
-import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
+import { find, ofType, simulateOk } from "../support/simulation";
 
 const SERVER = "hcloud:index/server:Server";
 const COMMAND = "command:local:Command";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const CCM = "prod-hcloud-ccm-release";
 const token = { path: "hcloud:token", value: FAKE_HCLOUD_TOKEN, secret: true };
 
 /** The server URL of a kubeconfig's (only) cluster. */
@@ -33,7 +31,7 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
         prod = await simulateOk({ overrides: [token] });
     });
 
-    describe("the Hetzner cloud controller runs before Flux needs a schedulable node", () => {
+    describe("Talos leaves the cloud provider to the Hetzner cloud controller (installed before Flux)", () => {
         it("names each node in a HostnameConfig document (Talos 1.12+ refuses machine.network.hostname beside the generated one)", () => {
             const files = patchFilesOf(prod, "prod-worker-2");
             const hostnames = files.flat().filter((d) => d.kind === "HostnameConfig");
@@ -41,39 +39,6 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
             const [hostname] = hostnames;
             assert.equal(patchOf(prod, "prod-worker-2").machine.network.hostname, undefined);
             assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
-        });
-
-        it("is a Helm release Flux adopts: the platform's release name, private-network mode, the pinned chart", () => {
-            const ccm = find(prod, RELEASE, CCM);
-            const inputs = ccm.rawInputs as Record<string, any>;
-            assert.deepEqual(
-                [inputs.name, inputs.namespace, inputs.chart, inputs.version],
-                ["hcloud-cloud-controller-manager", "kube-system", "hcloud-cloud-controller-manager", "1.35.0"],
-            );
-            assert.equal(inputs.repositoryOpts.repo, "https://charts.hetzner.cloud");
-            assert.deepEqual(inputs.values, { networking: { enabled: true, clusterCIDR: "10.244.0.0/16" } });
-            assert.equal(ccm.retainOnDelete, true);
-            assert.deepEqual([...ccm.ignoreChanges].sort(), ["valueYamlFiles", "values", "version"]);
-        });
-
-        it("is installed on the new cluster after Secret kube-system/hcloud exists, and only after the API answers", () => {
-            const ccm = find(prod, RELEASE, CCM);
-            const secret = find(prod, "kubernetes:core/v1:Secret", "prod-hcloud-secret");
-            assert.ok(ccm.dependencies.includes(secret.urn), "the controller's pod reads the Secret at start");
-            assert.ok(ccm.provider?.startsWith(find(prod, "pulumi:providers:kubernetes", "prod-k8s").urn));
-            assert.ok(waitsFor(prod, ccm, find(prod, COMMAND, "prod-bootstrap-kubeconfig")));
-        });
-
-        it("does not wait for Flux or Cilium (it is what lets Flux's pods schedule)", () => {
-            const ccm = find(prod, RELEASE, CCM);
-            for (const other of ofType(prod, RELEASE).filter((x) => x.name !== CCM)) {
-                assert.ok(!waitsFor(prod, ccm, other), `the cloud controller waits for ${other.name}`);
-            }
-        });
-
-        it("takes its version from config", async () => {
-            const r = await simulateOk({ overrides: [token, { path: "hcloudCcmVersion", value: "1.34.0", secret: false }] });
-            assert.equal(find(r, RELEASE, CCM).rawInputs.version, "1.34.0");
         });
 
         it("Talos keeps the external cloud provider on and adds no manifests of its own", () => {

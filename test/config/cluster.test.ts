@@ -181,7 +181,7 @@ describe("config: cluster", () => {
         assert.ok(result.ok);
         if (result.ok) {
             assert.equal(result.config.cluster.network.privateNicBusPath, "0000:07:00.0");
-            assert.equal(result.config.cluster.cloudController.version, "1.35.0");
+            assert.equal(result.config.gitops.versions.hcloudCcm, "1.35.0");
             assert.equal(result.config.cluster.talosSchematicId, undefined);
         }
     });

@@ -174,8 +174,8 @@ describe("restore: manifests", () => {
         if (result.ok) {
             const f = fluxInstance(result.config.gitops, undefined);
             valid(FLUX_INSTANCE_SPEC, f.spec);
-            const [patch] = f.spec.kustomize.patches;
-            assert.deepEqual(patch.target, { kind: "OCIRepository" });
+            const patch = f.spec.kustomize.patches[f.spec.kustomize.patches.length - 1];
+            assert.deepEqual(patch.target, { kind: "OCIRepository", name: "flux-system", namespace: "flux-system" });
             const ops = parseYaml(patch.patch);
             assert.equal(ops.length, 1);
             assert.equal(ops[0].op, "add");
@@ -184,9 +184,20 @@ describe("restore: manifests", () => {
             const [identity] = ops[0].value.matchOIDCIdentity;
             assert.ok(new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com"));
             assert.ok(!new RegExp(identity.issuer).test("https://token.actions.githubusercontent.com.evil.example"));
+            // The platform's own trusted signers: ci.yaml on the merge queue, cd.yaml and dr-rebuild.yaml on main.
+            for (const signer of [
+                "ci.yaml@refs/heads/gh-readonly-queue/main/pr-12-abc",
+                "cd.yaml@refs/heads/main",
+                "dr-rebuild.yaml@refs/heads/main",
+            ]) {
+                assert.ok(
+                    new RegExp(identity.subject).test(`https://github.com/devantler-tech/platform/.github/workflows/${signer}`),
+                    signer,
+                );
+            }
             assert.ok(
-                new RegExp(identity.subject).test(
-                    "https://github.com/devantler-tech/platform/.github/workflows/release.yaml@refs/heads/main",
+                !new RegExp(identity.subject).test(
+                    "https://github.com/devantler-tech/platform/.github/workflows/release.yaml@refs/heads/feature",
                 ),
             );
             assert.ok(
@@ -199,7 +210,9 @@ describe("restore: manifests", () => {
 
     it("leaves verification out only when config says none, and refuses it for a Git source", () => {
         const none = validateConfig(validProdRaw({ fluxSourceVerify: "none" }));
-        assert.ok(none.ok && fluxInstance(none.config.gitops, undefined).spec.kustomize === undefined);
+        assert.ok(none.ok);
+        const patches = none.ok ? fluxInstance(none.config.gitops, undefined).spec.kustomize.patches : [];
+        assert.ok(patches.length > 0 && patches.every((p) => p.target.kind === "Deployment"), "only the controller patches remain");
         const git = validateConfig(
             validProdRaw({
                 fluxSourceKind: "GitRepository",

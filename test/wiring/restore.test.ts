@@ -21,7 +21,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore").rawInputs as any).environment.MANIFEST);
 
     it("installs Cilium before Flux, and the age key before the FluxInstance", () => {
-        const cilium = find(r, "kubernetes:helm.sh/v3:Release", "gitops-cilium");
+        const cilium = find(r, "kubernetes:helm.sh/v3:Release", "pre-flux-cilium");
         const operator = find(r, "kubernetes:helm.sh/v3:Release", "gitops-flux-operator");
         const instance = find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance");
         assert.ok(waitsFor(r, operator, cilium) && waitsFor(r, instance, cilium));
