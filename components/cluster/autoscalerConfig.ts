@@ -46,8 +46,8 @@ function withoutLabel(nodeLabels: string, key: string): string {
  * GenerateAutoscalerWorkerConfig, `install.wipe: true`, no `machine.disks`, no Longhorn default-disk
  * label (in `machine.nodeLabels` or, where the platform sets it, kubelet `node-labels`), the node
  * label `ksail.io/autoscaled=true` plus the pool's labels, and the pool's taints in
- * `machine.nodeTaints`. The static worker's own name is removed: an autoscaled node takes its
- * hostname from the Hetzner metadata (HostnameConfig `auto: off`), which the cloud controller matches.
+ * `machine.nodeTaints`. The static worker's own name is removed with its HostnameConfig: an
+ * autoscaled node takes its hostname from the Hetzner metadata, which the cloud controller matches.
  */
 export function autoscaledWorkerConfig(workerConfig: string, pool: AutoscalerPool): string {
     const docs = parseAllDocuments(workerConfig);
@@ -62,9 +62,9 @@ export function autoscaledWorkerConfig(workerConfig: string, pool: AutoscalerPoo
             continue;
         }
         if (isMap(value) && value.kind === "HostnameConfig") {
-            const { hostname: _static, ...rest } = value;
-            void _static;
-            out.push(new Document({ ...rest, auto: "off" }).toString());
+            // Dropped, as ksail drops it: without the static name it would be `auto: off` alone, which
+            // Talos refuses ("either 'auto' or 'hostname' must be set"); with no HostnameConfig the
+            // hcloud platform names the node from Hetzner's metadata (see talosPatches.ts, hostnamePatch).
             continue;
         }
         if (isMap(value) && isMap(value.machine)) {
