@@ -3,6 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
+import { PROJECT_ROOT } from "./talosPatches";
 
 /** A Flux-style duration: 3m, 25m, 1h30m. */
 const DURATION = /^(\d+h)?(\d+m)?(\d+s)?$/;
@@ -505,9 +506,6 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         existingKubeconfig: readExistingCluster(r, rebuild),
     };
 }
-
-/** The project root (where Pulumi.yaml lives): `gitopsPath` is relative to it. */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** The platform repository's Flux tree (its `k8s/` directory), for the convergence pre-flight. */
 export interface GitopsTreeConfig {
