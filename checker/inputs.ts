@@ -5,29 +5,11 @@
  * overlay is its own cluster; `--no-render` reads it as written instead.
  */
 import * as fs from "fs";
-import * as path from "path";
 import { kustomizationRoots } from "../gitops/roots";
-import {
-    KustomizeTool,
-    NO_KUSTOMIZE_TOOL,
-    ObjectSource,
-    RenderResult,
-    describeTool,
-    findKustomizeTool,
-    renderKustomization,
-} from "../gitops/render";
-import { SourcedObject } from "../policies/rules";
-import { ManifestSource, loadPaths } from "./load";
-
-/** The objects of one cluster, checked together. */
-export interface CheckUnit {
-    /** The kustomization root (or Flux sync path) rendered; undefined for files and stdin read as written. */
-    readonly root?: string;
-    /** How the objects were obtained, for the report: `kubectl kustomize (/usr/bin/kubectl)`. */
-    readonly how?: string;
-    /** The objects, with where each was declared. */
-    readonly objects: SourcedObject<ManifestSource>[];
-}
+import { KustomizeTool, NO_KUSTOMIZE_TOOL, RenderResult, describeTool, findKustomizeTool, renderKustomization } from "../gitops/render";
+import { fluxInput } from "./flux";
+import { loadPaths } from "./load";
+import { CheckUnit, displayPath, manifestSource } from "./unit";
 
 /** Everything the PATHs gave. */
 export interface Inputs {
@@ -45,19 +27,10 @@ export interface GatherOptions {
     readonly render: boolean;
     /** Which kustomize to run; found on PATH when not given. */
     readonly tool?: KustomizeTool;
-}
-
-/** How a rendered file is named: relative to the working directory, as a user would type it. */
-function displayPath(file: string): string {
-    return /^[a-z]+:\/\//.test(file) || !path.isAbsolute(file) ? file : path.relative(process.cwd(), file) || ".";
-}
-
-/** A rendered object's source as the checker reports it; an object kustomize made itself names its kustomization file. */
-export function manifestSource(source: ObjectSource): ManifestSource {
-    if (source.file === undefined) {
-        return { file: `${source.root} (rendered)` };
-    }
-    return source.line === undefined ? { file: displayPath(source.file) } : { file: displayPath(source.file), line: source.line };
+    /** `--flux`: a Flux tree to follow, from its sync path, syncing a source of this kind. */
+    readonly flux?: { readonly tree: string; readonly syncPath: string; readonly sourceKind: string };
+    /** `--var`/`--vars-from` values, for the Flux tree (other input is substituted by the caller). */
+    readonly variables?: Readonly<Record<string, string>>;
 }
 
 function isDirectory(argument: string): boolean {
@@ -118,7 +91,27 @@ export async function gatherInputs(paths: readonly string[], options: GatherOpti
             continue;
         }
         for (const root of roots) {
-            addRendered(renderKustomization(root, { tool }), root === argument, describeTool(tool), inputs);
+            // Offline and deterministic: remote resources are left out and named, never fetched.
+            addRendered(
+                renderKustomization(root, { tool, remote: "skip" }),
+                root === argument,
+                `rendered with ${describeTool(tool)}`,
+                inputs,
+            );
+        }
+    }
+    if (options.flux !== undefined) {
+        tool ??= findKustomizeTool();
+        if (tool === undefined) {
+            inputs.errors.push(`cannot follow the Flux tree ${options.flux.tree}: ${NO_KUSTOMIZE_TOOL}; install one`);
+        } else {
+            const flux = fluxInput(options.flux.tree, options.flux.syncPath, tool, options.variables ?? {}, options.flux.sourceKind);
+            if ("errors" in flux) {
+                inputs.errors.push(...flux.errors);
+            } else {
+                inputs.units.push(flux.unit);
+                inputs.warnings.push(...flux.warnings);
+            }
         }
     }
     if (raw.length > 0) {
@@ -128,7 +121,8 @@ export async function gatherInputs(paths: readonly string[], options: GatherOpti
         inputs.units.unshift({ objects: loaded.objects });
     }
     if (inputs.errors.length === 0 && inputs.units.every((u) => u.objects.length === 0)) {
-        inputs.errors.push(`no Kubernetes objects in ${paths.join(", ")}, so there is nothing to check`);
+        const named = options.flux === undefined ? paths : [...paths, options.flux.tree];
+        inputs.errors.push(`no Kubernetes objects in ${named.join(", ")}, so there is nothing to check`);
     }
     return inputs;
 }

@@ -7,10 +7,21 @@
  * input or arguments, 3 a bug in the checker itself.
  */
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_NAMESPACE, RuleEngineOptions, SourcedObject, evaluate, readObjects } from "../policies/rules";
+import {
+    CHECKED_KINDS,
+    CheckedCounts,
+    CheckedKind,
+    DEFAULT_NAMESPACE,
+    RuleEngineOptions,
+    SourcedObject,
+    evaluate,
+    readObjects,
+} from "../policies/rules";
 import { loadConfig } from "./config";
 import { dropDuplicates } from "./duplicates";
-import { CheckUnit, gatherInputs } from "./inputs";
+import { DEFAULT_SYNC_PATH } from "./flux";
+import { gatherInputs } from "./inputs";
+import { CheckUnit } from "./unit";
 import { ManifestSource } from "./load";
 import { SourceLookup, UnitReport, jsonReport, textReport } from "./report";
 import { substituteVariables, unresolvedVariables } from "./substitute";
@@ -43,6 +54,12 @@ export interface CheckerArguments {
     readonly vars: string[];
     /** `--vars-from FILE`, in order. */
     readonly varsFrom: string[];
+    /** `--flux TREE`: a Flux tree to follow from its sync path. */
+    readonly flux?: string;
+    /** `--sync-path`: the FluxInstance's spec.sync.path inside the tree. */
+    readonly syncPath: string;
+    /** `--source-kind`: the kind of the source the FluxInstance syncs. */
+    readonly sourceKind: string;
 }
 
 const DESCRIPTION =
@@ -52,7 +69,8 @@ const DESCRIPTION =
     "with `kustomize build` if kustomize is on PATH, else `kubectl kustomize`; --no-render reads the files as written. " +
     "A directory without kustomizations is searched recursively for .yaml/.yml files. Flux post-build variables " +
     "(${var}, ${var:=default}, ${var:-default}) in the objects the rules read are substituted from --var and --vars-from, " +
-    "else their default.";
+    "else their default. --flux TREE follows a Flux tree from its sync path through every Flux Kustomization's " +
+    "spec.path, with post-build substitution, and judges the cluster it builds, reporting each finding under its Kustomization.";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -71,13 +89,16 @@ interface ParsedOptions {
     render: boolean;
     var: string[];
     varsFrom: string[];
+    flux?: string;
+    syncPath: string;
+    sourceKind: string;
 }
 
 /** Builds the command; `parsed` receives the arguments instead of running an action, so parsing stays pure. */
 function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): Command {
     return new Command("check-manifests")
         .description(DESCRIPTION)
-        .argument("<PATH...>", "manifest files, directories, or - for stdin")
+        .argument("[PATH...]", "manifest files, directories, or - for stdin")
         .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
         .option("--config <file>", "YAML or JSON config: replicaThreshold, defaultNamespace, exemptions, rules")
         .option("--no-render", "read directories as written, without running kustomize")
@@ -87,6 +108,13 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
             "ConfigMap/Secret YAML whose data are variables, as Flux's substituteFrom (repeatable; later files win)",
             collect,
             [],
+        )
+        .option("--flux <tree>", "follow the Flux tree at TREE (the repository directory spec.path is relative to)")
+        .option("--sync-path <path>", "with --flux: the FluxInstance's spec.sync.path in TREE", DEFAULT_SYNC_PATH)
+        .addOption(
+            new Option("--source-kind <kind>", "with --flux: the kind of the source the FluxInstance syncs")
+                .choices(["OCIRepository", "GitRepository", "Bucket"])
+                .default("OCIRepository"),
         )
         .addHelpText("after", EXIT_CODES_HELP)
         .showHelpAfterError("(run with --help for usage)")
@@ -100,6 +128,9 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
                 render: options.render,
                 vars: options.var,
                 varsFrom: options.varsFrom,
+                flux: options.flux,
+                syncPath: options.syncPath,
+                sourceKind: options.sourceKind,
             }),
         );
 }
@@ -127,22 +158,43 @@ function sourceLookup(objects: readonly SourcedObject<ManifestSource>[], default
     return (ref) => byRef.get(`${ref.kind}/${ref.namespace}/${ref.name}`);
 }
 
-/** Substitutes, deduplicates and evaluates one unit; warnings are prefixed with its root. */
-function checkUnit(unit: CheckUnit, options: RuleEngineOptions, variables: Record<string, string>, warnings: string[]): UnitReport {
+function countChecked(objects: readonly SourcedObject<ManifestSource>[], defaultNamespace: string): CheckedCounts {
+    const counts = Object.fromEntries(CHECKED_KINDS.map((k) => [k, 0])) as CheckedCounts;
+    for (const object of readObjects(objects, defaultNamespace)) {
+        counts[object.ref.kind as CheckedKind] += 1;
+    }
+    return counts;
+}
+
+/**
+ * Substitutes (unless the unit's reader did), deduplicates and evaluates one unit; warnings are
+ * prefixed with its root. A unit in parts (a Flux tree) is judged whole and reported part by part.
+ */
+function checkUnit(unit: CheckUnit, options: RuleEngineOptions, variables: Record<string, string>, warnings: string[]): UnitReport[] {
     const defaultNamespace = options.defaultNamespace ?? DEFAULT_NAMESPACE;
     const prefix = unit.root === undefined ? "" : `${unit.root}: `;
-    const substituted = substituteVariables(unit.objects, variables);
+    const substituted = unit.substituted ? { objects: unit.objects, warnings: [] } : substituteVariables(unit.objects, variables);
     const unique = dropDuplicates(substituted.objects, defaultNamespace);
     const unresolved = unresolvedVariables(unique.objects, defaultNamespace);
     warnings.push(...[...substituted.warnings, ...unique.warnings, ...unresolved.warnings].map((w) => `${prefix}${w}`));
     const result = evaluate(unique.objects, options);
     const findings = unresolved.everything ? [] : result.findings.filter((f) => !unresolved.namespaces.has(f.object.namespace));
-    return {
-        root: unit.root,
-        how: unit.how,
-        result: { findings, checked: result.checked },
-        sourceOf: sourceLookup(unique.objects, defaultNamespace),
-    };
+    const sourceOf = sourceLookup(unique.objects, defaultNamespace);
+    if (unit.parts === undefined) {
+        return [{ root: unit.root, how: unit.how, result: { findings, checked: result.checked }, sourceOf }];
+    }
+    return unit.parts.map((part) => ({
+        root: part.root,
+        how: part.how,
+        result: {
+            findings: findings.filter((f) => f.source !== undefined && part.sources.has(f.source)),
+            checked: countChecked(
+                unique.objects.filter((o) => o.source !== undefined && part.sources.has(o.source)),
+                defaultNamespace,
+            ),
+        },
+        sourceOf,
+    }));
 }
 
 function problems(heading: string, lines: readonly string[]): string {
@@ -170,13 +222,25 @@ export async function main(argv: readonly string[], io: CheckerIo): Promise<numb
         io.stderr(problems("bad variables", variables.errors));
         return EXIT.badInput;
     }
-    const inputs = await gatherInputs(args.paths, { render: args.render }, io.readStdin);
+    if (args.paths.length === 0 && args.flux === undefined) {
+        io.stderr("check-manifests: give a PATH (a file, a directory or - for stdin) or --flux TREE\n(run with --help for usage)\n");
+        return EXIT.badInput;
+    }
+    const inputs = await gatherInputs(
+        args.paths,
+        {
+            render: args.render,
+            flux: args.flux === undefined ? undefined : { tree: args.flux, syncPath: args.syncPath, sourceKind: args.sourceKind },
+            variables: variables.variables,
+        },
+        io.readStdin,
+    );
     if (inputs.errors.length > 0) {
         io.stderr(problems("cannot check the input", inputs.errors));
         return EXIT.badInput;
     }
     const warnings = [...inputs.warnings];
-    const units = inputs.units.map((unit) => checkUnit(unit, options, variables.variables, warnings));
+    const units = inputs.units.flatMap((unit) => checkUnit(unit, options, variables.variables, warnings));
     for (const warning of warnings) {
         io.stderr(`check-manifests: warning: ${warning}\n`);
     }

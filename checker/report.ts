@@ -9,7 +9,7 @@ export type SourceLookup = (ref: ObjectRef) => ManifestSource | undefined;
 export interface UnitReport {
     /** Its kustomization root or Flux sync path; undefined for files and stdin read as written. */
     readonly root?: string;
-    /** How its objects were obtained (`kubectl kustomize (/usr/bin/kubectl)`). */
+    /** How its objects were obtained (`rendered with kubectl kustomize (/usr/bin/kubectl)`). */
     readonly how?: string;
     /** The engine's result. */
     readonly result: EvaluationResult<ManifestSource>;
@@ -146,7 +146,7 @@ export function textReport(units: readonly UnitReport[]): string {
     const rooted = units.some((u) => u.root !== undefined);
     for (const unit of units) {
         if (rooted) {
-            lines.push(`Root ${unit.root ?? "(files read as written)"}${unit.how === undefined ? "" : `, rendered with ${unit.how}`}:`);
+            lines.push(`Root ${unit.root ?? "(files read as written)"}${unit.how === undefined ? "" : `, ${unit.how}`}:`);
         }
         unitText(unit, lines);
         if (rooted) {

@@ -97,6 +97,28 @@ metadata:
         assert.equal(report.findings[0].rule, "workload-has-pdb");
     });
 
+    it("live input: a PDB whose status allows no disruption now is reported, with the unhealthy pod count (runbook Scenario 1)", async () => {
+        const live = `apiVersion: v1
+kind: List
+items:
+- ${deploymentYaml("web", 3).trimEnd().split("\n").join("\n  ")}
+- ${pdbYaml("web", "maxUnavailable: 1").trimEnd().split("\n").join("\n  ")}
+  status:
+    currentHealthy: 2
+    desiredHealthy: 2
+    disruptionsAllowed: 0
+    expectedPods: 3
+    observedGeneration: 1
+`;
+        const r = await runChecker(["-"], live);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+            r.stdout,
+            /^PodDisruptionBudget shop\/web \(<stdin>:19\)\n {2}error {3}pdb-allows-disruption: PodDisruptionBudget shop\/web has status\.disruptionsAllowed 0, so a drain would block now: 1 of the 3 pods it selects is unhealthy/m,
+        );
+        assert.match(r.stdout, /related: Deployment shop\/web \(<stdin>:4\)/);
+    });
+
     describe("bad input exits 2 with a message and no stack trace", () => {
         const cases: [string, () => string[], RegExp][] = [
             ["a missing file", () => [path.join(tree.root, "missing.yaml")], /cannot read .*missing\.yaml: no such file or directory/],
@@ -118,7 +140,7 @@ metadata:
             ["a missing --config", () => ["--config", path.join(tree.root, "none.yaml"), clean], /cannot read config .*none\.yaml/],
             ["an unknown --format", () => ["--format", "xml", clean], /argument 'xml' is invalid/],
             ["an unknown option", () => ["--strict", clean], /unknown option '--strict'/],
-            ["no PATH", () => [], /missing required argument 'PATH'/],
+            ["no PATH and no --flux", () => [], /give a PATH \(a file, a directory or - for stdin\) or --flux TREE/],
         ];
         for (const [what, argv, expected] of cases) {
             it(what, async () => {
@@ -156,7 +178,7 @@ metadata:
     it("--help exits 0 and documents the exit codes", async () => {
         const r = await runChecker(["--help"]);
         assert.equal(r.code, 0);
-        assert.match(r.stdout, /Usage: check-manifests \[options\] <PATH\.\.\.>/);
+        assert.match(r.stdout, /Usage: check-manifests \[options\] \[PATH\.\.\.\]/);
         assert.match(r.stdout, /2 {2}unusable input, config or arguments/);
     });
 

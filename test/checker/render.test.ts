@@ -21,7 +21,7 @@ describe("checker: kustomize trees", function () {
         const docker = path.join(FIXTURE, "overlays/docker");
         const hetzner = path.join(FIXTURE, "overlays/hetzner");
         assert.deepEqual(
-            report.roots.map((root: { root: string; how: string }) => [root.root, root.how.split(" ")[0]]),
+            report.roots.map((root: { root: string; how: string }) => [root.root, root.how.split(" ")[2]]),
             [
                 [docker, findKustomizeTool()?.name],
                 [hetzner, findKustomizeTool()?.name],
