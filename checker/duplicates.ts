@@ -37,10 +37,14 @@ function identity(object: unknown, defaultNamespace: string): { key: string; lab
     if (name === undefined || kind === undefined) {
         return undefined;
     }
-    const namespace = text(object.metadata.namespace) ?? defaultNamespace;
+    const declared = text(object.metadata.namespace);
+    const namespace = declared ?? defaultNamespace;
     const apiVersion = text(object.apiVersion) ?? "";
-    const group = checkedKindOf(object) !== undefined ? "" : apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
-    return { key: `${group}\u0000${kind}\u0000${namespace}\u0000${name}`, label: `${kind} ${namespace}/${name}` };
+    const checked = checkedKindOf(object) !== undefined;
+    const group = checked ? "" : apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+    // Without a namespace, a kind the rules do not read may be cluster-scoped (a Namespace): name it without one.
+    const label = declared === undefined && !checked ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+    return { key: `${group}\u0000${kind}\u0000${namespace}\u0000${name}`, label };
 }
 
 function at(source: ManifestSource | undefined): string {

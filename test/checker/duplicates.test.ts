@@ -29,7 +29,7 @@ describe("checker: the same object twice in one input", () => {
             "a namespace-less object is in the default namespace; Deployments of both API groups are one object; generateName objects are never duplicates",
         );
         assert.deepEqual(result.warnings, [
-            "ConfigMap default/a is defined 3 times, at x.yaml:1, y.yaml:3 and w.yaml:9: only the last (w.yaml:9) is checked, as kubectl apply would leave it",
+            "ConfigMap a is defined 3 times, at x.yaml:1, y.yaml:3 and w.yaml:9: only the last (w.yaml:9) is checked, as kubectl apply would leave it",
             "Deployment default/web is defined twice, at old.yaml:1 and new.yaml:7: only the last (new.yaml:7) is checked, as kubectl apply would leave it",
         ]);
     });
