@@ -5,6 +5,7 @@
  * overlay is its own cluster; `--no-render` reads it as written instead.
  */
 import * as fs from "fs";
+import { isFluxKustomization } from "../gitops/fluxTree";
 import { kustomizationRoots } from "../gitops/roots";
 import { KustomizeTool, NO_KUSTOMIZE_TOOL, RenderResult, describeTool, findKustomizeTool, renderKustomization } from "../gitops/render";
 import { fluxInput } from "./flux";
@@ -64,6 +65,14 @@ function addRendered(
     if (result.objects.length === 0) {
         into.warnings.push(`${result.root}: renders no objects`);
         return;
+    }
+    const flux = result.objects.filter((o) => isFluxKustomization(o.object)).map((o) => String(o.object.metadata?.name));
+    if (flux.length > 0) {
+        // kustomize only renders the Flux Kustomization objects; what they apply is in their spec.path.
+        into.warnings.push(
+            `${result.root}: applies the Flux Kustomizations ${flux.join(", ")}, whose paths kustomize does not follow; ` +
+                "to check what they apply, run with --flux <the repository directory> --sync-path <this directory inside it>",
+        );
     }
     into.units.push({
         root: result.root,

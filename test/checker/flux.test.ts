@@ -61,6 +61,15 @@ describe("checker: --flux", function () {
         assert.doesNotMatch(report.warnings.join("\n"), /api_replicas/);
     });
 
+    it("a kustomize root holding Flux Kustomizations says that --flux follows them", async () => {
+        const r = await runChecker([path.join(FIXTURE, "clusters/prod")]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+            r.stderr,
+            /clusters\/prod: applies the Flux Kustomizations apps, infra, whose paths kustomize does not follow; .* --flux /,
+        );
+    });
+
     it("a sync path that is not in the tree is exit 2, listing the tree's clusters", async () => {
         const r = await runChecker(["--flux", FIXTURE, "--sync-path", "clusters/staging"]);
         assert.equal(r.code, 2);
