@@ -8,28 +8,21 @@
  * A `${var}` still unresolved in a field a rule reads cannot be judged: it is a warning naming the
  * variable, and the findings of its namespace are withheld, as the policy pack does for unknowns.
  */
-import { parse, stringify } from "yaml";
+import { substituteObject, substitutionDisabled } from "../gitops/fluxTree";
+import { KubeObject } from "../gitops/render";
 import { expandVariables, lookupFrom } from "../gitops/variables";
 import { RULE_FIELDS, SourcedObject, checkedKindOf } from "../policies/rules";
 import { ManifestSource } from "./load";
-
-/** Flux's opt-out: an object with this annotation or label set to `disabled` is not substituted. */
-const SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function optedOut(object: Record<string, unknown>): boolean {
-    const metadata = isRecord(object.metadata) ? object.metadata : {};
-    return [metadata.annotations, metadata.labels].some((map) => isRecord(map) && map[SUBSTITUTE_ANNOTATION] === "disabled");
-}
-
 /**
- * Substitutes `variables` into every object of a kind the rules read that holds a `${`. Other
- * objects are passed through untouched (and unserialized, which keeps this cheap). An object whose
- * substituted YAML no longer parses (a value with a newline or `: `) is kept unsubstituted, with a
- * warning: Flux would fail to apply it.
+ * Substitutes `variables` into every object of a kind the rules read, through the tree follower's
+ * `substituteObject` (the one implementation of Flux's rule). Other kinds cannot change a verdict
+ * and are passed through untouched, which keeps this cheap. An object whose substituted YAML no
+ * longer parses (a value with a newline or `: `) is kept as written, with a warning: Flux fails on it.
  */
 export function substituteVariables(
     objects: readonly SourcedObject<ManifestSource>[],
@@ -38,25 +31,14 @@ export function substituteVariables(
     const lookup = lookupFrom(variables);
     const warnings: string[] = [];
     const substituted = objects.map((input) => {
-        const object = input.object;
-        if (!isRecord(object) || checkedKindOf(object) === undefined || optedOut(object)) {
+        if (!isRecord(input.object) || checkedKindOf(input.object) === undefined) {
             return input;
         }
-        const text = stringify(object);
-        if (!text.includes("${")) {
-            return input;
+        const result = substituteObject(input.object as unknown as KubeObject, lookup);
+        if (result.broken !== undefined) {
+            warnings.push(`${describe(input.object)}${at(input.source)}: ${result.broken}; checked as written`);
         }
-        const expanded = expandVariables(text, lookup, { dollarEscape: true });
-        try {
-            const result: unknown = parse(expanded.text);
-            if (isRecord(result)) {
-                return { object: result, source: input.source };
-            }
-        } catch {
-            // reported below
-        }
-        warnings.push(`${describe(object)}${at(input.source)}: after substituting variables its YAML does not parse; checked as written`);
-        return input;
+        return result.object === input.object ? input : { object: result.object, source: input.source };
     });
     return { objects: substituted, warnings };
 }
@@ -111,7 +93,7 @@ export function unresolvedVariables(objects: readonly SourcedObject<ManifestSour
     const none = () => undefined;
     for (const input of objects) {
         const kind = checkedKindOf(input.object);
-        if (kind === undefined || !isRecord(input.object) || optedOut(input.object)) {
+        if (kind === undefined || !isRecord(input.object) || substitutionDisabled(input.object as unknown as KubeObject)) {
             continue;
         }
         const found: { path: string; text: string }[] = [];
