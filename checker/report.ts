@@ -85,7 +85,7 @@ function refText(r: ObjectRef): string {
 }
 
 /** ` (file:line)`, or ` (file)` when the line is unknown. */
-export function at(source: ManifestSource | undefined): string {
+function at(source: ManifestSource | undefined): string {
     return source ? ` (${source.file}${source.line === undefined ? "" : `:${source.line}`})` : "";
 }
 

@@ -8,9 +8,7 @@
  */
 import * as fs from "fs";
 import { Document, LineCounter, Node, isMap, parseAllDocuments } from "yaml";
-
-/** Variable names Flux accepts (`^[_[:alpha:]][_[:alpha:][:digit:]]*$`); others it rejects. */
-const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+import { VARIABLE_NAME } from "../gitops/variables";
 
 /** Values by variable name, or every reason they could not be read. */
 export type VariablesResult = { readonly variables: Record<string, string> } | { readonly errors: string[] };
