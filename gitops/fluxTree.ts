@@ -86,6 +86,13 @@ export interface FollowOptions {
     readonly timeoutMs?: number;
     /** Remote resources: `skip` (default: offline, deterministic, never hangs) or `fetch`. */
     readonly remote?: "fetch" | "skip";
+    /**
+     * Values given from outside the tree (the checker's --var/--vars-from), as if one more
+     * substituteFrom entry came last: they override the tree's ConfigMaps and Secrets (and fill in
+     * SOPS-encrypted values), while an inline postBuild.substitute still wins, as in Flux. Only
+     * Kustomizations with a postBuild use them, since Flux substitutes nothing elsewhere.
+     */
+    readonly variables?: Readonly<Record<string, string>>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -128,7 +135,7 @@ function isFluxKustomization(object: KubeObject): boolean {
 }
 
 /** Whether Flux leaves the object's text alone (annotation or label `kustomize.toolkit.fluxcd.io/substitute: disabled`). */
-function substitutionDisabled(object: KubeObject): boolean {
+export function substitutionDisabled(object: KubeObject): boolean {
     const meta = isRecord(object.metadata) ? object.metadata : {};
     const flag = (m: unknown) => isRecord(m) && m[SUBSTITUTE_KEY] === "disabled";
     return flag(meta.annotations) || flag(meta.labels);
@@ -231,6 +238,42 @@ function pendingFrom(
 }
 
 /** Applies Flux's post-build substitution to each object, collecting what could not be resolved. */
+/** What Flux's post-build substitution makes of one object. */
+export interface ObjectSubstitution {
+    /** The object after substitution (the same object when it opts out, holds no `${`, or would break). */
+    readonly object: KubeObject;
+    /** Every expression that could not be expanded, with its line in the object's YAML. */
+    readonly issues: readonly VariableIssue[];
+    /** Why the substituted text is no longer YAML (Flux fails the Kustomization); the object is then kept as it was. */
+    readonly broken?: string;
+}
+
+/**
+ * Flux's post-build substitution of one object: unless it opts out (annotation or label
+ * `kustomize.toolkit.fluxcd.io/substitute: disabled`), its YAML is expanded with Flux's `$${}`
+ * escape and read back, so `replicas: ${n:=2}` becomes the number 2. The one place objects are
+ * substituted: the tree follower and the manifest checker both use it.
+ */
+export function substituteObject(object: KubeObject, lookup: (name: string) => string | undefined): ObjectSubstitution {
+    if (substitutionDisabled(object)) {
+        return { object, issues: [] };
+    }
+    const text = stringify(object);
+    if (!text.includes("${")) {
+        return { object, issues: [] };
+    }
+    const expansion = expandVariables(text, lookup, { dollarEscape: true });
+    try {
+        const result: unknown = parse(expansion.text);
+        if (isRecord(result)) {
+            return { object: result as KubeObject, issues: expansion.issues };
+        }
+        return { object, issues: expansion.issues, broken: "is no longer a mapping after substitution" };
+    } catch (e) {
+        return { object, issues: expansion.issues, broken: `is not YAML after substitution (${(e as Error).message.split("\n")[0]})` };
+    }
+}
+
 function substitute(
     objects: readonly RenderedObject[],
     lookup: (name: string) => string | undefined,
@@ -239,24 +282,12 @@ function substitute(
     const issues: VariableUse[] = [];
     const broken: { source: ObjectSource; reason: string }[] = [];
     for (const rendered of objects) {
-        if (substitutionDisabled(rendered.object)) {
-            out.push(rendered);
-            continue;
+        const result = substituteObject(rendered.object, lookup);
+        result.issues.forEach((issue) => issues.push({ issue, source: rendered.source }));
+        if (result.broken !== undefined) {
+            broken.push({ source: rendered.source, reason: result.broken });
         }
-        const text = stringify(rendered.object);
-        if (!text.includes("${")) {
-            out.push(rendered);
-            continue;
-        }
-        const expansion = expandVariables(text, lookup, { dollarEscape: true });
-        expansion.issues.forEach((issue) => issues.push({ issue, source: rendered.source }));
-        try {
-            const object = parse(expansion.text) as KubeObject;
-            out.push({ object, source: rendered.source });
-        } catch (e) {
-            broken.push({ source: rendered.source, reason: `is not YAML after substitution (${(e as Error).message.split("\n")[0]})` });
-            out.push(rendered);
-        }
+        out.push(result.object === rendered.object ? rendered : { object: result.object, source: rendered.source });
     }
     return { objects: out, issues, broken };
 }
@@ -471,7 +502,7 @@ export function followFluxTree(
                 values.delete(k);
             }
         }
-        for (const [k, v] of Object.entries(pending.postBuild!.substitute)) {
+        for (const [k, v] of [...Object.entries(options.variables ?? {}), ...Object.entries(pending.postBuild!.substitute)]) {
             values.set(k, v);
             encrypted.delete(k);
         }

@@ -2,10 +2,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { findKustomizeTool } from "../../gitops/render";
+import { PLATFORM_TREE } from "../support/tree";
 import { runChecker } from "./support";
 
 const FIXTURE = path.join(__dirname, "fixtures", "flux");
-const PLATFORM = path.resolve(__dirname, "..", "..", "..", "shared", "reference", "platform", "k8s");
+const PLATFORM = PLATFORM_TREE;
 
 interface Report {
     findings: {
