@@ -130,7 +130,7 @@ function expressionAt(source: ObjectSource, expression: string): string | undefi
 }
 
 /** Whether an object is a Flux Kustomization (not a kustomize.config.k8s.io one). */
-function isFluxKustomization(object: KubeObject): boolean {
+export function isFluxKustomization(object: KubeObject): boolean {
     return object.kind === "Kustomization" && apiGroup(object.apiVersion) === FLUX_KUSTOMIZE_GROUP;
 }
 

@@ -86,9 +86,11 @@ function position(lineStarts: readonly number[], offset: number): { line: number
     return { line: low + 1, column: offset - lineStarts[low] + 1 };
 }
 
-/** A variable name as Flux accepts it (`[_a-zA-Z][_a-zA-Z0-9]*`), then an optional default operator and its text. */
-/** A variable name as Flux accepts it (`[_a-zA-Z][_a-zA-Z0-9]*`), then an optional default operator and its text. */
-const OPERATOR = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-=])([\s\S]*))?$/;
+/** A variable name Flux accepts: `[_a-zA-Z][_a-zA-Z0-9]*` (the checker validates --var and --vars-from names with it). */
+export const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+/** A variable name as Flux accepts it, then an optional default operator and its text. */
+const OPERATOR = new RegExp(`^(${VARIABLE_NAME.source.slice(1, -1)})(?:(:?[-=])([\\s\\S]*))?$`);
 
 /**
  * Expands `${...}` expressions in `text` from `lookup` (see the module comment for the forms). Never
