@@ -57,12 +57,15 @@ export function fluxInput(
             ],
         };
     }
-    const followed: FluxTree = followFluxTree(
-        tree,
-        syncPath,
-        { tool, remote: "skip", variables },
-        { kind: sourceKind, name: "flux-system" },
-    );
+    const followed = followFluxTree(tree, syncPath, { tool, remote: "skip", variables }, { kind: sourceKind, name: "flux-system" });
+    return fluxUnit(followed, tree, tool);
+}
+
+/**
+ * A followed tree as one check unit, in parts per Kustomization; `tree` is the tree directory as
+ * the user named it (roots are reported under it), the tree's problems become warnings.
+ */
+export function fluxUnit(followed: FluxTree, tree: string, tool: KustomizeTool): { unit: CheckUnit; warnings: string[] } {
     const warnings = followed.problems
         .filter((p) => p.severity !== "info")
         .map(
@@ -90,5 +93,8 @@ export function fluxInput(
             sources,
         });
     }
-    return { unit: { root: path.join(tree, syncPath), how: `Flux tree from ${syncPath}`, objects, parts, substituted: true }, warnings };
+    return {
+        unit: { root: path.join(tree, followed.syncPath), how: `Flux tree from ${followed.syncPath}`, objects, parts, substituted: true },
+        warnings,
+    };
 }

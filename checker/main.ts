@@ -170,7 +170,12 @@ function countChecked(objects: readonly SourcedObject<ManifestSource>[], default
  * Substitutes (unless the unit's reader did), deduplicates and evaluates one unit; warnings are
  * prefixed with its root. A unit in parts (a Flux tree) is judged whole and reported part by part.
  */
-function checkUnit(unit: CheckUnit, options: RuleEngineOptions, variables: Record<string, string>, warnings: string[]): UnitReport[] {
+export function checkUnit(
+    unit: CheckUnit,
+    options: RuleEngineOptions,
+    variables: Record<string, string>,
+    warnings: string[],
+): UnitReport[] {
     const defaultNamespace = options.defaultNamespace ?? DEFAULT_NAMESPACE;
     const prefix = unit.root === undefined ? "" : `${unit.root}: `;
     const substituted = unit.substituted ? { objects: unit.objects, warnings: [] } : substituteVariables(unit.objects, variables);

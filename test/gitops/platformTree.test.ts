@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConvergenceInputs, analyseConvergence, describeProvider } from "../../gitops/convergence";
 import { chartCrds } from "../../gitops/crdFacts";
-import { FluxTree, followFluxTree } from "../../gitops/fluxTree";
+import { FluxTree } from "../../gitops/fluxTree";
 import { findKustomizeTool } from "../../gitops/render";
-import { PLATFORM_TREE } from "../support/tree";
+import { PLATFORM_TREE, platformFluxTree } from "../support/tree";
 
 const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 
@@ -49,7 +49,7 @@ describe("gitops: the platform's real Flux tree (../shared/reference/platform/k8
         }
         // Rendered once for the whole file (about 5 s of kustomize on two cores).
         this.timeout(120_000);
-        tree = followFluxTree(PLATFORM_TREE, "clusters/prod", { tool: tool! });
+        tree = platformFluxTree(tool!);
     });
 
     it("follows the sync path to the four layers, __PROVIDER__/__CLUSTER__ replaced as the tree's replacements do", () => {
