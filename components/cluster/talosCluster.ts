@@ -8,6 +8,7 @@ import { HetznerTeardown } from "./hetznerTeardown";
 import { NodeSpec, clusterResourceName, planNodes } from "./naming";
 import { TalosBootstrap } from "./talosBootstrap";
 import { TalosNode } from "./talosNode";
+import { snapshotKernelArgsWarning } from "./talosPatches";
 import { TalosSecrets } from "./talosSecrets";
 import { TalosUpgrade } from "./talosUpgrade";
 
@@ -195,13 +196,9 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.upgradeTalosconfig = secrets.talosconfig;
         this.config = cluster;
 
-        const kernelArgFiles = cluster.talosPatches.files.filter((f) => f.setsKernelArgs).map((f) => f.file);
-        if (cluster.boot.mode === "snapshot" && kernelArgFiles.length) {
-            // machine.install applies at install and upgrade; a snapshot node is installed already.
-            pulumi.log.warn(
-                `${kernelArgFiles.join(", ")} set${kernelArgFiles.length === 1 ? "s" : ""} machine.install.extraKernelArgs, which take effect only when Talos installs or upgrades: nodes booted from the snapshot run without them until their first upgrade, unless the snapshot was built from an image whose schematic carries the same kernel arguments`,
-                this,
-            );
+        const kernelArgs = snapshotKernelArgsWarning(cluster);
+        if (kernelArgs) {
+            pulumi.log.warn(kernelArgs, this);
         }
 
         if (!cluster.talosSchematicId) {

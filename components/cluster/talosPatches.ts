@@ -330,6 +330,19 @@ export function programPatches(args: MachinePatchArgs): ProgramPatch[] {
     ];
 }
 
+/**
+ * Snapshot boot only: `machine.install` applies when Talos installs or upgrades, and a node booted
+ * from the snapshot is installed already, so kernel arguments from the patches (AppArmor) are not
+ * in effect until its first upgrade. Undefined when that does not apply.
+ */
+export function snapshotKernelArgsWarning(cluster: ClusterConfig): string | undefined {
+    const files = cluster.talosPatches.files.filter((f) => f.setsKernelArgs).map((f) => f.file);
+    if (cluster.boot.mode !== "snapshot" || !files.length) {
+        return undefined;
+    }
+    return `${files.join(", ")} set${files.length === 1 ? "s" : ""} machine.install.extraKernelArgs, which take effect only when Talos installs or upgrades: nodes booted from the snapshot run without them until their first upgrade, unless the snapshot was built from an image whose schematic carries the same kernel arguments`;
+}
+
 /** A program patch as the text talosctl reads (JSON documents, which YAML reads too). */
 export function programPatchText(patch: ProgramPatch): string {
     return patch.documents.map((d) => JSON.stringify(d)).join("\n---\n");

@@ -15,6 +15,7 @@ import {
     kubeletCertApproverObjects,
     nodePatches,
     programPatches,
+    snapshotKernelArgsWarning,
 } from "../../components/cluster/talosPatches";
 import { planNodes } from "../../components/cluster/naming";
 import { deriveFacts } from "../../tools/talos-schema-facts";
@@ -340,6 +341,14 @@ describe("Talos patches: conflicts resolved on purpose", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("snapshot boot: kernel arguments from the patches wait for an upgrade, and the run says so; ISO boot installs with them", () => {
+        assert.match(
+            String(snapshotKernelArgsWarning(cluster({ talosBoot: "snapshot" }))),
+            /^cluster\/a-sysctls\.yml sets machine\.install\.extraKernelArgs, which take effect only when Talos installs or upgrades/,
+        );
+        assert.equal(snapshotKernelArgsWarning(cluster()), undefined);
     });
 
     it("the approver's objects are what the platform's Flux tree takes over: the upstream names, only kubelet-serving CSRs", () => {
