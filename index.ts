@@ -14,7 +14,7 @@ import { ClusterAutoscaler } from "./components/cluster/clusterAutoscaler";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
 import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
-import { KustomizationRelease, heldKustomizations } from "./components/gitops/kustomizationRelease";
+import { KustomizationRelease, heldKustomizations, kustomizationTimeUntil } from "./components/gitops/kustomizationRelease";
 import { preFluxInstalls } from "./components/gitops/preFlux";
 import { PreFluxComponents } from "./components/gitops/preFluxComponents";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
@@ -149,7 +149,6 @@ const readyIn =
     (...waits: (Readonly<Record<string, pulumi.Resource>> | undefined)[]) =>
     (name: string): pulumi.Resource[] =>
         waits.flatMap((w) => (w?.[name] ? [w[name]] : [])).slice(0, 1);
-const readyBeforeRestores = readyIn(gitops?.kustomizationReady);
 
 // 6. The restores, each as early as is safe.
 const databases = config.restore.databases;
@@ -158,10 +157,11 @@ const velero = restoresFromVelero
           restore: config.restore,
           provider,
           kubeconfig: clusterKubeconfig,
-          // A rebuilt Velero needs the credentials this program writes; a running one has its own.
-          veleroReady: cluster
-              ? [...readyBeforeRestores(config.restore.veleroAfter), ...credentials, ...(gitops?.held ? [gitops.held] : [])]
-              : [],
+          // Once Flux runs (it installs Velero), with the credentials this program writes and the hold
+          // in place; not after veleroAfterKustomization is Ready: that Kustomization may need what
+          // this restore brings back (the platform's Dex needs its Secret). A running Velero has its own.
+          veleroReady: gitops ? [gitops.fluxInstance, ...credentials, ...(gitops.held ? [gitops.held] : [])] : [],
+          veleroWaitSeconds: cluster ? kustomizationTimeUntil(config.gitops.kustomizations, config.restore.veleroAfter) : 600,
           excludedResources: restoreExclusions(databases.length > 0),
           excludedLabels: databases.length ? CNPG_INSTANCE_LABELS : [],
           scope: cluster ? undefined : pulumi.getStack(),
@@ -176,6 +176,7 @@ const release = held.length
           kustomizations: held,
           kubeconfig: clusterKubeconfig,
           after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])],
+          readyBefore: readyIn(gitops?.kustomizationReady)(config.restore.veleroAfter),
       })
     : undefined;
 const ready = readyIn(gitops?.kustomizationReady, release?.kustomizationReady);

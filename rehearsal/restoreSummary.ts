@@ -4,6 +4,7 @@
  * lines out. Never names a secret value (the seed secrets are counted, not listed).
  */
 import { heldKustomizations } from "../components/gitops/kustomizationRelease";
+import { VELERO_WORKLOADS } from "../components/restore/veleroRestore";
 import { PlatformConfig } from "../config";
 
 /** One line per restore step, in the order they run. */
@@ -24,9 +25,14 @@ export function describeRestores(config: PlatformConfig): string[] {
         const excluded = restore.excludedNamespaces.length ? ` except ${restore.excludedNamespaces.join(", ")}` : "";
         const partial = restore.allowPartiallyFailed ? "PartiallyFailed is accepted and reported" : "PartiallyFailed fails the update";
         const when = rebuild
-            ? `, once Kustomization ${restore.veleroAfter} is Ready`
+            ? `, as soon as Velero can restore (${VELERO_WORKLOADS.map((w) => `${w.kind.split(".")[0].replace(/s$/, "")} velero/${w.name}`).join(" and ")} available, BackupStorageLocation default Available), not once Kustomization ${restore.veleroAfter} is Ready`
             : ", into the running cluster (what exists there is skipped)";
         lines.push(`Velero: restores ${namespaces}${excluded} from ${backup}${when}; ${partial}.`);
+        if (rebuild) {
+            lines.push(
+                `Why that is safe: Velero restores the CRDs of the custom resources it restores first and waits until they are served; volumes wait for their StorageClass and CSI driver; Velero skips what Flux already applied (Git's copy wins). Waiting for ${restore.veleroAfter} instead could deadlock: on the platform it holds Dex, whose Secret dex/dex-github-connector comes from OpenBao, which only this restore brings back.`,
+            );
+        }
         const held = rebuild ? heldKustomizations(gitops.kustomizations, restore.veleroAfter) : [];
         if (held.length) {
             lines.push(

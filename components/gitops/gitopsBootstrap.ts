@@ -123,7 +123,7 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
               )
             : undefined;
         const notHeld = gitops.kustomizations.filter((x) => !args.hold.includes(x.name));
-        this.kustomizationReady = waitForKustomizations(name, notHeld, args.kubeconfig, this.fluxInstance, this);
+        this.kustomizationReady = waitForKustomizations(name, notHeld, args.kubeconfig, [this.fluxInstance], this);
         this.registerOutputs({});
     }
 }

@@ -12,6 +12,11 @@ export interface KustomizationReleaseArgs {
     readonly kubeconfig: pulumi.Input<string>;
     /** What must be done first: the hold itself and the restores the Kustomizations must not race. */
     readonly after: pulumi.Resource[];
+    /**
+     * The wait for the Kustomization before the held ones (Flux's dependsOn makes them wait for it):
+     * their waits start after it, so each timeout counts its own Kustomization's time.
+     */
+    readonly readyBefore: pulumi.Resource[];
 }
 
 /**
@@ -39,7 +44,7 @@ export class KustomizationRelease extends pulumi.ComponentResource {
             { parent: this, dependsOn: args.after },
         );
         this.resumed = release;
-        this.kustomizationReady = waitForKustomizations(name, args.kustomizations, args.kubeconfig, release, this);
+        this.kustomizationReady = waitForKustomizations(name, args.kustomizations, args.kubeconfig, [release, ...args.readyBefore], this);
         this.registerOutputs({});
     }
 }
@@ -52,4 +57,13 @@ export class KustomizationRelease extends pulumi.ComponentResource {
 export function heldKustomizations(all: readonly KustomizationWait[], veleroAfter: string): KustomizationWait[] {
     const index = all.findIndex((k) => k.name === veleroAfter);
     return index < 0 ? [] : all.slice(index + 1);
+}
+
+/**
+ * How long Flux may take to get through the Kustomizations up to and including `name`: the sum of
+ * their timeouts (they run one after another). What installs Velero comes up within it.
+ */
+export function kustomizationTimeUntil(all: readonly KustomizationWait[], name: string): number {
+    const index = all.findIndex((k) => k.name === name);
+    return all.slice(0, index < 0 ? all.length : index + 1).reduce((sum, k) => sum + k.timeoutSeconds, 0);
 }

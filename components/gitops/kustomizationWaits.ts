@@ -3,7 +3,7 @@ import { KustomizationWait } from "../../config/gitops";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 
 /**
- * One waiter per Flux Kustomization, each after the one before (the first after `first`), named
+ * One waiter per Flux Kustomization, each after the one before (the first after all of `first`), named
  * `<prefix>-ks-<name>`. Returns, per name, the wait after which that Kustomization is Ready; a
  * timeout fails with the Kustomization's own Ready message.
  */
@@ -11,7 +11,7 @@ export function waitForKustomizations(
     prefix: string,
     kustomizations: readonly KustomizationWait[],
     kubeconfig: pulumi.Input<string>,
-    first: pulumi.Resource,
+    first: pulumi.Resource[],
     parent: pulumi.Resource,
 ): Record<string, pulumi.Resource> {
     const ready: Record<string, pulumi.Resource> = {};
@@ -26,12 +26,12 @@ export function waitForKustomizations(
                 name: k.name,
                 condition: { ready: true },
                 timeoutSeconds: k.timeoutSeconds,
-                after: [previous],
+                after: previous,
             },
             { parent },
         );
         ready[k.name] = waiter.done;
-        previous = waiter.done;
+        previous = [waiter.done];
     }
     return ready;
 }

@@ -12,8 +12,14 @@ export interface VeleroRestoreArgs {
     readonly restore: RestoreConfig;
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Input<string>;
-    /** Velero is running (its Kustomization is Ready). */
+    /**
+     * What must be done before the program looks for Velero: Flux started (it installs Velero), the
+     * credentials and Kopia password Velero reads, the hold. Never the Kustomization that installs
+     * Velero being Ready (see VELERO_WORKLOADS).
+     */
     readonly veleroReady: pulumi.Resource[];
+    /** How long Velero may take to come up (Flux installs it within the Kustomizations before). */
+    readonly veleroWaitSeconds: number;
     /** Resources Velero must not restore because the program recovers them itself. */
     readonly excludedResources: readonly string[];
     /** Set for a restore into a running cluster: a name unique to this stack (see `restoreName`). */
@@ -21,6 +27,22 @@ export interface VeleroRestoreArgs {
     /** Objects with any of these labels stay out of the restore (the recovered databases' PVCs and pods). */
     readonly excludedLabels?: readonly string[];
 }
+
+/**
+ * What Velero needs to restore, and nothing more: its server (Restores, the backup list) and its
+ * node agent (file-system and data-mover restores of volumes), in the namespace the platform
+ * installs it (the chart's names). The restore starts once both run and BackupStorageLocation
+ * `default` is Available, not when the whole Kustomization that installs Velero is Ready: on the
+ * platform, `infrastructure-controllers` also holds Dex, whose Secret `dex/dex-github-connector`
+ * comes from OpenBao, which comes back only through this restore (the restored copy of that Secret
+ * is what lets Dex, and so the Kustomization, become Ready). Velero restores the CRDs of the custom
+ * resources it restores first (a backup carries them) and waits until they are served; volumes wait
+ * for their StorageClass and CSI driver within Velero's operation timeouts.
+ */
+export const VELERO_WORKLOADS = [
+    { kind: "deployments.apps", name: "velero", field: "{.status.availableReplicas}" },
+    { kind: "daemonsets.apps", name: "node-agent", field: "{.status.numberAvailable}" },
+] as const;
 
 /**
  * Flux's own objects. Restored from a backup they would come back without the hold's `suspend`
@@ -94,6 +116,22 @@ export class VeleroRestore extends pulumi.ComponentResource {
                   ),
               ]
             : [];
+        const workloads = VELERO_WORKLOADS.map(
+            (w) =>
+                new KubeWaiter(
+                    `${name}-${w.name}`,
+                    {
+                        kubeconfig: args.kubeconfig,
+                        kind: w.kind,
+                        namespace: "velero",
+                        name: w.name,
+                        condition: { field: w.field },
+                        timeoutSeconds: args.veleroWaitSeconds,
+                        after: args.veleroReady,
+                    },
+                    { parent: this },
+                ).done,
+        );
         const bsl = new KubeWaiter(
             `${name}-bsl`,
             {
@@ -103,7 +141,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 name: "default",
                 condition: { phase: { accept: ["Available"], fail: [] } },
                 timeoutSeconds: 600,
-                after: args.veleroReady,
+                after: workloads,
             },
             { parent: this },
         );

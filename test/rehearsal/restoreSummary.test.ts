@@ -14,15 +14,19 @@ describe("rehearsal: the restores in words", () => {
         const lines = linesFor({ cnpgDatabases: ["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"] });
         assert.match(
             lines[0],
-            /^Velero: restores every namespace except kube-system, velero from the newest Completed backup of schedule velero-daily-full made before this rebuild \(looked up once, then kept\), once Kustomization infrastructure-controllers is Ready; PartiallyFailed is accepted and reported\.$/,
+            /^Velero: restores every namespace except kube-system, velero from the newest Completed backup of schedule velero-daily-full made before this rebuild \(looked up once, then kept\), as soon as Velero can restore \(deployment velero\/velero and daemonset velero\/node-agent available, BackupStorageLocation default Available\), not once Kustomization infrastructure-controllers is Ready; PartiallyFailed is accepted and reported\.$/,
         );
-        assert.match(lines[1], /^Held until the Velero restore is done: Kustomizations infrastructure, apps /);
-        assert.match(lines[2], /^OpenBao: snapshot\. The vault-config Job in Kustomization infrastructure restores/);
         assert.match(
-            lines[3],
+            lines[1],
+            /^Why that is safe: Velero restores the CRDs .* Waiting for infrastructure-controllers instead could deadlock: .*dex\/dex-github-connector/,
+        );
+        assert.match(lines[2], /^Held until the Velero restore is done: Kustomizations infrastructure, apps /);
+        assert.match(lines[3], /^OpenBao: snapshot\. The vault-config Job in Kustomization infrastructure restores/);
+        assert.match(
+            lines[4],
             /^CloudNativePG: umami\/umami-db recovered as umami\/umami-db from archive cnpg\/umami-db, to 2026-11-23T02:00:00Z, archiving as umami-db-r1 /,
         );
-        assert.equal(lines.length, 4);
+        assert.equal(lines.length, 5);
     });
 
     it("names the manual OpenBao path without a single seed value", () => {

@@ -54,11 +54,28 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.ok(waitsFor(r, ks("apps"), ks("infrastructure")));
     });
 
-    it("restores with Velero once its controllers run, with the later Kustomizations held until it is done, and OpenBao after Velero", () => {
+    it("restores with Velero as soon as Velero can restore, with the later Kustomizations held until it is done, and OpenBao after Velero", () => {
         const restore = find(r, CMD, "velero-restore");
         const hold = find(r, CMD, "gitops-hold");
         assert.equal((hold.rawInputs as any).environment.HOLD, "infrastructure apps");
-        assert.ok(waitsFor(r, restore, ks("infrastructure-controllers")));
+        // Velero's server and node agent run, and its backup location is Available: nothing more.
+        const env = (name: string) => find(r, CMD, name).rawInputs.environment as Record<string, string>;
+        assert.deepEqual(
+            [env("velero-velero-wait").KIND, env("velero-velero-wait").NAMESPACE, env("velero-velero-wait").NAME],
+            ["deployments.apps", "velero", "velero"],
+        );
+        assert.deepEqual([env("velero-node-agent-wait").KIND, env("velero-node-agent-wait").NAME], ["daemonsets.apps", "node-agent"]);
+        assert.equal(env("velero-velero-wait").TIMEOUT_SECONDS, String(28 * 60), "bootstrap (3m) and infrastructure-controllers (25m)");
+        const bsl = find(r, CMD, "velero-bsl-wait");
+        for (const w of ["velero-velero-wait", "velero-node-agent-wait"]) {
+            assert.ok(waitsFor(r, bsl, find(r, CMD, w)), `the backup location is read once ${w} is done`);
+            assert.ok(waitsFor(r, find(r, CMD, w), find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")));
+        }
+        assert.ok(waitsFor(r, restore, bsl));
+        // Not after the Kustomization that installs Velero: on the platform it holds Dex, which needs
+        // a Secret only this restore brings back (OpenBao comes later). Waiting for it would deadlock.
+        assert.ok(!waitsFor(r, restore, ks("infrastructure-controllers")), "the restore must not wait for infrastructure-controllers");
+        assert.ok(!waitsFor(r, restore, ks("bootstrap")), "nor for any Kustomization");
         assert.ok(waitsFor(r, restore, hold), "the later Kustomizations are suspended before the restore");
         assert.ok(
             !waitsFor(r, hold, find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance")),
