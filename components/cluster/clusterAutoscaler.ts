@@ -9,6 +9,7 @@ import {
     AUTOSCALER_CONFIG_SECRET,
     AUTOSCALER_RELEASE,
     PLAIN_SCHEMATIC_ID,
+    autoscaledWorkerConfig,
     autoscalerValues,
     configDigest,
     hcloudClusterConfig,
@@ -17,6 +18,8 @@ import { clusterResourceName } from "./naming";
 
 /** Finds or builds the Talos snapshot autoscaled nodes boot from; prints its image ID. */
 export const TALOS_SNAPSHOT_SCRIPT = loadScript("hcloud/talos-snapshot.sh");
+/** `talosctl validate --mode cloud` of one pool's derived machine config. */
+export const VALIDATE_AUTOSCALED_SCRIPT = loadScript("talos/validate-autoscaled.sh");
 /** How long Helm may wait for the autoscaler's pods (2 replicas on the control planes). */
 const RELEASE_TIMEOUT_SECONDS = 600;
 
@@ -80,6 +83,22 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         );
         this.snapshotId = snapshot.stdout.apply((s) => s.trim());
 
+        // Each pool's config is checked by talosctl before the Secret hands it to new nodes.
+        const checks = autoscaler.pools.map((pool) =>
+            scriptCommand(
+                `${name}-${pool.name}-config-check`,
+                {
+                    script: VALIDATE_AUTOSCALED_SCRIPT,
+                    environment: {
+                        MACHINE_CONFIG: pulumi.secret(pulumi.output(args.workerConfig).apply((w) => autoscaledWorkerConfig(w, pool))),
+                        POOL: pool.name,
+                        TALOS_VERSION: cluster.talosVersion,
+                    },
+                },
+                { parent: this },
+            ),
+        );
+
         const value = pulumi
             .all([this.snapshotId, args.workerConfig])
             .apply(([snapshotId, workerConfig]) =>
@@ -91,7 +110,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
                 metadata: { name: AUTOSCALER_CONFIG_SECRET.name, namespace: AUTOSCALER_CONFIG_SECRET.namespace },
                 stringData: { [AUTOSCALER_CONFIG_SECRET.key]: pulumi.secret(value) },
             },
-            { parent: this, provider },
+            { parent: this, provider, dependsOn: checks },
         );
 
         this.release = new k8s.helm.v3.Release(

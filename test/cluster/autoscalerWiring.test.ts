@@ -43,6 +43,11 @@ describe("wiring: Cluster Autoscaler and teardown (simulated prod)", () => {
         assert.equal(secret.inputs.stringData, "[secret]");
         assert.ok(waitsFor(prod, secret, snapshot));
         assert.ok(waitsFor(prod, secret, find(prod, COMMAND, "prod-worker-1-config")), "derived from the workers' generated config");
+        for (const pool of ["autoscale-cx43", "autoscale-cx53"]) {
+            const check = find(prod, COMMAND, `cluster-autoscaler-${pool}-config-check`);
+            assert.ok(waitsFor(prod, secret, check), `${pool}: talosctl validate before the Secret`);
+            assert.equal((check.inputs.environment as Record<string, unknown>).MACHINE_CONFIG, "[secret]");
+        }
         const value = (secret.rawInputs.stringData as Record<string, string>).hcloud_cluster_config;
         const doc = JSON.parse(Buffer.from(value, "base64").toString("utf8"));
         assert.equal(doc.imagesForArch.amd64, String(snapshot.outputs.stdout).trim());

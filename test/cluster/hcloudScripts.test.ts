@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { TALOS_SNAPSHOT_SCRIPT } from "../../components/cluster/clusterAutoscaler";
+import { TALOS_SNAPSHOT_SCRIPT, VALIDATE_AUTOSCALED_SCRIPT } from "../../components/cluster/clusterAutoscaler";
+import { runWithFakes } from "../support/fakeBin";
 import { TEARDOWN_ARMED_SCRIPT, TEARDOWN_SCRIPT } from "../../components/cluster/hetznerTeardown";
 import { FAKE_API_TOKEN, FakeHetznerState, FakeApiRun, FakeServer, emptyState, runAgainstFakeHetzner } from "../support/fakeHetzner";
 
@@ -330,5 +331,32 @@ describe("cluster: the Talos snapshot for autoscaled nodes (fake Hetzner API)", 
         assert.equal(r.status, 1);
         assert.match(r.stderr, /did not finish within 0s|did not answer SSH within 0s/);
         assert.deepEqual(r.state.servers, []);
+    });
+});
+
+describe("cluster: the autoscaled nodes' machine config is checked by talosctl (fake talosctl)", () => {
+    const env = { MACHINE_CONFIG: "version: v1alpha1\nmachine:\n  type: worker\n", POOL: "autoscale-cx43", TALOS_VERSION: "v1.13.8" };
+
+    it("validates in cloud mode, from a file (never the config on the command line)", () => {
+        const r = runWithFakes(VALIDATE_AUTOSCALED_SCRIPT, {
+            env,
+            fakes: { talosctl: 'fake_log TALOSCTL "$@"; grep -q "type: worker" "$3"' },
+        });
+        assert.equal(r.status, 0, r.stderr);
+        const [args] = r.fields("TALOSCTL");
+        assert.deepEqual([args[0], args[1], args[3], args[4]], ["validate", "--config", "--mode", "cloud"]);
+        assert.match(r.stdout, /pool autoscale-cx43 is valid \(Talos v1\.13\.8, cloud mode\)/);
+    });
+
+    it("refuses an invalid config, naming the pool and talosctl's reason", () => {
+        const r = runWithFakes(VALIDATE_AUTOSCALED_SCRIPT, {
+            env,
+            fakes: { talosctl: 'echo "1 error occurred: * invalid taint effect" >&2; exit 1' },
+        });
+        assert.equal(r.status, 1);
+        assert.match(
+            r.stderr,
+            /autoscaled nodes of pool autoscale-cx43 is not valid for Talos v1\.13\.8 \(cloud mode\).*invalid taint effect/,
+        );
     });
 });
