@@ -157,9 +157,16 @@ describe("cluster: rolling upgrade (Scenario 2)", () => {
             const machineConfigs = ["control-plane-1", "control-plane-2", "control-plane-3", "worker-1", "worker-2", "worker-3"].flatMap(
                 (n) => [`prod-${n}-config`, `prod-${n}-apply-config`],
             );
-            // The autoscaled nodes' config: a snapshot of the new version, the node config naming it,
-            // and the autoscaler's restart to read it (a checksum annotation, nothing else of its release).
-            const autoscaler = ["cluster-autoscaler-talos-snapshot", "cluster-autoscaler-config", "cluster-autoscaler-release"];
+            // The autoscaled nodes' config: a snapshot of the new version, each pool's config checked
+            // again, the node config naming it, and the autoscaler's restart to read it (a checksum
+            // annotation, nothing else of its release).
+            const autoscaler = [
+                "cluster-autoscaler-talos-snapshot",
+                "cluster-autoscaler-autoscale-cx43-config-check",
+                "cluster-autoscaler-autoscale-cx53-config-check",
+                "cluster-autoscaler-config",
+                "cluster-autoscaler-release",
+            ];
             assert.deepEqual(changed.filter((n) => !n.startsWith("prod-upgrade-")).sort(), [...machineConfigs, ...autoscaler].sort());
             const release = (r: SimulationResult) => find(r, "kubernetes:helm.sh/v3:Release", "cluster-autoscaler-release").rawInputs;
             assert.deepEqual(differingPaths(release(before), release(bumped)), [
