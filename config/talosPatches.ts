@@ -21,24 +21,24 @@ import { V1ALPHA1, checkTalosDocument } from "./talosSchema";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Where prod expects the platform repository: checked out beside this one. */
-export const DEFAULT_TALOS_PATCH_DIR = "../platform/talos";
+const DEFAULT_TALOS_PATCH_DIR = "../platform/talos";
 
 /** ksail's patch directories, in the order their files apply. */
-export const TALOS_PATCH_DIRECTORIES = ["cluster", "control-planes", "workers"] as const;
+const TALOS_PATCH_DIRECTORIES = ["cluster", "control-planes", "workers"] as const;
 /** One of ksail's patch directories. */
-export type TalosPatchDirectory = (typeof TALOS_PATCH_DIRECTORIES)[number];
+type TalosPatchDirectory = (typeof TALOS_PATCH_DIRECTORIES)[number];
 
 /** When all three exist, ksail adds no default ingress firewall (the patches bring their own). */
-export const KSAIL_FIREWALL_FILES = Object.freeze([
+const KSAIL_FIREWALL_FILES = Object.freeze([
     "cluster/ingress-firewall-default-action.yaml",
     "control-planes/ingress-firewall-rules.yaml",
     "workers/ingress-firewall-rules.yaml",
 ]);
 /** When both exist, ksail adds no kubelet serving-certificate rotation and approver. */
-export const KSAIL_CERT_ROTATION_FILES = Object.freeze(["cluster/kubelet-cert-rotation.yaml", "cluster/kubelet-csr-approver.yaml"]);
+const KSAIL_CERT_ROTATION_FILES = Object.freeze(["cluster/kubelet-cert-rotation.yaml", "cluster/kubelet-csr-approver.yaml"]);
 
 /** One document of a patch file. */
-export interface TalosPatchDocument {
+interface TalosPatchDocument {
     /** `v1alpha1` (a strategic-merge patch of the machine config) or the multi-document kind. */
     readonly kind: string;
     /** The document's name, for named kinds. */
@@ -85,19 +85,14 @@ export function patchFilesFor(set: TalosPatchSet, role: "control-plane" | "worke
     return [...set.files.filter((f) => f.directory === "cluster"), ...set.files.filter((f) => f.directory === own)];
 }
 
-/** What went wrong in one file; each becomes a config problem naming the file. */
-export interface PatchFileProblem {
-    readonly message: string;
-}
-
 /** One use of a variable that has no value and no default, outside comments. */
-export interface UnsetVariable {
+interface UnsetVariable {
     readonly name: string;
     readonly line: number;
 }
 
 /** The result of reading one patch file (pure; see `parsePatchFile`). */
-export interface ParsedPatchFile {
+interface ParsedPatchFile {
     readonly documents: TalosPatchDocument[];
     readonly variables: string[];
     readonly unset: UnsetVariable[];
@@ -118,7 +113,7 @@ function firstLine(message: string): string {
     return message.split("\n")[0].replace(/:$/, "");
 }
 
-/** Segments of a dotted issue path back to what `Document.getIn` takes (best effort: keys with dots stay whole). */
+/** The line of the deepest node on an issue's path that the document has (the field, or the nearest parent). */
 function lineOfPath(doc: Document, counter: LineCounter, segments: readonly (string | number)[]): number {
     for (let n = segments.length; n > 0; n--) {
         const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
@@ -135,7 +130,7 @@ function lineOfPath(doc: Document, counter: LineCounter, segments: readonly (str
  * expands them as ksail does, parses the result and checks each document against Talos's schema.
  * `values` are the plain variable values; nothing in a message ever echoes one.
  */
-export function parsePatchFile(text: string, values: Readonly<Record<string, string>>): ParsedPatchFile {
+function parsePatchFile(text: string, values: Readonly<Record<string, string>>): ParsedPatchFile {
     const problems: string[] = [];
     const empty = { documents: [], variables: [], unset: [], deprecated: [], setsKernelArgs: false, expanded: text };
     const rawCounter = new LineCounter();

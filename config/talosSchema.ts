@@ -31,13 +31,13 @@ interface Facts {
 const FACTS = factsJson as unknown as Facts;
 
 /** The Talos release whose schema the facts come from. */
-export const TALOS_SCHEMA_VERSION = FACTS.talosVersion;
+const TALOS_SCHEMA_VERSION = FACTS.talosVersion;
 
 /** The document kind of a strategic-merge patch of the v1alpha1 config (it has no `kind`). */
 export const V1ALPHA1 = "v1alpha1";
 
 /** What is wrong with one field of a document. */
-export interface SchemaIssue {
+interface SchemaIssue {
     /** Dotted path of the field, e.g. `machine.install.extraKernelArgs[0]`; empty for the document itself. */
     readonly path: string;
     /** The same path as keys and list indexes. */
@@ -59,7 +59,7 @@ export interface DocumentCheck {
 }
 
 /** Every multi-document kind Talos knows, sorted. */
-export function knownKinds(): string[] {
+function knownKinds(): string[] {
     return Object.keys(FACTS.kinds).sort();
 }
 

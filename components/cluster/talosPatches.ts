@@ -178,7 +178,7 @@ export function ingressFirewallPatch(cluster: ClusterConfig, role: NodeRole): Pr
 }
 
 /** kubelet-serving-cert-approver (github.com/alex1989hu/kubelet-serving-cert-approver), the release the platform's Flux tree installs. */
-export const KUBELET_CERT_APPROVER = Object.freeze({
+const KUBELET_CERT_APPROVER = Object.freeze({
     name: "kubelet-serving-cert-approver",
     namespace: "kubelet-serving-cert-approver",
     image: "ghcr.io/alex1989hu/kubelet-serving-cert-approver:0.11.0",
@@ -279,7 +279,7 @@ export function kubeletCertApproverObjects(): Record<string, unknown>[] {
  * effect there; it also keeps the autoscaler's worker config small), approves it. The platform's
  * rotate-server-certificates.yaml sets the same kubelet flag to the same value: no conflict.
  */
-export function kubeletCertRotationPatch(role: NodeRole): ProgramPatch {
+function kubeletCertRotationPatch(role: NodeRole): ProgramPatch {
     const document: Record<string, unknown> = { machine: { kubelet: { extraArgs: { "rotate-server-certificates": "true" } } } };
     if (role === "control-plane") {
         document.cluster = {
@@ -344,7 +344,7 @@ export function snapshotKernelArgsWarning(cluster: ClusterConfig): string | unde
 }
 
 /** A program patch as the text talosctl reads (JSON documents, which YAML reads too). */
-export function programPatchText(patch: ProgramPatch): string {
+function programPatchText(patch: ProgramPatch): string {
     return patch.documents.map((d) => JSON.stringify(d)).join("\n---\n");
 }
 
