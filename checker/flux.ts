@@ -13,9 +13,6 @@ import { SourcedObject } from "../policies/rules";
 import { CheckUnit, displayPath, manifestSource } from "./unit";
 import { ManifestSource } from "./load";
 
-/** The sync path the program's FluxInstance uses by default (config `fluxSourcePath`). */
-export const DEFAULT_SYNC_PATH = "clusters/prod";
-
 /** What following a tree gave: one unit (the cluster) split into parts per Kustomization, or why not. */
 export type FluxInput = { readonly unit: CheckUnit; readonly warnings: string[] } | { readonly errors: string[] };
 

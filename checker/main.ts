@@ -18,8 +18,8 @@ import {
     readObjects,
 } from "../policies/rules";
 import { loadConfig } from "./config";
+import { DEFAULT_SYNC_PATH } from "../gitops/fluxTree";
 import { dropDuplicates } from "./duplicates";
-import { DEFAULT_SYNC_PATH } from "./flux";
 import { gatherInputs } from "./inputs";
 import { CheckUnit } from "./unit";
 import { ManifestSource } from "./load";

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_SYNC_PATH } from "../gitops/fluxTree";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
 import { PROJECT_ROOT } from "./talosPatches";
@@ -182,7 +183,7 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
             url,
             ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._\/@:-]+$/, expected: "a tag, branch or digest" }),
             path: r.string("fluxSourcePath", {
-                default: "clusters/prod",
+                default: DEFAULT_SYNC_PATH,
                 pattern: /^[A-Za-z0-9._\/-]+$/,
                 expected: "a path inside the source",
             }),
