@@ -2,6 +2,7 @@ import { AutoscalerConfig, readAutoscalerConfig } from "./autoscaler";
 import { ClusterConfig, readClusterConfig } from "./cluster";
 import { GitopsConfig, GitopsTreeConfig, RestoreConfig, readGitopsConfig, readGitopsTree, readRestoreConfig } from "./gitops";
 import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readStorageConfig } from "./offCluster";
+import { RehearsalConfig, readRehearsalConfig } from "./estimates";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, Placeholder, RawConfig } from "./reader";
 
@@ -29,6 +30,8 @@ export interface PlatformConfig {
     readonly gitopsTree: GitopsTreeConfig;
     /** The restores (and Scenario 5's existing cluster). */
     readonly restore: RestoreConfig;
+    /** What only the rehearsal uses (measured step estimates). */
+    readonly rehearsal: RehearsalConfig;
 }
 
 /** The outcome of validation: a typed config, or every problem found. */
@@ -90,6 +93,7 @@ function readAll(reader: ConfigReader): PlatformConfig {
         gitops,
         gitopsTree: readGitopsTree(reader, gitops.source.path, rebuild),
         restore,
+        rehearsal: readRehearsalConfig(reader),
     };
 }
 

@@ -7,7 +7,9 @@ import { Command, CommanderError } from "commander";
 import { Placeholder } from "../config";
 import { PreflightOutcome, formatPreflight } from "../gitops/preflight";
 import { describeAutoscaling } from "./autoscalerSummary";
-import { planPhases, renderPlan } from "./plan";
+import { EstimateOverrideError, RebuildEstimate, estimateJson, estimateRebuild, renderEstimate } from "./estimate";
+import { renderMermaid } from "./mermaid";
+import { planPhases, renderPlan, shortType, stepGraph } from "./plan";
 import { REDACTED, RecordedResource, SimulationResult, simulate } from "./simulate";
 import { ConfigOverride, StackConfigError, parseOverride } from "./stackConfig";
 
@@ -36,22 +38,37 @@ function preflightJson(outcome: PreflightOutcome | undefined): Record<string, un
     };
 }
 
-/** The JSON document of `--json`. */
-export function toJson(result: SimulationResult): Record<string, unknown> {
+/** Output formats: the readable plan, one JSON object, or a Mermaid flowchart. */
+const FORMATS = ["text", "json", "mermaid"] as const;
+type Format = (typeof FORMATS)[number];
+
+/** The JSON document of `--json`; `estimate` is absent when the program failed (no complete graph). */
+export function toJson(result: SimulationResult, estimate?: RebuildEstimate): Record<string, unknown> {
     const resource = (r: RecordedResource) => ({
         urn: r.urn,
         type: r.type,
         name: r.name,
         parent: r.parent,
+        provider: r.providerUrn,
         dependencies: r.dependencies,
         inputs: r.inputs,
         import: r.import,
         protect: r.protect,
         retainOnDelete: r.retainOnDelete,
+        ...(estimate?.steps.has(r.urn)
+            ? {
+                  estimate: {
+                      kind: estimate.steps.get(r.urn)!.kind,
+                      typicalSeconds: estimate.steps.get(r.urn)!.typicalSeconds,
+                      worstSeconds: estimate.steps.get(r.urn)!.worstSeconds,
+                  },
+              }
+            : {}),
     });
     return {
         stack: result.stack,
         resources: result.resources.map(resource),
+        ...(estimate ? { estimate: estimateJson(estimate) } : {}),
         errors: result.errors,
         preflight: preflightJson(result.preflight),
     };
@@ -78,13 +95,14 @@ export function renderPlaceholder(p: Placeholder): string {
     return `  ! ${p.key.padEnd(28)} ${p.withoutIt ? `optional (${set}): ${p.withoutIt}` : `required: ${set}`}`;
 }
 
-function renderText(result: SimulationResult): string {
+function renderText(result: SimulationResult, estimate: RebuildEstimate): string {
     const phases = planPhases(result.resources);
     const count = phases.reduce((n, p) => n + p.steps.length, 0);
     const out = [
         `Rebuild plan for stack '${result.stack}': ${count} resources in ${phases.length} phases (simulated cloud; nothing was changed).`,
         "",
         renderPlan(phases),
+        renderEstimate(estimate, shortType),
     ];
     if (result.talosPatches.length) {
         out.push("Talos patches (variables named, never their values):", ...result.talosPatches.map((l) => `  ${l}`), "");
@@ -138,13 +156,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         .option("--set-secret <path=value>", "override a secret config value", (v: string) => {
             overrides.push(parseOverride(v, true));
         })
-        .option("--json", "print one JSON object instead of the plan")
+        .option("--format <format>", `output: ${FORMATS.join(", ")}`, "text")
+        .option("--json", "print one JSON object instead of the plan (--format json)")
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-    let opts: { stack: string; json?: boolean };
+    let opts: { stack: string; json?: boolean; format: string };
+    let format: Format;
     try {
         program.parse(argv, { from: "user" });
         opts = program.opts();
+        if (!(FORMATS as readonly string[]).includes(opts.format)) {
+            io.stderr(`rehearse: --format ${JSON.stringify(opts.format)}: use one of ${FORMATS.join(", ")}\n`);
+            return 2;
+        }
+        if (opts.json && opts.format !== "text" && opts.format !== "json") {
+            io.stderr(`rehearse: --json and --format ${opts.format} ask for two outputs; pass one\n`);
+            return 2;
+        }
+        format = opts.json ? "json" : (opts.format as Format);
     } catch (e) {
         if (e instanceof CommanderError) {
             return e.exitCode === 0 ? 0 : 2;
@@ -165,16 +194,35 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         }
         throw e;
     }
-    const text = opts.json ? JSON.stringify(toJson(result), null, 2) + "\n" : result.errors.length ? "" : renderText(result);
+    let estimate: RebuildEstimate | undefined;
+    if (!result.errors.length) {
+        try {
+            estimate = estimateRebuild(result.resources, result.estimateOverrides);
+        } catch (e) {
+            if (e instanceof EstimateOverrideError) {
+                io.stderr(`rehearse: ${e.message}\n`);
+                return 2;
+            }
+            throw e;
+        }
+    }
+    const text =
+        format === "json"
+            ? JSON.stringify(toJson(result, estimate), null, 2) + "\n"
+            : !estimate
+              ? ""
+              : format === "mermaid"
+                ? renderMermaid(planPhases(result.resources), stepGraph(result.resources), estimate)
+                : renderText(result, estimate);
     assertNoSecrets(text + result.errors.join("\n") + result.messages.join("\n"), result.secretValues);
     io.stdout(text);
     if (result.errors.length) {
-        if (!opts.json) {
+        if (format !== "json") {
             io.stderr(result.errors.join("\n") + "\n");
         }
         return result.configInvalid ? 2 : 1;
     }
-    if (opts.json && result.messages.length) {
+    if (format !== "text" && result.messages.length) {
         io.stderr(result.messages.join("\n") + "\n");
     }
     return 0;

@@ -22,17 +22,12 @@ export interface Phase {
     readonly steps: PlanStep[];
 }
 
-/** The URN part of a provider reference (`urn::id`). */
-function providerUrn(ref: string | null): string | null {
-    if (!ref) {
-        return null;
-    }
-    const at = ref.lastIndexOf("::");
-    return at > 0 ? ref.slice(0, at) : ref;
-}
-
-/** Groups custom resources into phases by dependency depth. */
-export function planPhases(resources: readonly RecordedResource[]): Phase[] {
+/**
+ * The recorded dependency graph between custom resources: for each, the custom resources it waits
+ * for directly (explicit and implicit dependencies, and its provider; a dependency on a component
+ * is one on every custom resource inside it). Keys are in registration order.
+ */
+export function stepGraph(resources: readonly RecordedResource[]): Map<string, string[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const children = new Map<string, RecordedResource[]>();
     for (const r of resources) {
@@ -52,12 +47,20 @@ export function planPhases(resources: readonly RecordedResource[]): Phase[] {
     };
     const directDeps = new Map<string, string[]>();
     for (const r of resources.filter((x) => x.custom)) {
-        const raw = [...r.dependencies, providerUrn(r.provider)].filter((u): u is string => !!u && byUrn.has(u));
+        // A default provider is not registered by the program, so it is not a step here.
+        const raw = [...r.dependencies, r.providerUrn].filter((u): u is string => !!u && byUrn.has(u));
         directDeps.set(
             r.urn,
             [...new Set(raw.flatMap(customWithin))].filter((u) => u !== r.urn),
         );
     }
+    return directDeps;
+}
+
+/** Groups custom resources into phases by dependency depth. */
+export function planPhases(resources: readonly RecordedResource[]): Phase[] {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const directDeps = stepGraph(resources);
     const depth = new Map<string, number>();
     const depthOf = (urn: string, seen: Set<string>): number => {
         const known = depth.get(urn);

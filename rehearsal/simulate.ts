@@ -8,6 +8,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Placeholder, validateConfig } from "../config";
+import { EstimateOverride } from "../config/estimates";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
 import { ConfigError } from "../config/problems";
 import { ToolProblem, checkTools, pathProbe, requiredTools } from "../preflight/tools";
@@ -61,6 +62,14 @@ export interface RecordedResource {
     readonly custom: boolean;
     /** Provider reference (`urn::id`), if any. */
     readonly provider: string | null;
+    /**
+     * URN of the provider the resource is created with: the explicit one, or the engine's default
+     * provider for its package and version. The engine orders a resource after its provider too.
+     * Null for components and providers.
+     */
+    readonly providerUrn: string | null;
+    /** `customTimeouts.create` (a Go duration such as `2h`), if set. */
+    readonly createTimeout: string | null;
     /** Properties whose changes are ignored. */
     readonly ignoreChanges: string[];
     /** Outputs marked secret by the program. */
@@ -120,6 +129,8 @@ export interface SimulationResult {
     readonly preflight?: PreflightOutcome;
     /** Per node role, the Talos patches in order and the variables they use (see `describeTalosPatches`). */
     readonly talosPatches: string[];
+    /** Measured step durations from `rehearsalEstimates`; empty when the config is invalid. */
+    readonly estimateOverrides: readonly EstimateOverride[];
     /** The simulated cloud's state after the run (e.g. which DNS records exist). */
     readonly cloud: CloudState;
     /** Every secret string seen during the run, to prove none is printed. Never print this. */
@@ -181,6 +192,37 @@ function collectStrings(value: unknown, into: Set<string>, whole = false): void 
     }
 }
 
+/** The project name the simulated engine runs the program under (Pulumi.yaml's `name`). */
+const PROJECT = "platform-dr";
+
+/**
+ * The URN of the provider a registration is created with: the `urn` part of its explicit provider
+ * reference (`urn::id`), or the default provider the engine creates for the package and version
+ * (`pulumi:providers:<pkg>::default_<version with . and - as _>`). Null for components and providers.
+ */
+export function providerUrnFor(
+    registration: { readonly type: string; readonly custom: boolean; readonly provider: string; readonly version: string },
+    stack: string,
+): string | null {
+    if (!registration.custom || registration.type.startsWith("pulumi:providers:")) {
+        return null;
+    }
+    if (registration.provider) {
+        const at = registration.provider.lastIndexOf("::");
+        return at > 0 ? registration.provider.slice(0, at) : registration.provider;
+    }
+    const pkg = registration.type.split(":")[0];
+    const name = registration.version ? `default_${registration.version.replace(/[.-]/g, "_")}` : "default";
+    return `urn:pulumi:${stack}::${PROJECT}::pulumi:providers:${pkg}::${name}`;
+}
+
+function providerUrnOf(
+    req: { getType(): string; getCustom(): boolean; getProvider(): string; getVersion(): string },
+    stack: string,
+): string | null {
+    return providerUrnFor({ type: req.getType(), custom: req.getCustom(), provider: req.getProvider(), version: req.getVersion() }, stack);
+}
+
 /** Forgets the program's modules so the next run executes index.ts afresh. */
 function unloadProgram(projectDir: string): void {
     for (const file of Object.keys(require.cache)) {
@@ -238,7 +280,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         : loadStackConfig(projectDir, stack, options.overrides);
 
     const cloud = new SimulatedCloud(options.cloud);
-    await pulumi.runtime.setMocks(cloud, "platform-dr", stack, options.preview ?? false);
+    await pulumi.runtime.setMocks(cloud, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
 
     const secretValues = new Set<string>();
@@ -269,6 +311,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                     // under mocks it has no children, so the plan shows it as a resource.
                     custom: !!req.getCustom() || !!req.getRemote(),
                     provider: req.getProvider() || null,
+                    providerUrn: providerUrnOf(req, stack),
+                    createTimeout: req.getCustomtimeouts()?.getCreate() || null,
                     ignoreChanges: [...req.getIgnorechangesList()],
                     additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
                     deleteBeforeReplace: !!req.getDeletebeforereplace(),
@@ -299,6 +343,11 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                     retainOnDelete: false,
                     custom: true,
                     provider: req.getProvider() || null,
+                    providerUrn: providerUrnFor(
+                        { type: req.getType(), custom: true, provider: req.getProvider(), version: req.getVersion() },
+                        stack,
+                    ),
+                    createTimeout: null,
                     ignoreChanges: [],
                     additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
                     deleteBeforeReplace: false,
@@ -433,6 +482,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         tools,
         preflight: lastPreflight(),
         talosPatches,
+        estimateOverrides: validation.ok ? validation.config.rehearsal.estimates : [],
         cloud: cloud.state,
         secretValues,
     };

@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { ESTIMATE_TABLE } from "../../config/estimates";
 import { assertNoSecrets, main } from "../../rehearsal/cli";
 import { planPhases } from "../../rehearsal/plan";
-import { RecordedResource } from "../../rehearsal/simulate";
+import { recordedResource } from "../support/simulation";
 
 async function rehearse(...args: string[]) {
     let stdout = "";
@@ -90,22 +91,31 @@ describe("rehearsal: CLI", () => {
         const r = await rehearse("--json", "--set-secret", `hcloud:token=${SECRET_TOKEN}`);
         assert.equal(r.code, 0, r.stderr);
         const doc = JSON.parse(r.stdout);
-        assert.deepEqual(Object.keys(doc).sort(), ["errors", "preflight", "resources", "stack"]);
+        assert.deepEqual(Object.keys(doc).sort(), ["errors", "estimate", "preflight", "resources", "stack"]);
         assert.equal(doc.preflight.status, "skipped");
         assert.equal(doc.stack, "prod");
         const server = doc.resources.find((x: any) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server");
         assert.deepEqual(Object.keys(server).sort(), [
             "dependencies",
+            "estimate",
             "import",
             "inputs",
             "name",
             "parent",
             "protect",
+            "provider",
             "retainOnDelete",
             "type",
             "urn",
         ]);
         assert.match(server.parent, /TalosNode::prod-worker-1$/);
+        // Created with the engine's default hcloud provider; Kubernetes objects with the program's own.
+        assert.match(server.provider, /^urn:pulumi:prod::platform-dr::pulumi:providers:hcloud::default_\d+_\d+_\d+$/);
+        const k8s = doc.resources.find((x: any) => x.name === "prod-k8s");
+        assert.equal(doc.resources.find((x: any) => x.name === "gitops-sops-age").provider, k8s.urn);
+        assert.equal(doc.resources.find((x: any) => x.type === "platform-dr:cluster:TalosCluster").provider, null);
+        const { typicalSeconds, worstSeconds } = ESTIMATE_TABLE.server;
+        assert.deepEqual(server.estimate, { kind: "server", typicalSeconds, worstSeconds });
         const secret = doc.resources.find((x: any) => x.name === "prod-hcloud-secret");
         assert.equal(secret.inputs.stringData, "[secret]");
     });
@@ -156,26 +166,7 @@ describe("rehearsal: secret guard", () => {
 });
 
 describe("rehearsal: phases", () => {
-    const res = (name: string, deps: string[], extra: Partial<RecordedResource> = {}): RecordedResource => ({
-        urn: `urn:${name}`,
-        id: name,
-        type: "t:index:T",
-        name,
-        parent: null,
-        dependencies: deps.map((d) => `urn:${d}`),
-        inputs: {},
-        rawInputs: {},
-        outputs: {},
-        import: null,
-        protect: false,
-        retainOnDelete: false,
-        custom: true,
-        provider: null,
-        ignoreChanges: [],
-        additionalSecretOutputs: [],
-        deleteBeforeReplace: false,
-        ...extra,
-    });
+    const res = recordedResource;
 
     it("groups by dependency depth and folds components into their children", () => {
         const phases = planPhases([
@@ -183,7 +174,7 @@ describe("rehearsal: phases", () => {
             res("comp", [], { custom: false }),
             res("b", ["a"], { parent: "urn:comp" }),
             res("c", ["comp"]),
-            res("d", [], { provider: "urn:b::id" }),
+            res("d", [], { provider: "urn:b::id", providerUrn: "urn:b" }),
         ]);
         assert.deepEqual(
             phases.map((p) => p.steps.map((s) => s.resource.name)),

@@ -64,3 +64,29 @@ export function transitiveDependencies(result: SimulationResult, r: RecordedReso
 export function waitsFor(result: SimulationResult, a: RecordedResource, b: RecordedResource): boolean {
     return transitiveDependencies(result, a).has(b.urn);
 }
+
+/** A hand-made registration for pure tests of the plan and the estimate: URN `urn:<name>`, custom. */
+export function recordedResource(name: string, dependsOn: readonly string[] = [], extra: Partial<RecordedResource> = {}): RecordedResource {
+    return {
+        urn: `urn:${name}`,
+        id: name,
+        type: "t:index:T",
+        name,
+        parent: null,
+        dependencies: dependsOn.map((d) => `urn:${d}`),
+        inputs: {},
+        rawInputs: {},
+        outputs: {},
+        import: null,
+        protect: false,
+        retainOnDelete: false,
+        custom: true,
+        provider: null,
+        providerUrn: null,
+        createTimeout: null,
+        ignoreChanges: [],
+        additionalSecretOutputs: [],
+        deleteBeforeReplace: false,
+        ...extra,
+    };
+}
