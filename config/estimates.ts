@@ -141,6 +141,12 @@ export const ESTIMATE_TABLE = {
         worstSeconds: 1 * MIN,
         source: "one API call",
     },
+    "kubernetes-wait": {
+        what: "wait for an object the program does not own (a Deployment available, nodes labelled)",
+        typicalSeconds: 30,
+        worstSeconds: 15 * MIN,
+        source: "one controller acting on a running cluster; worst: the wait's timeout",
+    },
     "talos-snapshot": {
         what: "Talos snapshot for autoscaled nodes, found by label or built once",
         typicalSeconds: 8 * MIN,

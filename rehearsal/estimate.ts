@@ -112,6 +112,10 @@ const RULES: readonly Rule[] = [
         match: (s) => command("gitops:GitopsBootstrap", "hold")(s) || command("gitops:KustomizationRelease", "resume")(s),
     },
     { kind: "openbao-restore", match: command("restore:OpenbaoRecovery") },
+    {
+        kind: "kubernetes-wait",
+        match: (s) => command("waiters:KubeWaiter")(s) || command("gitops:PreFluxComponents", "nodes-provided-by")(s),
+    },
     { kind: "talos-snapshot", match: command("cluster:ClusterAutoscaler", "talos-snapshot") },
     { kind: "upgrade-check", match: command("cluster:TalosUpgrade") },
     { kind: "destroy-step", match: command("cluster:HetznerTeardown"), timeoutIsNotCreate: true },
