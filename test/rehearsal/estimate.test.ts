@@ -217,10 +217,10 @@ describe("rehearsal: estimate and graph of the committed stacks", () => {
         prod = await simulateOk({ stack: "prod" });
     });
 
-    it("prod: the critical path runs through provisioning, Flux and the Velero restore, in order", () => {
+    it("prod: the critical path runs through provisioning, Flux, the Velero restore and the held Kustomizations, in order", () => {
         const e = estimateRebuild(prod.resources, prod.estimateOverrides);
         const kinds: string[] = e.criticalPath.steps.map((u) => e.steps.get(u)!.kind);
-        const order = ["server", "talos-install", "etcd-bootstrap", "api-ready", "flux-instance", "kustomization", "velero-restore"];
+        const order = ["server", "talos-install", "etcd-bootstrap", "api-ready", "flux-instance", "velero-restore", "kustomization"];
         const at = order.map((k) => kinds.indexOf(k));
         assert.ok(
             at.every((i, n) => i >= 0 && (n === 0 || i > at[n - 1])),
