@@ -14,7 +14,7 @@ import { ClusterAutoscaler } from "./components/cluster/clusterAutoscaler";
 import { TalosCluster } from "./components/cluster/talosCluster";
 import { DnsRecords } from "./components/dns/dnsRecords";
 import { GitopsBootstrap } from "./components/gitops/gitopsBootstrap";
-import { KustomizationRelease, heldKustomizations, kustomizationTimeUntil } from "./components/gitops/kustomizationRelease";
+import { KustomizationResume, kustomizationsToSuspend, kustomizationTimeUntil } from "./components/gitops/kustomizationResume";
 import { preFluxInstalls } from "./components/gitops/preFlux";
 import { PreFluxComponents } from "./components/gitops/preFluxComponents";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
@@ -35,7 +35,7 @@ preflightTools(config, runningUnderMocks());
 // is registered, unless gitopsPreflight says warn.
 checkConvergence({
     mode: config.gitopsTree.mode,
-    skipReason: config.restore.existingKubeconfig ? "a restore into an existing cluster (Scenario 5) bootstraps no Flux" : undefined,
+    skipReason: config.restore.existingClusterKubeconfig ? "a restore into an existing cluster (Scenario 5) bootstraps no Flux" : undefined,
     tree: { configured: config.gitopsTree.path, absolute: config.gitopsTree.absolute, present: config.gitopsTree.present },
     syncPath: config.gitops.source.path,
     sourceKind: config.gitops.source.kind,
@@ -45,7 +45,7 @@ checkConvergence({
     // The rehearsal prints the report in its own section.
     log: process.env[REHEARSAL_ENV] === "1" ? undefined : (lines, errors) => (errors ? pulumi.log.warn : pulumi.log.info)(lines.join("\n")),
 });
-const existingKubeconfig = config.restore.existingKubeconfig;
+const existingKubeconfig = config.restore.existingClusterKubeconfig;
 
 // 1. The cluster layer (rebuild) or the running cluster (Scenario 5).
 const cluster = existingKubeconfig
@@ -60,7 +60,7 @@ const provider = cluster
     : new k8s.Provider("existing-cluster", { kubeconfig: existingKubeconfig, clusterIdentifier: `existing-${config.cluster.name}` });
 // The program's own kubectl calls reach the API by the endpoint IP: the DNS name may still resolve
 // to the dead cluster during a disaster. The exported kubeconfig and KUBE_CONFIG keep the name.
-const clusterKubeconfig = cluster ? cluster.adminKubeconfig : pulumi.secret(existingKubeconfig!);
+const clusterKubeconfig = cluster ? cluster.kubeconfigByIp : pulumi.secret(existingKubeconfig!);
 
 // 2. Namespaces the program writes into before Flux exists. A running cluster has them: creating
 // one there would fail (it exists), and its stack must never own it.
@@ -129,10 +129,11 @@ const autoscaler =
               after: [cluster.hcloudSecret, preFlux.releases.hcloudCcm],
           })
         : undefined;
-// The Kustomizations after Velero's are held (suspended) until the restores are done, so nothing
+// The Kustomizations after Velero's are suspended until the restores are done, so nothing
 // Flux creates races them.
 const restoresFromVelero = config.restore.veleroBackup !== "none";
-const held = cluster && restoresFromVelero ? heldKustomizations(config.gitops.kustomizations, config.restore.veleroAfter) : [];
+const suspendedUntilRestore =
+    cluster && restoresFromVelero ? kustomizationsToSuspend(config.gitops.kustomizations, config.restore.veleroAfterKustomization) : [];
 const gitops = preFlux
     ? new GitopsBootstrap("gitops", {
           gitops: config.gitops,
@@ -140,7 +141,7 @@ const gitops = preFlux
           kubeconfig: clusterKubeconfig,
           namespaces: namespaces.byName,
           beforeFlux: [...credentials, ...(repoPassword ? [repoPassword] : []), ...(autoscaler ? [autoscaler.release] : [])],
-          hold: held.map((k) => k.name),
+          suspendUntilRestore: suspendedUntilRestore.map((k) => k.name),
           beforeOperator: preFlux.ready,
       })
     : undefined;
@@ -151,7 +152,7 @@ const readyIn =
         waits.flatMap((w) => (w?.[name] ? [w[name]] : [])).slice(0, 1);
 
 // 6. The restores, each as early as is safe.
-const databases = config.restore.databases;
+const databases = config.restore.cnpgDatabases;
 const velero = restoresFromVelero
     ? new VeleroRestore("velero", {
           restore: config.restore,
@@ -160,8 +161,8 @@ const velero = restoresFromVelero
           // Once Flux runs (it installs Velero), with the credentials this program writes and the hold
           // in place; not after veleroAfterKustomization is Ready: that Kustomization may need what
           // this restore brings back (the platform's Dex needs its Secret). A running Velero has its own.
-          veleroReady: gitops ? [gitops.fluxInstance, ...credentials, ...(gitops.held ? [gitops.held] : [])] : [],
-          veleroWaitSeconds: cluster ? kustomizationTimeUntil(config.gitops.kustomizations, config.restore.veleroAfter) : 600,
+          veleroReady: gitops ? [gitops.fluxInstance, ...credentials, ...(gitops.suspended ? [gitops.suspended] : [])] : [],
+          veleroWaitSeconds: cluster ? kustomizationTimeUntil(config.gitops.kustomizations, config.restore.veleroAfterKustomization) : 600,
           excludedResources: restoreExclusions(databases.length > 0),
           excludedLabels: databases.length ? CNPG_INSTANCE_LABELS : [],
           scope: cluster ? undefined : pulumi.getStack(),
@@ -169,24 +170,24 @@ const velero = restoresFromVelero
     : undefined;
 const veleroDone = velero ? [velero.done] : [];
 
-// The held Kustomizations resume once Velero has restored (openbao-unseal, app volumes): the
+// The suspended Kustomizations resume once Velero has restored (openbao-unseal, app volumes): the
 // vault-config Job in them then restores OpenBao's raft snapshot instead of initializing it.
-const release = held.length
-    ? new KustomizationRelease("gitops-release", {
-          kustomizations: held,
+const resume = suspendedUntilRestore.length
+    ? new KustomizationResume("gitops-release", {
+          kustomizations: suspendedUntilRestore,
           kubeconfig: clusterKubeconfig,
-          after: [...veleroDone, ...(gitops?.held ? [gitops.held] : [])],
-          readyBefore: readyIn(gitops?.kustomizationReady)(config.restore.veleroAfter),
+          after: [...veleroDone, ...(gitops?.suspended ? [gitops.suspended] : [])],
+          readyBefore: readyIn(gitops?.kustomizationReady)(config.restore.veleroAfterKustomization),
       })
     : undefined;
-const ready = readyIn(gitops?.kustomizationReady, release?.kustomizationReady);
+const ready = readyIn(gitops?.kustomizationReady, resume?.kustomizationReady);
 // OpenBao's vault-config Job is watched from the moment its Kustomization resumes: it is deleted
 // ten minutes after it finishes, which can be before the Kustomization is Ready.
-const openbaoHeld = release && held.some((k) => k.name === config.restore.openbaoKustomization);
+const openbaoSuspended = resume && suspendedUntilRestore.some((k) => k.name === config.restore.openbaoKustomization);
 new OpenbaoRecovery("openbao", {
     restore: config.restore,
     kubeconfig: clusterKubeconfig,
-    after: [...veleroDone, ...(openbaoHeld ? [release.resumed] : ready(config.restore.openbaoKustomization))],
+    after: [...veleroDone, ...(openbaoSuspended ? [resume.resumed] : ready(config.restore.openbaoKustomization))],
 });
 if (storage) {
     for (const db of databases) {
@@ -194,12 +195,12 @@ if (storage) {
         const secret = config.storage!.credentialTargets.find((t) => t.namespace === db.namespace && t.format === "cnpg")!;
         new CnpgRecovery(`cnpg-${db.namespace}-${db.name}`, {
             database: db,
-            generation: config.restore.recoveryGeneration,
+            generation: config.restore.cnpgRecoveryGeneration,
             provider,
             bucket: storage.bucketName,
             endpoint: storage.s3Endpoint,
             credentialsSecret: secret.name,
-            after: [...ready(config.restore.cnpgAfter), storage.credentialSecrets[`${secret.namespace}/${secret.name}`]],
+            after: [...ready(config.restore.cnpgAfterKustomization), storage.credentialSecrets[`${secret.namespace}/${secret.name}`]],
         });
     }
 }
@@ -222,7 +223,7 @@ const ci = config.ci;
 if (cluster && ci?.githubToken) {
     new GithubCiCredentials("ci", {
         ci: { ...ci, githubToken: ci.githubToken },
-        kubeconfig: cluster.kubeconfig,
+        kubeconfig: cluster.kubeconfigByName,
         talosconfig: cluster.talosconfig,
         apiReady: cluster.apiReady,
     });
@@ -233,7 +234,7 @@ if (cluster && ci?.githubToken) {
 }
 
 export const mode = cluster ? "rebuild" : "restore-into-existing-cluster";
-export const kubeconfig = cluster ? pulumi.secret(cluster.kubeconfig) : undefined;
+export const kubeconfig = cluster ? pulumi.secret(cluster.kubeconfigByName) : undefined;
 export const talosconfig = cluster ? pulumi.secret(cluster.talosconfig) : undefined;
 export const talosSecrets = cluster ? pulumi.secret(cluster.talosSecrets) : undefined;
 export const apiEndpointIp = cluster?.apiEndpointIp;

@@ -106,7 +106,7 @@ export interface DatabaseRecovery {
 }
 
 /** How OpenBao comes back. */
-export type OpenbaoRecovery = "snapshot" | "manual" | "none";
+export type OpenbaoRecoveryMode = "snapshot" | "manual" | "none";
 
 /** The restores. */
 export interface RestoreConfig {
@@ -115,31 +115,31 @@ export interface RestoreConfig {
     /** For `latest`: only backups of this Velero Schedule count (`""`: any Completed backup). */
     readonly veleroBackupSchedule: string;
     /** Namespaces excluded from the restore. */
-    readonly excludedNamespaces: readonly string[];
+    readonly veleroExcludedNamespaces: readonly string[];
     /** Namespaces included (`*` = all). */
-    readonly includedNamespaces: readonly string[];
+    readonly veleroIncludedNamespaces: readonly string[];
     /** Accept a PartiallyFailed restore (reported). */
-    readonly allowPartiallyFailed: boolean;
+    readonly veleroAllowPartiallyFailed: boolean;
     /** Kopia repository password (secret), rebuild only; without it volume data cannot be restored. */
     readonly veleroRepoPassword?: pulumi.Output<string>;
     /** StorageClass mapping old -> new. */
-    readonly storageClassMapping: Readonly<Record<string, string>>;
+    readonly veleroStorageClassMapping: Readonly<Record<string, string>>;
     /** The Kustomization after which Velero runs. */
-    readonly veleroAfter: string;
+    readonly veleroAfterKustomization: string;
     /** The Kustomization after which the CNPG operator runs. */
-    readonly cnpgAfter: string;
+    readonly cnpgAfterKustomization: string;
     /** OpenBao path. */
-    readonly openbao: OpenbaoRecovery;
+    readonly openbaoRecovery: OpenbaoRecoveryMode;
     /** The Kustomization that owns the vault-config Job. */
     readonly openbaoKustomization: string;
     /** User-fed secrets for the manual path: `path key=value` lines (secret). */
     readonly openbaoSeedSecrets?: pulumi.Output<string[]>;
     /** Databases to recover. */
-    readonly databases: readonly DatabaseRecovery[];
+    readonly cnpgDatabases: readonly DatabaseRecovery[];
     /** Bump to recover again into a fresh archive path (`<name>-r<generation>`). */
-    readonly recoveryGeneration: number;
+    readonly cnpgRecoveryGeneration: number;
     /** Scenario 5: restore into this existing cluster instead of building one (secret kubeconfig). */
-    readonly existingKubeconfig?: pulumi.Output<string>;
+    readonly existingClusterKubeconfig?: pulumi.Output<string>;
 }
 
 /** An image with a registry path and a tag or digest (a bare name would float with the operator). */
@@ -431,7 +431,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     const openbao = r.string("openbaoRecovery", {
         default: rebuild ? "snapshot" : "none",
         oneOf: ["snapshot", "manual", "none"],
-    }) as OpenbaoRecovery;
+    }) as OpenbaoRecoveryMode;
     if (openbao === "snapshot" && !rebuild) {
         r.problem(
             "openbaoRecovery",
@@ -454,7 +454,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         );
     }
     // Velero runs once its controllers are up (the platform installs it in infrastructure-controllers);
-    // the Kustomizations after it are held back until the restores are done.
+    // the Kustomizations after it are suspended until the restores are done.
     const veleroAfter = after("veleroAfterKustomization", "infrastructure-controllers");
     const openbaoKustomization = after("openbaoKustomization", "infrastructure");
     if (
@@ -492,19 +492,19 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             pattern: /^([a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)?$/,
             expected: "a Velero Schedule name (e.g. velero-daily-full), or empty for any Completed backup",
         }),
-        excludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
-        includedNamespaces,
-        allowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
+        veleroExcludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
+        veleroIncludedNamespaces: includedNamespaces,
+        veleroAllowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
         veleroRepoPassword: readRepoPassword(r, rebuild),
-        storageClassMapping: mapping,
-        veleroAfter,
-        cnpgAfter: after("cnpgAfterKustomization", "infrastructure-controllers"),
-        openbao,
+        veleroStorageClassMapping: mapping,
+        veleroAfterKustomization: veleroAfter,
+        cnpgAfterKustomization: after("cnpgAfterKustomization", "infrastructure-controllers"),
+        openbaoRecovery: openbao,
         openbaoKustomization,
         openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
-        databases,
-        recoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
-        existingKubeconfig: readExistingCluster(r, rebuild),
+        cnpgDatabases: databases,
+        cnpgRecoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
+        existingClusterKubeconfig: readExistingCluster(r, rebuild),
     };
 }
 

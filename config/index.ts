@@ -83,11 +83,11 @@ function readAll(reader: ConfigReader): PlatformConfig {
     const gitops = readGitopsConfig(reader, rebuild);
     const restore = readRestoreConfig(reader, gitops.kustomizations, rebuild);
     // A rebuild always restores from R2; Scenario 5 needs it only to recover databases.
-    const storage = readStorageConfig(reader, rebuild || restore.databases.length > 0);
+    const storage = readStorageConfig(reader, rebuild || restore.cnpgDatabases.length > 0);
     return {
         cluster,
         autoscaler,
-        storage: storage && !rebuild ? besideRunningCluster(storage, restore.databases) : storage,
+        storage: storage && !rebuild ? besideRunningCluster(storage, restore.cnpgDatabases) : storage,
         dns: readDnsConfig(reader, rebuild),
         ci: readCiConfig(reader, rebuild),
         gitops,
@@ -121,7 +121,7 @@ function checkAcrossAreas(config: PlatformConfig, problems: ProblemCollector): v
     if (!config.storage) {
         return; // no database to recover (readAll requires storage otherwise)
     }
-    config.restore.databases.forEach((db, i) => {
+    config.restore.cnpgDatabases.forEach((db, i) => {
         if (!config.storage!.credentialTargets.some((t) => t.namespace === db.namespace && t.format === "cnpg")) {
             problems.add(
                 `cnpgDatabases[${i}]`,

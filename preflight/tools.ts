@@ -67,7 +67,7 @@ export function requiredTools(config: PlatformConfig): RequiredTool[] {
         purpose: "the Flux holds, the waits and the restores",
         install: `curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/release/${config.cluster.kubernetesVersion}/bin/${os}/${arch}/kubectl && chmod +x /usr/local/bin/kubectl`,
     };
-    if (config.restore.existingKubeconfig) {
+    if (config.restore.existingClusterKubeconfig) {
         return [kubectl];
     }
     const talosVersion = config.cluster.talosVersion;

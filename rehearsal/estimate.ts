@@ -109,7 +109,7 @@ const RULES: readonly Rule[] = [
     { kind: "velero-restore", match: command("restore:VeleroRestore", "restore") },
     {
         kind: "flux-hold",
-        match: (s) => command("gitops:GitopsBootstrap", "hold")(s) || command("gitops:KustomizationRelease", "resume")(s),
+        match: (s) => command("gitops:GitopsBootstrap", "hold")(s) || command("gitops:KustomizationResume", "resume")(s),
     },
     { kind: "openbao-restore", match: command("restore:OpenbaoRecovery") },
     {

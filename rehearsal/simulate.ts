@@ -467,7 +467,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const restores = validation.ok ? describeRestores(validation.config) : [];
     const tools = validation.ok ? checkTools(requiredTools(validation.config), pathProbe(options.toolPath)) : [];
     const talosPatches = validation.ok
-        ? describeTalosPatches(validation.config.cluster, !validation.config.restore.existingKubeconfig)
+        ? describeTalosPatches(validation.config.cluster, !validation.config.restore.existingClusterKubeconfig)
         : [];
     return {
         stack,

@@ -31,14 +31,14 @@ export class TalosBootstrap extends pulumi.ComponentResource {
     /** After this the Kubernetes API answers on the stable endpoint. */
     public readonly apiReady: pulumi.Resource;
     /** Admin kubeconfig whose server is `clientUrl` (the DNS name when configured), secret. */
-    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly kubeconfigByName: pulumi.Output<string>;
     /**
      * The same credentials with the server on the stable endpoint's IP (`probeUrl`), secret. What
      * this program itself talks to the cluster with: in a disaster a resolver may still hold the
      * dead cluster's address for the API name, and nothing orders this program's steps after the
      * DNS record. The API certificate covers the IP as well as the name.
      */
-    public readonly adminKubeconfig: pulumi.Output<string>;
+    public readonly kubeconfigByIp: pulumi.Output<string>;
 
     constructor(name: string, args: TalosBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosBootstrap", name, {}, opts);
@@ -77,12 +77,12 @@ export class TalosBootstrap extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [bootstrap, this.apiReady] },
         );
-        this.kubeconfig = pulumi.secret(
+        this.kubeconfigByName = pulumi.secret(
             pulumi.all([fetched.stdout, args.clientUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)),
         );
-        this.adminKubeconfig = pulumi.secret(
+        this.kubeconfigByIp = pulumi.secret(
             pulumi.all([fetched.stdout, args.probeUrl]).apply(([text, url]) => rewriteKubeconfigServer(text, url)),
         );
-        this.registerOutputs({ kubeconfig: this.kubeconfig, adminKubeconfig: this.adminKubeconfig });
+        this.registerOutputs({ kubeconfigByName: this.kubeconfigByName, kubeconfigByIp: this.kubeconfigByIp });
     }
 }

@@ -34,13 +34,13 @@ export class TalosCluster extends pulumi.ComponentResource {
      * for people and CI (the `kubeconfig` stack output, KUBE_CONFIG), who reach the cluster after
      * DNS has moved.
      */
-    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly kubeconfigByName: pulumi.Output<string>;
     /**
      * Admin kubeconfig with the server on the stable endpoint's IP, secret: for this program's own
      * steps (the provider, the kubectl waiters), which must not depend on a resolver that may
      * still hold the dead cluster's address. The API certificate covers both the IP and the name.
      */
-    public readonly adminKubeconfig: pulumi.Output<string>;
+    public readonly kubeconfigByIp: pulumi.Output<string>;
     /** Admin talosconfig (endpoints = control-plane IPs), secret. */
     public readonly talosconfig: pulumi.Output<string>;
     /** The secrets bundle in use; save it into config to keep the PKI across rebuilds. */
@@ -144,8 +144,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             { parent: this },
         );
         this.apiReady = bootstrap.apiReady;
-        this.kubeconfig = bootstrap.kubeconfig;
-        this.adminKubeconfig = bootstrap.adminKubeconfig;
+        this.kubeconfigByName = bootstrap.kubeconfigByName;
+        this.kubeconfigByIp = bootstrap.kubeconfigByIp;
 
         // Before the network and subnet are deleted, `pulumi destroy` deletes what the cluster made
         // in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
@@ -159,17 +159,17 @@ export class TalosCluster extends pulumi.ComponentResource {
                 subnet: infra.subnet,
                 ownLoadBalancers: cluster.apiEndpoint === "load-balancer" ? [clusterResourceName(cluster.name, "api-lb")] : [],
                 deleteSnapshots: args.teardownDeletesSnapshots ?? false,
-                kubeconfig: this.adminKubeconfig,
+                kubeconfig: this.kubeconfigByIp,
             },
             { parent: this },
         );
 
-        // By IP, not by name: the API record may not have moved yet (see adminKubeconfig).
+        // By IP, not by name: the API record may not have moved yet (see kubeconfigByIp).
         // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an
         // update of the provider, never a replacement of every Kubernetes object under it.
         this.provider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.adminKubeconfig, clusterIdentifier: cluster.name },
+            { kubeconfig: this.kubeconfigByIp, clusterIdentifier: cluster.name },
             { parent: this },
         );
 
@@ -215,8 +215,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({
-            kubeconfig: this.kubeconfig,
-            adminKubeconfig: this.adminKubeconfig,
+            kubeconfigByName: this.kubeconfigByName,
+            kubeconfigByIp: this.kubeconfigByIp,
             talosconfig: this.talosconfig,
             apiEndpointIp: this.apiEndpointIp,
             apiUrl: this.apiUrl,
@@ -237,7 +237,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 cluster: this.config,
                 nodes: this.upgradeNodes,
                 talosconfig: this.upgradeTalosconfig,
-                kubeconfig: this.adminKubeconfig,
+                kubeconfig: this.kubeconfigByIp,
                 after,
             },
             { parent: this },

@@ -27,9 +27,9 @@ export interface GitopsBootstrapArgs {
     readonly beforeOperator: pulumi.Resource[];
     /**
      * Kustomizations to suspend as soon as Flux creates them, until the Velero restore is done
-     * (`KustomizationRelease` resumes them and waits for them). They get no waiter here.
+     * (`KustomizationResume` resumes them and waits for them). They get no waiter here.
      */
-    readonly hold: readonly string[];
+    readonly suspendUntilRestore: readonly string[];
 }
 
 /**
@@ -42,10 +42,10 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
     public readonly operator: k8s.helm.v3.Release;
     /** The FluxInstance. */
     public readonly fluxInstance: k8s.apiextensions.CustomResource;
-    /** Per Kustomization name not held: the wait after which it is Ready (each waits for the one before). */
+    /** Per Kustomization name not suspended: the wait after which it is Ready (each waits for the one before). */
     public readonly kustomizationReady: Readonly<Record<string, pulumi.Resource>>;
-    /** Done when the held Kustomizations are suspended (undefined when none is held). */
-    public readonly held?: pulumi.Resource;
+    /** Done when the Kustomizations of `suspendUntilRestore` are suspended (undefined when there are none). */
+    public readonly suspended?: pulumi.Resource;
 
     constructor(name: string, args: GitopsBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:gitops:GitopsBootstrap", name, {}, opts);
@@ -105,16 +105,16 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                 ignoreChanges: [...TREE_FLUX_INSTANCE_FIELDS],
             },
         );
-        // Beside the FluxInstance, not after it: the held Kustomizations must be suspended within
+        // Beside the FluxInstance, not after it: the Kustomizations must be suspended within
         // seconds of Flux creating them, long before the ones they depend on are Ready.
-        this.held = args.hold.length
+        this.suspended = args.suspendUntilRestore.length
             ? scriptCommand(
                   `${name}-hold`,
                   {
-                      script: loadScript("flux/hold-kustomizations.sh"),
+                      script: loadScript("flux/suspend-kustomizations.sh"),
                       environment: {
                           KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
-                          HOLD: args.hold.join(" "),
+                          KUSTOMIZATIONS: args.suspendUntilRestore.join(" "),
                           TIMEOUT_SECONDS: "900",
                       },
                       runOnce: true,
@@ -122,8 +122,8 @@ export class GitopsBootstrap extends pulumi.ComponentResource {
                   { parent: this, dependsOn: [operator] },
               )
             : undefined;
-        const notHeld = gitops.kustomizations.filter((x) => !args.hold.includes(x.name));
-        this.kustomizationReady = waitForKustomizations(name, notHeld, args.kubeconfig, [this.fluxInstance], this);
+        const notSuspended = gitops.kustomizations.filter((x) => !args.suspendUntilRestore.includes(x.name));
+        this.kustomizationReady = waitForKustomizations(name, notSuspended, args.kubeconfig, [this.fluxInstance], this);
         this.registerOutputs({});
     }
 }

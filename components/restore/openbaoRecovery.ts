@@ -22,7 +22,7 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
         super("platform-dr:restore:OpenbaoRecovery", name, {}, opts);
         const { restore } = args;
         const kubeconfig = pulumi.secret(args.kubeconfig);
-        if (restore.openbao === "snapshot") {
+        if (restore.openbaoRecovery === "snapshot") {
             scriptCommand(
                 `${name}-vault-config`,
                 {
@@ -32,7 +32,7 @@ export class OpenbaoRecovery extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: args.after },
             );
-        } else if (restore.openbao === "manual" && restore.openbaoSeedSecrets) {
+        } else if (restore.openbaoRecovery === "manual" && restore.openbaoSeedSecrets) {
             scriptCommand(
                 `${name}-seed`,
                 {

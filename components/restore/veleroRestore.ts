@@ -46,7 +46,7 @@ export const VELERO_WORKLOADS = [
 
 /**
  * Flux's own objects. Restored from a backup they would come back without the hold's `suspend`
- * and reconcile at once (a tenant Kustomization, a HelmRelease): Git recreates them when the held
+ * and reconcile at once (a tenant Kustomization, a HelmRelease): Git recreates them when the suspended
  * Kustomizations resume, so they are never restored.
  */
 export const FLUX_KINDS = [
@@ -107,11 +107,11 @@ export class VeleroRestore extends pulumi.ComponentResource {
     constructor(name: string, args: VeleroRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:restore:VeleroRestore", name, {}, opts);
         const { restore, provider } = args;
-        const mapping = Object.keys(restore.storageClassMapping).length
+        const mapping = Object.keys(restore.veleroStorageClassMapping).length
             ? [
                   new k8s.core.v1.ConfigMap(
                       `${name}-storage-class-map`,
-                      storageClassConfigMap(restore.storageClassMapping) as k8s.core.v1.ConfigMapArgs,
+                      storageClassConfigMap(restore.veleroStorageClassMapping) as k8s.core.v1.ConfigMapArgs,
                       { parent: this, provider, dependsOn: args.veleroReady },
                   ),
               ]
@@ -165,15 +165,15 @@ export class VeleroRestore extends pulumi.ComponentResource {
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({
                 backup,
-                includedNamespaces: restore.includedNamespaces,
-                excludedNamespaces: restore.excludedNamespaces,
+                includedNamespaces: restore.veleroIncludedNamespaces,
+                excludedNamespaces: restore.veleroExcludedNamespaces,
                 excludedResources: args.excludedResources,
                 scope: args.scope,
                 excludedLabels: args.excludedLabels,
             }),
         );
         // One command restores and waits: see scripts/velero/restore.sh (run once; again only after a failure).
-        const accept = restore.allowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];
+        const accept = restore.veleroAllowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];
         const run = scriptCommand(
             `${name}-restore`,
             {

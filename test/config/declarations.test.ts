@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { UNDECLARABLE_KEYS, knownConfigKeys } from "../../config";
+import { UNDECLARABLE_KEYS, knownConfigKeys, validateConfig } from "../../config";
+import { validProdRaw } from "../support/config";
 
 const root = path.resolve(__dirname, "../..");
 const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
@@ -37,5 +38,12 @@ describe("config: Pulumi.yaml declarations", () => {
                 assert.ok(value === undefined || (typeof value === "object" && "secure" in value), `${file}: ${key} is in plain text`);
             }
         }
+    });
+
+    it("names each restore setting after its config key (what the README and pulumi config call it)", () => {
+        const result = validateConfig(validProdRaw());
+        assert.ok(result.ok);
+        const unnamed = Object.keys(result.config.restore).filter((k) => !(k in declared));
+        assert.deepEqual(unnamed, [], "RestoreConfig fields without a config key of that name");
     });
 });

@@ -131,7 +131,7 @@ describe("config: GitOps and restores", () => {
 
         it("leaves OpenBao alone unless asked, and refuses the snapshot path (the running vault-config would restore nothing)", () => {
             const quiet = validateConfig(existing({ veleroIncludedNamespaces: ["umami"] }));
-            assert.ok(quiet.ok && quiet.config.restore.openbao === "none");
+            assert.ok(quiet.ok && quiet.config.restore.openbaoRecovery === "none");
             const snapshot = validateConfig(existing({ veleroIncludedNamespaces: ["umami"], openbaoRecovery: "snapshot" }));
             assert.ok(!snapshot.ok && snapshot.problems.some((p) => p.key === "openbaoRecovery" && /is for a rebuild/.test(p.message)));
         });
@@ -175,7 +175,7 @@ describe("config: GitOps and restores", () => {
         );
         assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
         if (result.ok) {
-            const [umami, coroot] = result.config.restore.databases;
+            const [umami, coroot] = result.config.restore.cnpgDatabases;
             assert.deepEqual([umami.image, umami.storageClass], ["ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie", "longhorn-wffc"]);
             assert.deepEqual(
                 [coroot.image, coroot.storageClass],
@@ -231,10 +231,10 @@ describe("config: GitOps and restores", () => {
         );
         assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
         if (result.ok) {
-            assert.deepEqual(result.config.restore.databases, []);
+            assert.deepEqual(result.config.restore.cnpgDatabases, []);
         }
         const rebuild = validateConfig(validProdRaw({ cnpgDatabases: undefined }));
-        assert.ok(rebuild.ok && rebuild.config.restore.databases.map((d) => d.name).join() === "umami-db,coroot-db,wedding-db");
+        assert.ok(rebuild.ok && rebuild.config.restore.cnpgDatabases.map((d) => d.name).join() === "umami-db,coroot-db,wedding-db");
     });
 
     it("refuses a kubeconfig for an existing cluster while in rebuild mode", () => {

@@ -76,7 +76,7 @@ describe("rehearsal: CLI", () => {
             r.stdout,
             /\nRestores:\n  Velero: restores every namespace except kube-system, velero from the newest Completed backup/,
         );
-        assert.match(r.stdout, /\n  Held until the Velero restore is done: Kustomizations infrastructure, apps/);
+        assert.match(r.stdout, /\n  Suspended until the Velero restore is done: Kustomizations infrastructure, apps/);
         assert.match(r.stdout, /\n  OpenBao: snapshot\./);
         const restore = phaseOf(/command:Command\s+velero-restore$/);
         const database = phaseOf(/postgresql\.cnpg\.io\/v1:Cluster\s+cnpg-umami-umami-db-cluster/);

@@ -10,7 +10,7 @@ function linesFor(overrides: Record<string, unknown> = {}, secretKeys: string[] 
 }
 
 describe("rehearsal: the restores in words", () => {
-    it("says which backup, what is held back, which OpenBao path and each database's point in time, in order", () => {
+    it("says which backup, what is suspended, which OpenBao path and each database's point in time, in order", () => {
         const lines = linesFor({ cnpgDatabases: ["umami/umami-db store=umami-db instances=3 targetTime=2026-11-23T02:00:00Z"] });
         assert.match(
             lines[0],
@@ -20,7 +20,7 @@ describe("rehearsal: the restores in words", () => {
             lines[1],
             /^Why that is safe: Velero restores the CRDs .* Waiting for infrastructure-controllers instead could deadlock: .*dex\/dex-github-connector/,
         );
-        assert.match(lines[2], /^Held until the Velero restore is done: Kustomizations infrastructure, apps /);
+        assert.match(lines[2], /^Suspended until the Velero restore is done: Kustomizations infrastructure, apps /);
         assert.match(lines[3], /^OpenBao: snapshot\. The vault-config Job in Kustomization infrastructure restores/);
         assert.match(
             lines[4],

@@ -8,8 +8,8 @@ import { runWithFakes } from "../support/fakeBin";
 const WAIT_READY_SCRIPT = loadScript("kube/wait-ready.sh");
 const WAIT_PHASE_SCRIPT = loadScript("kube/wait-phase.sh");
 const WAIT_FIELD_SCRIPT = loadScript("kube/wait-field.sh");
-const HOLD_KUSTOMIZATIONS_SCRIPT = loadScript("flux/hold-kustomizations.sh");
-const RELEASE_KUSTOMIZATIONS_SCRIPT = loadScript("flux/resume-kustomizations.sh");
+const SUSPEND_KUSTOMIZATIONS_SCRIPT = loadScript("flux/suspend-kustomizations.sh");
+const RESUME_KUSTOMIZATIONS_SCRIPT = loadScript("flux/resume-kustomizations.sh");
 const LATEST_BACKUP_SCRIPT = loadScript("velero/latest-backup.sh");
 const RESTORE_SCRIPT = loadScript("velero/restore.sh");
 const OPENBAO_SNAPSHOT_SCRIPT = loadScript("openbao/snapshot-restore.sh");
@@ -164,8 +164,8 @@ const SCRIPTS: { name: string; script: string; arms: string; env: Record<string,
         arms: `*'--for=condition=complete'*) exit 0 ;;\n*'logs job/vault-config'*) printf 'Snapshot restored' ;;`,
         env: VAULT_CONFIG,
     },
-    { name: "HOLD_KUSTOMIZATIONS", script: HOLD_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { HOLD: "apps" } },
-    { name: "RELEASE_KUSTOMIZATIONS", script: RELEASE_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { RELEASE: "apps" } },
+    { name: "SUSPEND_KUSTOMIZATIONS", script: SUSPEND_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { KUSTOMIZATIONS: "apps" } },
+    { name: "RESUME_KUSTOMIZATIONS", script: RESUME_KUSTOMIZATIONS_SCRIPT, arms: `*) exit 0 ;;`, env: { KUSTOMIZATIONS: "apps" } },
     {
         name: "RESTORE",
         script: RESTORE_SCRIPT,
@@ -224,9 +224,9 @@ describe("waiters: kubectl scripts", () => {
                 KUSTOMIZATION,
             );
             const killedBySetE = run(
-                RELEASE_KUSTOMIZATIONS_SCRIPT,
+                RESUME_KUSTOMIZATIONS_SCRIPT,
                 `*' patch '*) echo 'error: You must be logged in to the server (Unauthorized)' >&2; exit 1 ;;`,
-                { RELEASE: "apps" },
+                { KUSTOMIZATIONS: "apps" },
             );
             for (const r of [timedOut, killedBySetE]) {
                 assert.equal(r.status, 1, r.stderr);
@@ -708,15 +708,15 @@ describe("waiters: kubectl scripts", () => {
         });
     });
 
-    describe("HOLD_KUSTOMIZATIONS and RELEASE_KUSTOMIZATIONS", () => {
+    describe("SUSPEND_KUSTOMIZATIONS and RESUME_KUSTOMIZATIONS", () => {
         const GET = `*'get kustomizations.kustomize.toolkit.fluxcd.io'*)`;
         const PATCH = `*' patch '*) exit 0 ;;`;
 
         it("suspends each Kustomization, as platform-dr's field manager, once Flux has created it", () => {
             const r = run(
-                HOLD_KUSTOMIZATIONS_SCRIPT,
+                SUSPEND_KUSTOMIZATIONS_SCRIPT,
                 `${GET} [ "$(count get)" -ge 2 ] && exit 0 || { ${NOT_FOUND('kustomizations "infrastructure"')}; } ;;\n${PATCH}`,
-                { HOLD: "infrastructure apps", TIMEOUT_SECONDS: "60" },
+                { KUSTOMIZATIONS: "infrastructure apps", TIMEOUT_SECONDS: "60" },
             );
             assert.equal(r.status, 0, r.stderr);
             assert.equal(
@@ -733,13 +733,13 @@ describe("waiters: kubectl scripts", () => {
         });
 
         it("fails naming the Kustomization that never appeared", () => {
-            const r = run(HOLD_KUSTOMIZATIONS_SCRIPT, `${GET} ${NOT_FOUND('kustomizations "apps"')} ;;`, { HOLD: "apps" });
+            const r = run(SUSPEND_KUSTOMIZATIONS_SCRIPT, `${GET} ${NOT_FOUND('kustomizations "apps"')} ;;`, { KUSTOMIZATIONS: "apps" });
             assert.equal(r.status, 1);
             assert.match(r.stderr, /Kustomization flux-system\/apps did not appear within 0s, so it could not be held back/);
         });
 
         it("release removes the suspend field (Git's value applies again) and asks Flux to reconcile now", () => {
-            const r = run(RELEASE_KUSTOMIZATIONS_SCRIPT, `${PATCH}\n*' annotate '*) exit 0 ;;`, { RELEASE: "infrastructure apps" });
+            const r = run(RESUME_KUSTOMIZATIONS_SCRIPT, `${PATCH}\n*' annotate '*) exit 0 ;;`, { KUSTOMIZATIONS: "infrastructure apps" });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "resumed Kustomization infrastructure\nresumed Kustomization apps\n");
             assert.deepEqual(r.calls[0].slice(-2), ["-p", '{"spec":{"suspend":null}}']);

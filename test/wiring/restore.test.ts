@@ -13,7 +13,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             overrides: offClusterOverrides([{ path: "veleroRepoPassword", value: "kopia-repo-password-1", secret: true }]),
         });
     });
-    /** The wait for a Kustomization: GitopsBootstrap's, or KustomizationRelease's for the held ones. */
+    /** The wait for a Kustomization: GitopsBootstrap's, or KustomizationResume's for the suspended ones. */
     const ks = (name: string) =>
         r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ??
         find(r, CMD, `gitops-ks-${name}-wait`);
@@ -54,10 +54,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.ok(waitsFor(r, ks("apps"), ks("infrastructure")));
     });
 
-    it("restores with Velero as soon as Velero can restore, with the later Kustomizations held until it is done, and OpenBao after Velero", () => {
+    it("restores with Velero as soon as Velero can restore, with the later Kustomizations suspended until it is done, and OpenBao after Velero", () => {
         const restore = find(r, CMD, "velero-restore");
         const hold = find(r, CMD, "gitops-hold");
-        assert.equal((hold.rawInputs as any).environment.HOLD, "infrastructure apps");
+        assert.equal((hold.rawInputs as any).environment.KUSTOMIZATIONS, "infrastructure apps");
         // Velero's server and node agent run, and its backup location is Available: nothing more.
         const env = (name: string) => find(r, CMD, name).rawInputs.environment as Record<string, string>;
         assert.deepEqual(
@@ -82,8 +82,8 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             "the hold runs beside the FluxInstance's wait, not after it",
         );
         const resume = find(r, CMD, "gitops-release-resume");
-        assert.equal((resume.rawInputs as any).environment.RELEASE, "infrastructure apps");
-        assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore")), "nothing held resumes before the restore is done");
+        assert.equal((resume.rawInputs as any).environment.KUSTOMIZATIONS, "infrastructure apps");
+        assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore")), "nothing suspended resumes before the restore is done");
         assert.ok(waitsFor(r, ks("infrastructure"), resume) && waitsFor(r, ks("apps"), ks("infrastructure")));
         assert.ok(!waitsFor(r, restore, ks("infrastructure")) && !waitsFor(r, restore, ks("apps")));
         const openbao = find(r, CMD, "openbao-vault-config");
@@ -286,7 +286,11 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             ["umami/umami-db-r2-credentials-restore"],
             "only the recovered database's credentials, beside the cluster's own",
         );
-        assert.equal(ofType(s5, CMD).filter((c) => /gitops-(hold|release)/.test(c.name)).length, 0, "nothing is held in a running cluster");
+        assert.equal(
+            ofType(s5, CMD).filter((c) => /gitops-(hold|release)/.test(c.name)).length,
+            0,
+            "nothing is suspended in a running cluster",
+        );
         const cluster = find(s5, "kubernetes:postgresql.cnpg.io/v1:Cluster", "cnpg-umami-umami-db-cluster");
         assert.equal((cluster.rawInputs as any).spec.bootstrap.recovery.recoveryTarget.targetTime, "2026-11-23T02:00:00Z");
         // Beside the running umami-db, never over it; Flux kept off; Pulumi waits for Ready.

@@ -4,12 +4,12 @@
 # vault-config Job in `infrastructure`) would create fresh PVCs, Secrets and an empty OpenBao
 # that a Velero restore then skips as already existing. Field manager `platform-dr`, so Flux's
 # own apply of the object leaves the field alone.
-# Env: KUBECONFIG_CONTENT, HOLD (space-separated names), TIMEOUT_SECONDS.
+# Env: KUBECONFIG_CONTENT, KUSTOMIZATIONS (space-separated names), TIMEOUT_SECONDS.
 REQUIRES=kubectl
 . "${SCRIPTS_LIB:?}/preamble.sh"
 . "${SCRIPTS_LIB:?}/kubeconfig.sh"
 . "${SCRIPTS_LIB:?}/deadline.sh"
-for ks in $HOLD; do
+for ks in $KUSTOMIZATIONS; do
   until kubectl -n flux-system get kustomizations.kustomize.toolkit.fluxcd.io "$ks" >/dev/null 2>&1; do
     if deadline_passed; then
       echo "Kustomization flux-system/$ks did not appear within ${TIMEOUT_SECONDS}s, so it could not be held back until the restores: check fluxKustomizations and the FluxInstance's sync" >&2
