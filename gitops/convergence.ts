@@ -7,23 +7,13 @@
  * Pure: it reads a followed tree (fluxTree.ts) and facts (crdFacts.ts), and returns findings.
  */
 import * as path from "path";
+import type { PreFluxInstalls } from "../components/gitops/preFlux";
 import { ChartCrds, CrdGroup, FLUX_COMPONENT_KINDS, KUBERNETES_GROUPS, chartCrds, covers, packageCrds } from "./crdFacts";
 import { FluxKustomization, FluxTree, ObjectKey, apiGroup, readyBefore, where } from "./fluxTree";
 import { KubeObject, RenderedObject } from "./render";
 
-/** A chart the program installs before Flux (the contract of components/gitops/preFlux.ts). */
-export interface PreInstalledChart {
-    readonly release: string;
-    readonly namespace: string;
-    readonly chart: string;
-    readonly version: string;
-}
-
-/** What the program installs before the FluxInstance (the contract of components/gitops/preFlux.ts). */
-export interface PreInstalled {
-    readonly charts: readonly PreInstalledChart[];
-    readonly crds: readonly { readonly group: string; readonly kind: string }[];
-}
+/** What the program installs before the FluxInstance (components/gitops/preFlux.ts owns the contract). */
+export type PreInstalled = PreFluxInstalls;
 
 /** Who makes a kind available to a Kustomization. */
 export type Provider =

@@ -2,9 +2,13 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ConvergenceInputs, analyseConvergence, describeProvider } from "../../gitops/convergence";
+import { preFluxInstalls } from "../../components/gitops/preFlux";
+import { fluxInstance } from "../../components/gitops/values";
+import { validateConfig } from "../../config";
 import { chartCrds } from "../../gitops/crdFacts";
 import { FluxTree } from "../../gitops/fluxTree";
 import { findKustomizeTool } from "../../gitops/render";
+import { validProdRaw } from "../support/config";
 import { PLATFORM_TREE, platformFluxTree } from "../support/tree";
 
 const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
@@ -118,6 +122,31 @@ describe("gitops: the platform's real Flux tree (../shared/reference/platform/k8
             report.findings.filter((f) => f.message.includes("pre-installs chart")),
             [],
         );
+    });
+
+    it("with what this program installs before Flux (preFluxInstalls of the prod config), the tree converges: no error, no version drift", () => {
+        const config = validateConfig(validProdRaw());
+        assert.ok(config.ok);
+        const report = analyseConvergence(tree, {
+            preInstalled: preFluxInstalls(config.config.gitops),
+            fluxComponents: [...fluxInstance(config.config.gitops, undefined).spec.components],
+        });
+        assert.deepEqual(
+            report.findings.filter((f) => f.severity === "error" || f.message.includes("pre-installs")),
+            [],
+        );
+        const provided = (ks: string, kind: string) =>
+            report.kinds.find((k) => k.kustomization === `flux-system/${ks}` && k.kind === kind)?.provider.by;
+        for (const [ks, kind] of [
+            ["infrastructure-controllers", "HTTPRoute"],
+            ["infrastructure-controllers", "ReferenceGrant"],
+            ["infrastructure", "Gateway"],
+            ["infrastructure", "CapacityBuffer"],
+            ["infrastructure-controllers", "FluxInstance"],
+            ["infrastructure", "ClusterPolicy"],
+        ]) {
+            assert.equal(provided(ks, kind), "program", `${kind} in ${ks}`);
+        }
     });
 
     it("without them, the pre-flight fails naming the kinds ksail installs before Flux", () => {
