@@ -115,10 +115,11 @@ const preFlux = cluster
 if (cluster && preFlux) {
     cluster.rollingUpgrade([preFlux.releases.cilium, preFlux.releases.hcloudCcm]);
 }
-// The Cluster Autoscaler, installed by the program as ksail does (not through Flux), before Flux,
-// once the cloud controller runs: the platform's CapacityBuffer (its CRD is a pre-Flux component)
-// and the autoscaler's VPA come with the first Kustomizations. Config requires a static worker
-// whenever pools are set (their config is the base).
+// The Cluster Autoscaler, installed by the program as ksail does (not through Flux), before Flux:
+// in ksail's order beside metrics-server, hcloud-csi and Kyverno, here after them and after the
+// CapacityBuffer CRD its buffer controller watches (a pre-Flux component, one owner). The
+// platform's CapacityBuffer and the autoscaler's VPA come with the first Kustomizations. Config
+// requires a static worker whenever pools are set (their config is the base).
 const autoscaler =
     cluster && preFlux && config.autoscaler.pools.length && cluster.workerMachineConfig
         ? new ClusterAutoscaler("cluster-autoscaler", {
@@ -126,7 +127,7 @@ const autoscaler =
               autoscaler: config.autoscaler,
               workerConfig: cluster.workerMachineConfig,
               provider,
-              after: [cluster.hcloudSecret, preFlux.releases.hcloudCcm],
+              after: [cluster.hcloudSecret, preFlux.releases.hcloudCcm, ...preFlux.ready],
           })
         : undefined;
 // The Kustomizations after Velero's are suspended until the restores are done, so nothing

@@ -60,10 +60,16 @@ describe("wiring: Cluster Autoscaler and teardown (simulated prod)", () => {
             [release.rawInputs.name, release.rawInputs.namespace, release.rawInputs.version],
             ["cluster-autoscaler", "kube-system", "9.59.0"],
         );
+        // ksail installs it beside metrics-server, hcloud-csi and Kyverno; here after them, and after
+        // the CapacityBuffer CRD its buffer controller watches (installed once, by the pre-Flux CRDs).
         for (const [type, name] of [
             ["kubernetes:core/v1:Secret", "cluster-autoscaler-config"],
             ["kubernetes:core/v1:Secret", "prod-hcloud-secret"],
             ["kubernetes:helm.sh/v3:Release", "pre-flux-hcloud-cloud-controller-manager"],
+            ["kubernetes:helm.sh/v3:Release", "pre-flux-kyverno"],
+            ["kubernetes:helm.sh/v3:Release", "pre-flux-metrics-server"],
+            ["kubernetes:helm.sh/v3:Release", "pre-flux-hcloud-csi"],
+            ["kubernetes:yaml/v2:ConfigFile", "pre-flux-capacity-buffer-crd"],
         ]) {
             assert.ok(waitsFor(prod, release, find(prod, type, name)), name);
         }
