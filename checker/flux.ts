@@ -63,11 +63,10 @@ export function fluxInput(
  * the user named it (roots are reported under it), the tree's problems become warnings.
  */
 export function fluxUnit(followed: FluxTree, tree: string, tool: KustomizeTool): { unit: CheckUnit; warnings: string[] } {
-    const warnings = followed.problems
-        .filter((p) => p.severity !== "info")
-        .map(
-            (p) => `${p.where === undefined ? p.kustomization : displayWhere(p.where)}: Flux Kustomization ${p.kustomization} ${p.message}`,
-        );
+    // Every problem is a warning here, "info" included: a Kustomization that is not followed is a part of the cluster not checked.
+    const warnings = followed.problems.map(
+        (p) => `${p.where === undefined ? p.kustomization : displayWhere(p.where)}: Flux Kustomization ${p.kustomization} ${p.message}`,
+    );
     for (const kustomization of followed.kustomizations) {
         for (const left of kustomization.leftOut) {
             for (const remote of left.remotes) {

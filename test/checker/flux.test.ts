@@ -73,6 +73,16 @@ describe("checker: --flux", function () {
         );
     });
 
+    it("Kustomizations of another source are not followed, and each says so (nothing passes silently)", async () => {
+        const r = await runChecker(["--flux", FIXTURE, "--source-kind", "GitRepository"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+            r.stderr,
+            /Flux Kustomization flux-system\/infra is not followed: its source OCIRepository\/flux-system\/flux-system is not the synced one/,
+        );
+        assert.match(r.stderr, /Flux Kustomization flux-system\/apps is not followed/);
+    });
+
     it("a sync path that is not in the tree is exit 2, listing the tree's clusters", async () => {
         const r = await runChecker(["--flux", FIXTURE, "--sync-path", "clusters/staging"]);
         assert.equal(r.code, 2);
