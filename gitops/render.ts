@@ -243,13 +243,28 @@ function commonAncestor(paths: readonly string[]): string {
 
 /**
  * Runs the tool on `directory` through a temporary wrapper kustomization that only adds
- * `buildMetadata: [originAnnotations]`, so every object says which file declared it.
+ * `buildMetadata: [originAnnotations]`, so every object says which file declared it. A kustomize
+ * older than buildMetadata (before v4.5) refuses the field: then it runs again without it, and
+ * the objects come back without their files.
  */
 function runKustomize(
     tool: KustomizeTool,
     directory: string,
     timeoutMs: number,
     restrictor: LoadRestrictor,
+): { output: string; wrapper: string } | { error: string; stderr: string } {
+    const run = runWrapped(tool, directory, timeoutMs, restrictor, true);
+    return "stderr" in run && /unknown field "?buildMetadata/.test(run.stderr)
+        ? runWrapped(tool, directory, timeoutMs, restrictor, false)
+        : run;
+}
+
+function runWrapped(
+    tool: KustomizeTool,
+    directory: string,
+    timeoutMs: number,
+    restrictor: LoadRestrictor,
+    origins: boolean,
 ): { output: string; wrapper: string } | { error: string; stderr: string } {
     // Real paths on both sides: a symlinked temporary directory would make the relative path wrong.
     const wrapper = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-render-")));
@@ -258,7 +273,7 @@ function runKustomize(
         const relative = path.relative(wrapper, directory).split(path.sep).join("/");
         fs.writeFileSync(
             path.join(wrapper, "kustomization.yaml"),
-            `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${JSON.stringify(relative)}\nbuildMetadata: [originAnnotations]\n`,
+            `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${JSON.stringify(relative)}\n${origins ? "buildMetadata: [originAnnotations]\n" : ""}`,
         );
         try {
             const args = [tool.subcommand, ...(restrictor === "none" ? ["--load-restrictor", "LoadRestrictionsNone"] : []), wrapper];

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { findKustomizeTool, isRemoteEntry, kustomizeReason, renderKustomization } from "../../gitops/render";
+import { withFakeBin } from "../support/fakeBin";
 
 /** Writes files (path → text) under a fresh temporary directory. */
 function tree(files: Record<string, string>): string {
@@ -85,6 +86,33 @@ describe("gitops/render: kustomize from PATH", function () {
         assert.doesNotMatch(String(broken.error), /^E\d{4}/);
         assert.match(String(renderKustomization(path.join(root, "nowhere")).error), /is not a directory/);
         assert.match(String(renderKustomization(root).error), /has no kustomization\.yaml/);
+    });
+
+    it("prefers a standalone kustomize on PATH (kustomize build), and renders without files when it predates buildMetadata", () => {
+        // An old kustomize: refuses buildMetadata, otherwise builds (through kubectl's kustomize).
+        const old = [
+            'fake_log KUSTOMIZE "$@"',
+            "for last; do :; done",
+            'if grep -q buildMetadata "$last/kustomization.yaml"; then echo \'Error: json: unknown field "buildMetadata"\' >&2; exit 1; fi',
+            "shift",
+            `exec ${JSON.stringify(tool!.name === "kubectl" ? tool!.executable : "/usr/bin/kubectl")} kustomize "$@"`,
+        ].join("\n");
+        withFakeBin({ kustomize: old }, (dir) => {
+            const found = findKustomizeTool(`${dir}${path.delimiter}/usr/bin`);
+            assert.deepEqual(found, { name: "kustomize", executable: path.join(dir, "kustomize"), subcommand: "build" });
+            const result = renderKustomization(path.join(root, "base"), { tool: found });
+            assert.equal(result.error, undefined);
+            assert.deepEqual(
+                result.objects.map((o) => [o.object.metadata?.name, o.source]),
+                [
+                    ["first", { root: path.join(root, "base") }],
+                    ["second", { root: path.join(root, "base") }],
+                ],
+            );
+            const calls = fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
+            assert.equal(calls.length, 2, "one refused run with buildMetadata, one without");
+            assert.ok(calls.every((c) => c.startsWith("KUSTOMIZE\tbuild\t")));
+        });
     });
 
     it("knows kustomize's remote forms", () => {
