@@ -7,13 +7,13 @@ import { CompactRecord, ConfigReader } from "./reader";
  */
 
 /** Chart version ksail installs (`autoscaler/cluster-autoscaler`). */
-export const DEFAULT_AUTOSCALER_CHART_VERSION = "9.59.0";
+const DEFAULT_AUTOSCALER_CHART_VERSION = "9.59.0";
 /** ksail's default `--scale-down-unneeded-time`. */
-export const DEFAULT_SCALE_DOWN_UNNEEDED_TIME = "10m";
+const DEFAULT_SCALE_DOWN_UNNEEDED_TIME = "10m";
 /** ksail's default expander when none is configured. */
-export const DEFAULT_EXPANDER = "least-waste";
+const DEFAULT_EXPANDER = "least-waste";
 /** Server slots kept free of the reachable total: the Talos snapshot build boots one temporary server (ksail#6172). */
-export const SNAPSHOT_BUILD_SERVER_RESERVE = 1;
+const SNAPSHOT_BUILD_SERVER_RESERVE = 1;
 /** The label ksail stamps on autoscaled nodes; a pool may not set it itself. */
 export const AUTOSCALED_NODE_LABEL = "ksail.io/autoscaled";
 
@@ -33,7 +33,7 @@ const EXPANDERS: Readonly<Record<string, string | undefined>> = Object.freeze({
 });
 
 /** One Kubernetes taint, as the autoscaler's nodeConfigs and Talos's machine.nodeTaints take it. */
-export interface NodeTaint {
+interface NodeTaint {
     readonly key: string;
     /** Empty for a taint without value. */
     readonly value: string;
@@ -92,7 +92,7 @@ const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 const POOL_FIELDS = ["serverType", "location", "min", "max", "labels", "taints"] as const;
 
 /** `k=v,k2=v2` into labels, or what is wrong. */
-export function parsePoolLabels(text: string): Record<string, string> | string {
+function parsePoolLabels(text: string): Record<string, string> | string {
     const labels: Record<string, string> = {};
     for (const item of text.split(",")) {
         const eq = item.indexOf("=");
@@ -110,7 +110,7 @@ export function parsePoolLabels(text: string): Record<string, string> | string {
 }
 
 /** `key=value:Effect,key2:Effect` into taints, or what is wrong. */
-export function parsePoolTaints(text: string): NodeTaint[] | string {
+function parsePoolTaints(text: string): NodeTaint[] | string {
     const taints: NodeTaint[] = [];
     for (const item of text.split(",")) {
         const m = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(item);
@@ -131,7 +131,7 @@ function nonNegativeInteger(text: string | undefined, fallback: number): number 
 }
 
 /** One `autoscalerPools` entry into a pool, or what is wrong with it (checks that need no other key). */
-export function parsePool(entry: CompactRecord, defaultLocation: string): AutoscalerPool | string {
+function parsePool(entry: CompactRecord, defaultLocation: string): AutoscalerPool | string {
     const f = entry.fields;
     if (!DNS_LABEL.test(entry.id)) {
         return `name "${entry.id}" must be a DNS label (lower-case letters, digits and '-', at most 63 characters): Hetzner and Kubernetes label values carry it`;
@@ -162,12 +162,12 @@ export function parsePool(entry: CompactRecord, defaultLocation: string): Autosc
 }
 
 /** The Talos image architecture of a Hetzner server type's CPU. */
-export function talosArchitecture(serverArchitecture: "x86" | "arm"): "amd64" | "arm64" {
+function talosArchitecture(serverArchitecture: "x86" | "arm"): "amd64" | "arm64" {
     return serverArchitecture === "arm" ? "arm64" : "amd64";
 }
 
 /** What is wrong with a pool given the cluster (server type, architecture, network zone), or undefined. */
-export function checkPoolAgainstCluster(pool: AutoscalerPool, cluster: ClusterConfig): string | undefined {
+function checkPoolAgainstCluster(pool: AutoscalerPool, cluster: ClusterConfig): string | undefined {
     const arch = HETZNER_SERVER_TYPES[pool.serverType];
     if (!arch) {
         return `has serverType=${pool.serverType}, which is not a Hetzner server type this program knows (${Object.keys(HETZNER_SERVER_TYPES).join(", ")})`;
@@ -190,7 +190,7 @@ export function checkPoolAgainstCluster(pool: AutoscalerPool, cluster: ClusterCo
 }
 
 /** The capacity figures of ksail#6172: what the cluster can grow to, and what the account allows. */
-export interface ReachableTotal {
+interface ReachableTotal {
     readonly baseline: number;
     readonly poolCapacity: number;
     /** Static nodes plus pool maxima, clamped by maxNodesTotal (never below the static nodes). */

@@ -240,17 +240,5 @@ export function autoscalerValues(config: AutoscalerConfig, args: AutoscalerValue
     };
 }
 
-/**
- * Hetzner label values of the Talos snapshot, as ksail looks it up: `ksail.io/talos-version`,
- * `ksail.io/talos-schematic` (the first 63 characters: a label value's limit) and `ksail.io/cluster`.
- */
-export function snapshotLabels(clusterName: string, talosVersion: string, schematicId: string): Record<string, string> {
-    return {
-        "ksail.io/talos-version": talosVersion,
-        "ksail.io/talos-schematic": schematicId.slice(0, 63),
-        "ksail.io/cluster": clusterName,
-    };
-}
-
 /** Image Factory's schematic without customizations: what a cluster without talosSchematicId boots. */
 export const PLAIN_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";

@@ -24,7 +24,7 @@ export const VALIDATE_AUTOSCALED_SCRIPT = loadScript("talos/validate-autoscaled.
 const RELEASE_TIMEOUT_SECONDS = 600;
 
 /** The temporary server type of the snapshot build, per architecture (ksail: cx23 for amd64). */
-export const SNAPSHOT_BUILDER_SERVER_TYPE: Readonly<Record<AutoscalerConfig["architecture"], string>> = Object.freeze({
+const SNAPSHOT_BUILDER_SERVER_TYPE: Readonly<Record<AutoscalerConfig["architecture"], string>> = Object.freeze({
     amd64: "cx23",
     arm64: "cax11",
 });

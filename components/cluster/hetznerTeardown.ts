@@ -7,7 +7,7 @@ export const TEARDOWN_ARMED_SCRIPT = loadScript("hcloud/teardown-armed.sh");
 /** Delete step: deletes the autoscaled servers and load balancers attached to the network. */
 export const TEARDOWN_SCRIPT = loadScript("hcloud/teardown.sh");
 /** How long the teardown may wait for Hetzner to finish deleting the servers. */
-export const TEARDOWN_TIMEOUT_SECONDS = 600;
+const TEARDOWN_TIMEOUT_SECONDS = 600;
 
 /** Arguments of the teardown step. */
 export interface HetznerTeardownArgs {

@@ -13,7 +13,7 @@ import {
     encodeCloudInit,
     hcloudClusterConfig,
 } from "../../components/cluster/autoscalerConfig";
-import { AutoscalerPool } from "../../config/autoscaler";
+import { AutoscalerPool, reachableTotal } from "../../config/autoscaler";
 import { validateConfig } from "../../config";
 import { requiredTools } from "../../preflight/tools";
 import { validProdRaw } from "../support/config";
@@ -163,6 +163,17 @@ describe("cluster: Cluster Autoscaler config", () => {
         assert.deepEqual(problems({ autoscalerMaxNodesTotal: "0", autoscalerPools: ["a serverType=cx43 max=3"] }), []);
         // The clamp never goes below the static nodes, and a cap at or below them is refused.
         assert.match(problems({ autoscalerMaxNodesTotal: "6" }).join("\n"), /autoscalerMaxNodesTotal = 6: is not above the 6 static nodes/);
+    });
+
+    it("computes the reachable total as ksail#6172: static + pool maxima, clamped to max(cap, static nodes)", () => {
+        const r = validateConfig(validProdRaw(prodAutoscaler));
+        assert.ok(r.ok);
+        const { cluster } = r.config;
+        const pools = [pool({ max: 4 }), pool({ name: "b", max: 4 })];
+        assert.deepEqual(reachableTotal(cluster, pools, 9), { baseline: 6, poolCapacity: 8, reachable: 9, usable: 9 });
+        assert.equal(reachableTotal(cluster, pools, 0).reachable, 14, "no cap: everything the pools allow");
+        assert.equal(reachableTotal(cluster, pools, 20).reachable, 14, "a cap above what the pools reach changes nothing");
+        assert.equal(reachableTotal(cluster, pools, 3).reachable, 6, "never below the static nodes");
     });
 
     it("refuses an unknown server type, another architecture, a cax type for the amd64 image, a location outside the network zone", () => {

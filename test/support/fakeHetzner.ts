@@ -36,14 +36,14 @@ export interface FakeServer {
     status?: string;
 }
 
-export interface FakeLoadBalancer {
+interface FakeLoadBalancer {
     id: number;
     name: string;
     labels: Record<string, string>;
     private_net: { network: number; ip: string }[];
 }
 
-export interface FakeImage {
+interface FakeImage {
     id: number;
     type: "snapshot" | "system";
     description: string;
