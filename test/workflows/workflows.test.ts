@@ -257,7 +257,8 @@ describe("workflows: rebuild", () => {
 
     it("runs pulumi up --yes --stack prod after the tools and the stack config", () => {
         const names = job.steps.map((s) => s.run ?? s.uses ?? "");
-        const up = names.findIndex((n) => /^pulumi up --yes --stack prod\b/.test(n));
+        // --refresh too: a lost server still in the state would otherwise not be recreated.
+        const up = names.findIndex((n) => /^pulumi up --yes --stack prod --refresh\b/.test(n));
         assert.ok(up > 0);
         assert.ok(names.findIndex((n) => n.includes("talosctl-linux-amd64")) < up);
         assert.ok(names.findIndex((n) => n === "./.github/actions/stack-config") < up);
@@ -305,16 +306,26 @@ describe("workflows: the stack-config action", () => {
             GHCR_DOCKER_CONFIG: '{"auths":{"ghcr.io":{"auth":"dXNlcjp0b2tlbg=="}}}',
             TALOS_SECRETS: "cluster:\n  id: abc123secretline\n",
         };
-        const r = runStep(
-            step,
-            { ...secrets, STACK: "prod", OPENBAO_SEED_SECRETS: "", CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" },
-            { pulumi: 'fake_log PULUMI "$@"; if [ "$1" = config ] && [ "$3" = --secret ]; then fake_log STDIN "$(cat | base64 -w0)"; fi' },
-        );
+        const fakePulumi =
+            'fake_log PULUMI "$@"; if [ "$1" = config ] && [ "$3" = --secret ]; then fake_log STDIN "$(cat | base64 -w0)"; fi';
+        const env = {
+            ...secrets,
+            STACK: "prod",
+            CREATE: "true",
+            OPENBAO_SEED_SECRETS: "",
+            CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+        };
+        const r = runStep(step, env, { pulumi: fakePulumi });
         assert.equal(r.status, 0, r.stderr);
         const calls = r.fields("PULUMI");
         const stdin = r.fields("STDIN").map(([b64]) => Buffer.from(b64, "base64").toString());
         assert.deepEqual(calls[0], ["login", "--non-interactive"]);
         assert.deepEqual(calls[1], ["stack", "select", "--create", "--non-interactive", "prod"]);
+        // The drift check never creates the stack it checks.
+        const drift = runStep(step, { ...env, CREATE: "false" }, { pulumi: fakePulumi });
+        assert.deepEqual(drift.fields("PULUMI")[1], ["stack", "select", "--non-interactive", "prod"]);
+        const uses = (f: string) => steps(workflows[f]).find((s) => s.uses === "./.github/actions/stack-config")?.with?.create;
+        assert.deepEqual([uses("drift.yaml"), uses("rebuild.yaml")], [false, true]);
         assert.deepEqual(
             calls.filter((c) => c[2] === "--secret").map((c) => c[5]),
             ["sopsAgeKey", "veleroRepoPassword", "ghcrDockerConfig", "talosSecrets"],
