@@ -8,6 +8,7 @@
  */
 import { fork } from "child_process";
 import { SourcedObject, evaluate } from "../policies/rules";
+import * as os from "os";
 
 /** Workload counts to measure. */
 const SIZES = [1_000, 10_000, 20_000];
@@ -159,7 +160,7 @@ function row(cells: (string | number)[]): string {
 }
 
 async function main(): Promise<void> {
-    console.log(`availability rule engine, node ${process.version}, ${require("os").cpus().length} CPUs`);
+    console.log(`availability rule engine, node ${process.version}, ${os.cpus().length} CPUs`);
     console.log(row(["layout", "workloads", "objects", "findings", "cold ms", "warm ms", "peak RSS MiB", "heap +MiB"]));
     for (const [layout, namespaces] of Object.entries(LAYOUTS)) {
         for (const size of SIZES) {

@@ -8,7 +8,7 @@ import { Document, LineCounter, parseDocument } from "yaml";
 import { Enforcement, Exemption, RULE_IDS, RuleEngineOptions, RuleId, parseExemptionPattern } from "../policies/rules";
 
 /** The config file as written. */
-export interface CheckerConfigFile {
+interface CheckerConfigFile {
     /** Effective replica count from which a workload needs a PDB and a zero-downtime rollout. */
     readonly replicaThreshold?: number;
     /** Namespace of objects without one. */
@@ -22,7 +22,7 @@ export interface CheckerConfigFile {
 const ENFORCEMENT = { enum: ["error", "warning", "off"] };
 
 /** JSON schema of the config file. */
-export const CONFIG_SCHEMA = {
+const CONFIG_SCHEMA = {
     type: "object",
     additionalProperties: false,
     properties: {
@@ -103,7 +103,7 @@ function lineOfPath(document: Document.Parsed, lines: LineCounter, path: string[
 }
 
 /** Engine options from a validated config file. */
-export function toEngineOptions(config: CheckerConfigFile): RuleEngineOptions {
+function toEngineOptions(config: CheckerConfigFile): RuleEngineOptions {
     return {
         replicaThreshold: config.replicaThreshold,
         defaultNamespace: config.defaultNamespace,

@@ -31,7 +31,7 @@ export interface LoadResult {
 }
 
 /** The name stdin is reported under. */
-export const STDIN_NAME = "<stdin>";
+const STDIN_NAME = "<stdin>";
 
 /** Extensions searched for inside directories; a file named explicitly is read whatever its name. */
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml"]);
@@ -164,7 +164,7 @@ function entryReason(full: string, e: unknown): string {
  * unreadable subdirectory) is reported in `errors` under its own path, and the rest is still
  * searched: the message must point at the entry to fix, not at the directory named on the command line.
  */
-export function manifestFilesUnder(directory: string, errors: string[]): string[] {
+function manifestFilesUnder(directory: string, errors: string[]): string[] {
     const files: string[] = [];
     let entries: fs.Dirent[];
     try {

@@ -41,7 +41,7 @@ export interface CheckerIo {
 }
 
 /** Parsed command line. */
-export interface CheckerArguments {
+interface CheckerArguments {
     /** Output format. */
     readonly format: "text" | "json";
     /** `--config` file, if given. */
@@ -136,7 +136,7 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
 }
 
 /** Parses `argv` (without node and script); a CommanderError carries help output or a usage error. */
-export function parseArguments(argv: readonly string[], io: CheckerIo): CheckerArguments | CommanderError {
+function parseArguments(argv: readonly string[], io: CheckerIo): CheckerArguments | CommanderError {
     let result: CheckerArguments | undefined;
     try {
         buildCommand(io, (args) => (result = args)).parse([...argv], { from: "user" });

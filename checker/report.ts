@@ -18,7 +18,7 @@ export interface UnitReport {
 }
 
 /** The JSON document `--format json` prints. */
-export interface JsonReport {
+interface JsonReport {
     /** Every finding, root by root, each in the engine's stable order. */
     readonly findings: {
         /** Rule id, e.g. `workload-has-pdb`. */
@@ -94,7 +94,7 @@ function count(n: number, singular: string, plural = `${singular}s`): string {
 }
 
 /** `3 Deployments, 1 StatefulSet, 0 PodDisruptionBudgets and 1 HorizontalPodAutoscaler`. */
-export function checkedSummary(checked: CheckedCounts): string {
+function checkedSummary(checked: CheckedCounts): string {
     const parts = CHECKED_KINDS.map((kind) => count(checked[kind], kind));
     return `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
 }

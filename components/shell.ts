@@ -23,7 +23,7 @@ export interface ScriptCommandArgs {
  * Inputs whose change makes @pulumi/command run `create` again (a Command without `update` does
  * so on any change): a new kubeconfig, a newer script or a changed setting would repeat an action.
  */
-export const RUN_ONCE_INPUTS = ["create", "interpreter", "logging", "environment"] as const;
+const RUN_ONCE_INPUTS = ["create", "interpreter", "logging", "environment"] as const;
 
 /** The `ignoreChanges` that keep a script from running twice (see `ScriptCommandArgs.runOnce`). */
 function runOnceIgnoreChanges(args: ScriptCommandArgs): string[] {

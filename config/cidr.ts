@@ -17,7 +17,7 @@ function ipv4ToNumber(ip: string): number {
 }
 
 /** Formats an unsigned 32-bit integer as a dotted quad. */
-export function numberToIpv4(n: number): string {
+function numberToIpv4(n: number): string {
     return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 

@@ -39,9 +39,9 @@ const PCI_BUS_PATH = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 /** PCI bus path of the public NIC on Hetzner Cloud servers (Talos names it enp1s0, not eth0). */
 export const PUBLIC_NIC_BUS_PATH = "0000:01:00.0";
 /** Default PCI bus path of the private-network NIC: enp7s0 is PCI bus 7, slot 0. */
-export const DEFAULT_PRIVATE_NIC_BUS_PATH = "0000:07:00.0";
+const DEFAULT_PRIVATE_NIC_BUS_PATH = "0000:07:00.0";
 /** One group of identical servers. */
-export interface NodePoolConfig {
+interface NodePoolConfig {
     /** Hetzner server type, e.g. `cx33`. */
     readonly serverType: string;
     /** Number of servers. */
@@ -51,7 +51,7 @@ export interface NodePoolConfig {
 }
 
 /** How nodes get Talos onto their disk. */
-export type TalosBootConfig =
+type TalosBootConfig =
     /** Boot a Talos snapshot found by label; the machine config arrives as user data. */
     | { readonly mode: "snapshot"; readonly snapshotSelector: string }
     /** Boot a Talos ISO into maintenance mode; the config is applied per node over the Talos API. */
@@ -127,7 +127,7 @@ export interface ClusterConfig {
 }
 
 /** How a node is rolled to a new Talos version. */
-export interface UpgradeConfig {
+interface UpgradeConfig {
     /** How long the drain of one node may take (evictions respect PDBs) before the roll stops there. */
     readonly drainTimeoutSeconds: number;
     /** How long one node may take to come back with the new version, Ready (and etcd healthy on a control plane). */

@@ -198,7 +198,7 @@ export interface RehearsalConfig {
 }
 
 /** Parses one `"<kind>[/<step>] typical=<duration> worst=<duration>"` entry; a string is what is wrong. */
-export function parseEstimateOverride(id: string, fields: Readonly<Record<string, string>>, index: number): EstimateOverride | string {
+function parseEstimateOverride(id: string, fields: Readonly<Record<string, string>>, index: number): EstimateOverride | string {
     const slash = id.indexOf("/");
     const kind = slash < 0 ? id : id.slice(0, slash);
     const subject = slash < 0 ? undefined : id.slice(slash + 1);

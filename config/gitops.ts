@@ -106,7 +106,7 @@ export interface DatabaseRecovery {
 }
 
 /** How OpenBao comes back. */
-export type OpenbaoRecoveryMode = "snapshot" | "manual" | "none";
+type OpenbaoRecoveryMode = "snapshot" | "manual" | "none";
 
 /** The restores. */
 export interface RestoreConfig {
@@ -143,7 +143,7 @@ export interface RestoreConfig {
 }
 
 /** An image with a registry path and a tag or digest (a bare name would float with the operator). */
-const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/;
+const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/;
 
 /** Parses `3m`, `1h30m` into seconds. */
 export function durationSeconds(text: string): number {
@@ -159,7 +159,7 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
     }) as GitopsConfig["source"]["kind"];
     const url = r.string("fluxSourceUrl", {
         default: "oci://ghcr.io/devantler-tech/platform/manifests",
-        pattern: kind === "OCIRepository" ? /^oci:\/\/[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+$/ : /^(https|ssh):\/\/\S+$/,
+        pattern: kind === "OCIRepository" ? /^oci:\/\/[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/ : /^(https|ssh):\/\/\S+$/,
         expected: kind === "OCIRepository" ? "an oci:// artifact URL" : "an https:// or ssh:// Git URL",
     });
     const kustomizations = r.recordList<KustomizationWait>("fluxKustomizations", {
@@ -181,10 +181,10 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
         source: {
             kind,
             url,
-            ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._\/@:-]+$/, expected: "a tag, branch or digest" }),
+            ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._/@:-]+$/, expected: "a tag, branch or digest" }),
             path: r.string("fluxSourcePath", {
                 default: DEFAULT_SYNC_PATH,
-                pattern: /^[A-Za-z0-9._\/-]+$/,
+                pattern: /^[A-Za-z0-9._/-]+$/,
                 expected: "a path inside the source",
             }),
             verify: readVerification(r, kind),
@@ -199,7 +199,7 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
  * and whether the project tags its releases with a leading `v` (cert-manager's charts and Gateway
  * API's releases do; the others never do, so a `v` there names a version that does not exist).
  */
-export const PRE_FLUX_VERSION_KEYS: Readonly<
+const PRE_FLUX_VERSION_KEYS: Readonly<
     Record<keyof PreFluxVersions, { readonly key: string; readonly default: string; readonly v: boolean; readonly what: string }>
 > = {
     gatewayApi: { key: "gatewayApiVersion", default: "v1.5.1", v: true, what: "a Gateway API release tag" },
@@ -244,7 +244,7 @@ function readVersions(r: ConfigReader): Pick<GitopsConfig, "versions" | "fluxVer
  * The identities the platform's own FluxInstance trusts (its cosign patch): ci.yaml on the merge
  * queue, cd.yaml and dr-rebuild.yaml on main. The same default, so adoption changes nothing.
  */
-export const PLATFORM_SIGNER_SUBJECT =
+const PLATFORM_SIGNER_SUBJECT =
     "^https://github\\.com/devantler-tech/platform/\\.github/workflows/(ci\\.yaml@refs/heads/gh-readonly-queue/main/.+|(cd|dr-rebuild)\\.yaml@refs/heads/main)$";
 
 /**
@@ -281,7 +281,7 @@ function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"])
  * An age identity file as `age-keygen` writes it (its `#` comment lines are fine: Flux and SOPS
  * read the file as it is), or the bare key line: at least one key, and nothing else.
  */
-export function checkAgeKeyFile(text: string): string | undefined {
+function checkAgeKeyFile(text: string): string | undefined {
     const lines = text
         .split(/\r?\n/)
         .map((l) => l.trim())

@@ -6,7 +6,7 @@ import { RehearsalConfig, readRehearsalConfig } from "./estimates";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, Placeholder, RawConfig } from "./reader";
 
-export { ConfigError, ConfigProblem, formatProblems } from "./problems";
+export { ConfigError, formatProblems } from "./problems";
 export { Placeholder, RawConfig } from "./reader";
 
 /** The whole program's configuration, validated and frozen. */
@@ -103,7 +103,7 @@ function readAll(reader: ConfigReader): PlatformConfig {
  * them. It writes only the `cnpg` credentials of the databases it recovers, each as
  * `<name>-restore` beside the cluster's own.
  */
-export function besideRunningCluster(storage: StorageConfig, databases: readonly { readonly namespace: string }[]): StorageConfig {
+function besideRunningCluster(storage: StorageConfig, databases: readonly { readonly namespace: string }[]): StorageConfig {
     const recovering = new Set(databases.map((d) => d.namespace));
     const credentialTargets = storage.credentialTargets
         .filter((t) => t.format === "cnpg" && recovering.has(t.namespace))

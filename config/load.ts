@@ -14,7 +14,7 @@ export const CREDENTIAL_ENVIRONMENT: Readonly<Record<string, string>> = Object.f
 });
 
 /** Pulumi hands structured values (arrays, objects) to the program as JSON text. */
-export function parseConfigValue(text: string): unknown {
+function parseConfigValue(text: string): unknown {
     if (/^\s*[[{]/.test(text)) {
         try {
             return JSON.parse(text);

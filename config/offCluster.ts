@@ -15,7 +15,7 @@ const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 export type CredentialFormat = "velero" | "cnpg" | "env";
 
 /** One Kubernetes Secret the R2 credentials are delivered to. */
-export interface CredentialTarget {
+interface CredentialTarget {
     /** Namespace of the Secret. */
     readonly namespace: string;
     /** Name of the Secret. */
@@ -47,7 +47,7 @@ export interface StorageConfig {
 }
 
 /** Who owns the gateway records `<domain>` and `*.<domain>`. */
-export type GatewayDnsOwner = "external-dns" | "program";
+type GatewayDnsOwner = "external-dns" | "program";
 
 /** DNS on Cloudflare. */
 export interface DnsConfig {
@@ -80,7 +80,7 @@ export interface CiConfig {
 }
 
 /** The production credential targets: Velero, the three CNPG databases, the OpenBao snapshot job. */
-export const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
+const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
     "velero/velero-r2-credentials format=velero",
     "umami/umami-db-r2-credentials format=cnpg",
     "observability/coroot-db-r2-credentials format=cnpg",

@@ -16,10 +16,10 @@ export interface ConfigProblem {
 }
 
 /** Marker used wherever a secret value would otherwise be printed. */
-export const SECRET_PLACEHOLDER = "[secret]";
+const SECRET_PLACEHOLDER = "[secret]";
 
 /** Renders a value for an error message without ever echoing a secret. */
-export function describeValue(value: unknown, secret = false): string {
+function describeValue(value: unknown, secret = false): string {
     if (secret) {
         return SECRET_PLACEHOLDER;
     }

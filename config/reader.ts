@@ -379,7 +379,7 @@ export interface CompactRecord {
 }
 
 /** Parses `"<id> a=1 b=2"`; returns a message when the entry is malformed. */
-export function parseCompactRecord(text: string, allowed: readonly string[]): CompactRecord | string {
+function parseCompactRecord(text: string, allowed: readonly string[]): CompactRecord | string {
     const [id, ...rest] = text.trim().split(/\s+/);
     if (!id || id.includes("=")) {
         return `must start with a name, then field=value pairs (fields: ${allowed.join(", ") || "none"})`;

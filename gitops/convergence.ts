@@ -13,7 +13,7 @@ import { FluxKustomization, FluxTree, ObjectKey, apiGroup, readyBefore, where } 
 import { KubeObject, RenderedObject } from "./render";
 
 /** What the program installs before the FluxInstance (components/gitops/preFlux.ts owns the contract). */
-export type PreInstalled = PreFluxInstalls;
+type PreInstalled = PreFluxInstalls;
 
 /** Who makes a kind available to a Kustomization. */
 export type Provider =

@@ -64,7 +64,7 @@ export const FLUX_COMPONENT_KINDS: Readonly<Record<string, readonly CrdGroup[]>>
 };
 
 /** How a chart's CRDs get installed, which decides whether a HelmRelease's settings turn them off. */
-export type CrdInstall =
+type CrdInstall =
     /** From the chart's `crds/` directory: off when the HelmRelease says `install.crds: Skip`. */
     | { readonly via: "crds-dir" }
     /** From templates behind a value (e.g. `crds.enabled`): on when the value is true (or unset and `default`). */
@@ -110,7 +110,7 @@ const CILIUM_KINDS = [
  * that install none (metrics-server, hcloud-ccm, hcloud-csi, reloader, oauth2-proxy, openbao,
  * alertmanager, loadtester, opencost, policy-reporter, opentelemetry-collector, ...) are absent.
  */
-export const CHART_CRDS: Readonly<Record<string, ChartCrds>> = {
+const CHART_CRDS: Readonly<Record<string, ChartCrds>> = {
     "cert-manager": {
         groups: [{ group: "cert-manager.io" }, { group: "acme.cert-manager.io" }],
         install: { via: "value", path: "crds.enabled", default: false },
@@ -237,7 +237,7 @@ export const CHART_CRDS: Readonly<Record<string, ChartCrds>> = {
  * Crossplane packages (`pkg.crossplane.io` Provider `spec.package`, without its tag) and the CRDs the
  * package manager installs for them once the Provider is healthy.
  */
-export const PACKAGE_CRDS: Readonly<Record<string, { readonly groups: readonly CrdGroup[]; readonly source: string }>> = {
+const PACKAGE_CRDS: Readonly<Record<string, { readonly groups: readonly CrdGroup[]; readonly source: string }>> = {
     "xpkg.upbound.io/upbound/provider-family-aws": {
         groups: [{ group: "aws.upbound.io" }, { group: "aws.m.upbound.io" }],
         source: "upbound/provider-aws family provider: ProviderConfig and friends, cluster and namespaced",

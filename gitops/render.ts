@@ -52,7 +52,7 @@ export interface RenderedObject {
 }
 
 /** A remote resource entry in a kustomization file. */
-export interface RemoteResource {
+interface RemoteResource {
     readonly url: string;
     /** The kustomization file that lists it; absolute. */
     readonly file: string;
@@ -80,7 +80,7 @@ export interface RenderResult {
 }
 
 /** kustomize's `--load-restrictor`: `rootOnly` (kustomize's default) or `none` (what Flux builds with). */
-export type LoadRestrictor = "rootOnly" | "none";
+type LoadRestrictor = "rootOnly" | "none";
 
 /** Options of a render. */
 export interface RenderOptions {

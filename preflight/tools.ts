@@ -33,7 +33,7 @@ export interface ToolProblem {
 }
 
 /** What running `<tool> <args>` gave; `found: false` when the executable is not on PATH. */
-export type ProbeResult = { readonly found: false } | { readonly found: true; readonly status: number | null; readonly output: string };
+type ProbeResult = { readonly found: false } | { readonly found: true; readonly status: number | null; readonly output: string };
 
 /** Runs a tool with arguments: the real PATH in a real run, fake binaries in tests. */
 export type ToolProbe = (tool: string, args: readonly string[]) => ProbeResult;
@@ -139,7 +139,7 @@ export function checkTools(required: readonly RequiredTool[], probe: ToolProbe):
 }
 
 /** One line per problem, with the command that fixes it. */
-export function formatToolProblems(problems: readonly ToolProblem[]): string {
+function formatToolProblems(problems: readonly ToolProblem[]): string {
     const noun = problems.length === 1 ? "tool is" : "tools are";
     return [
         `${problems.length} required ${noun} missing or the wrong version; nothing was changed:`,

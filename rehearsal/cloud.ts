@@ -24,7 +24,7 @@ export interface CloudState {
 }
 
 /** A GitHub deployment environment, with the protection settings its create/update call replaces. */
-export interface SimulatedGithubEnvironment {
+interface SimulatedGithubEnvironment {
     readonly repository: string;
     readonly name: string;
     waitTimer: number;
@@ -39,7 +39,7 @@ export interface SimulatedGithubEnvironment {
 }
 
 /** A Velero backup in the bucket, and how a restore of it would end. */
-export interface SimulatedBackup {
+interface SimulatedBackup {
     readonly name: string;
     readonly phase: string;
     readonly completionTimestamp: string;
@@ -50,7 +50,7 @@ export interface SimulatedBackup {
 }
 
 /** A Cloudflare DNS record as the API lists it. */
-export interface SimulatedDnsRecord {
+interface SimulatedDnsRecord {
     readonly id: string;
     readonly zoneId: string;
     readonly name: string;
@@ -61,7 +61,7 @@ export interface SimulatedDnsRecord {
 }
 
 /** The production state after a disaster: old DNS records pointing at dead IPs, daily backups. */
-export function defaultCloudState(): CloudState {
+function defaultCloudState(): CloudState {
     return {
         dnsRecords: [
             // The pre-disaster records: they point at the dead cluster's addresses.
@@ -134,12 +134,12 @@ export function defaultCloudState(): CloudState {
 }
 
 /** A stable hash of a string, for IDs and addresses that never change between runs. */
-export function stableHash(text: string): number {
+function stableHash(text: string): number {
     return createHash("sha256").update(text).digest().readUInt32BE(0);
 }
 
 /** A deterministic Hetzner-style numeric ID. */
-export function numericId(type: string, name: string): string {
+function numericId(type: string, name: string): string {
     return String(10_000_000 + (stableHash(`${type}/${name}`) % 89_999_999));
 }
 
@@ -152,11 +152,11 @@ function githubEnvironment(cloud: SimulatedCloud, repository: string, name: stri
 type DocumentationRange = "203.0.113" | "198.51.100";
 
 /** Models the outputs of one resource type from its inputs. */
-export type ResourceModel = (args: pulumi.runtime.MockResourceArgs, cloud: SimulatedCloud) => Record<string, unknown>;
+type ResourceModel = (args: pulumi.runtime.MockResourceArgs, cloud: SimulatedCloud) => Record<string, unknown>;
 /** Models the result of one invoke. */
-export type InvokeModel = (inputs: Record<string, any>, cloud: SimulatedCloud) => Record<string, unknown>;
+type InvokeModel = (inputs: pulumi.runtime.MockCallArgs["inputs"], cloud: SimulatedCloud) => Record<string, unknown>;
 /** Models the stdout of a script run by command.local.Command. */
-export interface CommandModel {
+interface CommandModel {
     /** The script text the model answers for. */
     readonly script: string;
     /** stdout the script would print, from its environment. */
@@ -166,7 +166,7 @@ export interface CommandModel {
 const SIMULATED_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnNpbXVsYXRlZAotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
 
 /** Resource outputs by type token. Extend with the types your area creates. */
-export const RESOURCE_MODELS: Record<string, ResourceModel> = {
+const RESOURCE_MODELS: Record<string, ResourceModel> = {
     "hcloud:index/primaryIp:PrimaryIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "203.0.113") }),
     "hcloud:index/floatingIp:FloatingIp": (a, cloud) => ({ ipAddress: cloud.allocateIp(a.inputs.name ?? a.name, "198.51.100") }),
     "hcloud:index/loadBalancer:LoadBalancer": (a, cloud) => ({
@@ -256,13 +256,13 @@ export const RESOURCE_MODELS: Record<string, ResourceModel> = {
 };
 
 /** IDs of created resources whose provider forms them from inputs rather than numbers. */
-export const RESOURCE_IDS: Record<string, (inputs: Record<string, any>) => string> = {
+const RESOURCE_IDS: Record<string, (inputs: pulumi.runtime.MockResourceArgs["inputs"]) => string> = {
     // `<repository>:<environment>`, the same form as its import ID.
     "github:index/repositoryEnvironment:RepositoryEnvironment": (inputs) => `${inputs.repository}:${inputs.environment}`,
 };
 
 /** Invoke results by token. Extend with the invokes your area calls. */
-export const INVOKE_MODELS: Record<string, InvokeModel> = {
+const INVOKE_MODELS: Record<string, InvokeModel> = {
     "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": () => ({
         results: [
             {
@@ -323,7 +323,7 @@ function phaseOutcome(env: Record<string, string>, cloud: SimulatedCloud): strin
 }
 
 /** Simulated stdout of the cluster layer's scripts. Extend with the scripts your area runs. */
-export const COMMAND_MODELS: CommandModel[] = [
+const COMMAND_MODELS: CommandModel[] = [
     {
         script: loadScript("talos/gen-secrets.sh"),
         stdout: () =>
@@ -380,17 +380,24 @@ export const COMMAND_MODELS: CommandModel[] = [
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 
-/** Mocks receive secret inputs still wrapped (`{ <sig>: <secret>, value }`); models want plain values. */
-export function unwrapSecrets(value: unknown): any {
+/**
+ * Mocks receive secret inputs still wrapped (`{ <sig>: <secret>, value }`); models want plain values.
+ * The shape is the same with the wrappers gone, so the static type is kept.
+ */
+export function unwrapSecrets<T>(value: T): T {
+    return unwrap(value) as T;
+}
+
+function unwrap(value: unknown): unknown {
     if (Array.isArray(value)) {
-        return value.map(unwrapSecrets);
+        return value.map(unwrap);
     }
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         if (SECRET_SIG_KEY in obj) {
-            return unwrapSecrets(obj.value);
+            return unwrap(obj.value);
         }
-        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrap(v)]));
     }
     return value;
 }

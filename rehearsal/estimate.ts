@@ -11,7 +11,7 @@ import { stepGraph } from "./plan";
 import { RecordedResource } from "./simulate";
 
 /** One step's estimate. */
-export interface StepEstimate {
+interface StepEstimate {
     readonly urn: string;
     readonly name: string;
     readonly type: string;
@@ -134,7 +134,7 @@ function factsOf(r: RecordedResource, parent: RecordedResource | undefined): Ste
 }
 
 /** The kind of a step, the name an override uses for it, and whether its own timeout bounds its create. */
-export function classify(
+function classify(
     r: RecordedResource,
     parent: RecordedResource | undefined,
 ): { kind: EstimateKind; subject: string; timeoutBoundsCreate: boolean } {
@@ -147,7 +147,7 @@ export function classify(
  * The step's own deadline, in seconds, if it has one: a script's TIMEOUT_SECONDS, a Helm
  * release's `timeout`, `customTimeouts.create`, or the `pulumi.com/timeoutSeconds` annotation.
  */
-export function ownTimeoutSeconds(r: RecordedResource): number | undefined {
+function ownTimeoutSeconds(r: RecordedResource): number | undefined {
     const env = r.inputs.environment as Environment | undefined;
     const annotations = ((r.inputs.metadata ?? {}) as { annotations?: Record<string, unknown> }).annotations ?? {};
     const candidates = [

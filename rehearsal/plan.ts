@@ -7,7 +7,7 @@
 import { RecordedResource } from "./simulate";
 
 /** One resource in the plan. */
-export interface PlanStep {
+interface PlanStep {
     /** The registration. */
     readonly resource: RecordedResource;
     /** Names of the resources it waits for directly. */

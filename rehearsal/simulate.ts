@@ -7,6 +7,12 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type {
+    ReadResourceRequest,
+    ReadResourceResponse,
+    RegisterResourceRequest,
+    RegisterResourceResponse,
+} from "@pulumi/pulumi/proto/resource_pb";
 import { Placeholder, validateConfig } from "../config";
 import { EstimateOverride } from "../config/estimates";
 import { REHEARSAL_ENV, CREDENTIAL_ENVIRONMENT, rawConfigFrom } from "../config/load";
@@ -28,6 +34,8 @@ const rpc = require("@pulumi/pulumi/runtime/rpc") as {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): [ReadonlySet<Promise<unknown>>, string] };
 
 /** What a secret value is replaced with everywhere a person or a file could see it. */
 export const REDACTED = "[secret]";
@@ -145,7 +153,7 @@ function isSecretValue(v: unknown): v is { value: unknown } {
 }
 
 /** Replaces secrets in a serialized property value. */
-export function redact(value: unknown): unknown {
+function redact(value: unknown): unknown {
     if (isSecretValue(value)) {
         return REDACTED;
     }
@@ -286,8 +294,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     const secretValues = new Set<string>();
     const resources: RecordedResource[] = [];
     const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource(req: any, cb: (err: unknown, resp: any) => void): void;
-        readResource(req: any, cb: (err: unknown, resp: any) => void): void;
+        registerResource(req: RegisterResourceRequest, cb: (err: unknown, resp?: RegisterResourceResponse) => void): void;
+        readResource(req: ReadResourceRequest, cb: (err: unknown, resp?: ReadResourceResponse) => void): void;
     };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
@@ -404,6 +412,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         unloadProgram(projectDir);
         let program: Record<string, unknown> = {};
         try {
+            // A require, not an import: the program is loaded afresh (see unloadProgram) from a path known at run time.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
             program = require(path.join(projectDir, "index.ts"));
         } catch (e) {
             // The program's modules were loaded afresh, so compare by name, not by class identity.
@@ -438,6 +448,11 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         // engine would have stopped the update there, so the simulation stops too.
         await Promise.race([settings.waitForRPCs(), watcher.abandoned]);
         await new Promise((resolve) => setImmediate(resolve));
+        if (errors.length) {
+            // The steps behind a failed one never run (the engine stops the update there), and their
+            // promises never settle: not leaks of the program, so the SDK must not report them at exit.
+            debuggable.leakedPromises();
+        }
     } finally {
         watcher.stop();
         Error.stackTraceLimit = savedStackTraceLimit;

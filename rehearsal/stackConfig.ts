@@ -83,15 +83,16 @@ export function parseConfigPath(expr: string): (string | number)[] {
 }
 
 function setAtPath(root: Record<string, unknown>, segments: (string | number)[], value: unknown, expr: string): void {
-    let node: any = root;
+    // Each step is a map or a list, indexed by the next segment.
+    let node = root as Record<string | number, unknown>;
     segments.forEach((seg, i) => {
         const last = i === segments.length - 1;
         if (typeof seg === "number" && !Array.isArray(node)) {
             throw new StackConfigError(`config path ${JSON.stringify(expr)}: [${seg}] indexes something that is not a list`);
         }
-        if (typeof seg === "number" && seg > node.length) {
+        if (typeof seg === "number" && seg > (node as unknown as unknown[]).length) {
             throw new StackConfigError(
-                `config path ${JSON.stringify(expr)}: index ${seg} is past the end of the list (length ${node.length})`,
+                `config path ${JSON.stringify(expr)}: index ${seg} is past the end of the list (length ${(node as unknown as unknown[]).length})`,
             );
         }
         if (last) {
@@ -101,10 +102,11 @@ function setAtPath(root: Record<string, unknown>, segments: (string | number)[],
         if (node[seg] === undefined || node[seg] === null) {
             node[seg] = typeof segments[i + 1] === "number" ? [] : {};
         }
-        node = node[seg];
-        if (typeof node !== "object") {
+        const next = node[seg];
+        if (typeof next !== "object" || next === null) {
             throw new StackConfigError(`config path ${JSON.stringify(expr)}: ${String(seg)} is a plain value, not a map or list`);
         }
+        node = next as Record<string | number, unknown>;
     });
 }
 

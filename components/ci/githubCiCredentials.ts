@@ -3,7 +3,7 @@ import * as github from "@pulumi/github";
 import { CiConfig } from "../../config/offCluster";
 
 /** The environment secrets CI deploys with. */
-export const CI_SECRET_NAMES = { kubeconfig: "KUBE_CONFIG", talosconfig: "TALOS_CONFIG" } as const;
+const CI_SECRET_NAMES = { kubeconfig: "KUBE_CONFIG", talosconfig: "TALOS_CONFIG" } as const;
 
 /**
  * The environment's protection settings. The program never sets them and ignores every change
@@ -35,7 +35,7 @@ export interface GithubCiCredentialsArgs {
 }
 
 /** The provider's ID (and import ID) of an environment: `<repository>:<environment>`. */
-export function environmentImportId(ci: Pick<CiConfig, "repository" | "environment">): string {
+function environmentImportId(ci: Pick<CiConfig, "repository" | "environment">): string {
     // The provider escapes `:` in environment names as `??`; config refuses `:` in the name, this
     // keeps the ID right should that ever change.
     return `${ci.repository}:${ci.environment.replace(/:/g, "??")}`;

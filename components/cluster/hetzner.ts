@@ -6,7 +6,7 @@ import { KUBE_API_PORT } from "./clientConfigs";
 import { NodeSpec, clusterLabels, clusterResourceName, controlPlaneSelector, loadBalancerPrivateIp } from "./naming";
 
 /** Talos apid port: talosctl on the operator's machine must reach it. */
-export const TALOS_API_PORT = 50000;
+const TALOS_API_PORT = 50000;
 
 /** Arguments of the Hetzner half of the cluster. */
 export interface HetznerInfrastructureArgs {

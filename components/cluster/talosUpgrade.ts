@@ -7,7 +7,7 @@ import { scriptCommand } from "../shell";
 import { NodeSpec } from "./naming";
 
 /** One node as the roll sees it. */
-export interface UpgradeNode {
+interface UpgradeNode {
     /** The node's fixed identity. */
     readonly spec: NodeSpec;
     /** Its public IPv4 (Talos API). */

@@ -7,13 +7,13 @@ import { KubeWaiter } from "../waiters/kubeWaiter";
 import { loadScript } from "../scripts";
 
 /** Marks records the program owns, for whoever reads the zone. */
-export const RECORD_COMMENT = "managed by platform-dr";
+const RECORD_COMMENT = "managed by platform-dr";
 
 /** The gateway Service's load-balancer address, as kubectl JSONPath. */
-export const GATEWAY_IP_JSONPATH = "{.status.loadBalancer.ingress[0].ip}";
+const GATEWAY_IP_JSONPATH = "{.status.loadBalancer.ingress[0].ip}";
 
 /** How long the gateway's load balancer may take to get its address once Flux has converged. */
-export const GATEWAY_IP_TIMEOUT_SECONDS = 900;
+const GATEWAY_IP_TIMEOUT_SECONDS = 900;
 
 /** Arguments of the DNS records. */
 export interface DnsRecordsArgs {

@@ -11,7 +11,7 @@ import {
 } from "./values";
 
 /** A Helm release the program installs before the FluxInstance (and Flux's HelmRelease of the same name adopts). */
-export interface PreFluxChart {
+interface PreFluxChart {
     /** Release name = the platform's HelmRelease name. */
     readonly release: string;
     /** Release namespace = the platform's HelmRelease namespace. */
@@ -23,7 +23,7 @@ export interface PreFluxChart {
 }
 
 /** A custom resource kind whose CRD exists before the FluxInstance (installed by the program or by one of its charts). */
-export interface PreFluxCrd {
+interface PreFluxCrd {
     /** API group. */
     readonly group: string;
     /** Kind. */

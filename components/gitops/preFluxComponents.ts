@@ -9,14 +9,14 @@ import { CAPACITY_BUFFER_CRD, GATEWAY_API_CRDS, PRE_FLUX_CHARTS, PreFluxChartId,
 import { BootstrapNetwork } from "./values";
 
 /** The label the Hetzner cloud controller puts on each node it initialized; hcloud-csi's node plugin is scheduled by it. */
-export const PROVIDED_BY_LABEL = "instance.hetzner.cloud/provided-by";
+const PROVIDED_BY_LABEL = "instance.hetzner.cloud/provided-by";
 
 /**
  * The kubelet serving-certificate approver (the Talos inline manifest ksail adds with
  * metrics-server, see the platform's talos/cluster/rotate-server-certificates.yaml): until it runs,
  * kubelets have no serving certificate and metrics-server cannot scrape them.
  */
-export const SERVING_CERT_APPROVER = Object.freeze({ namespace: "kubelet-serving-cert-approver", name: "kubelet-serving-cert-approver" });
+const SERVING_CERT_APPROVER = Object.freeze({ namespace: "kubelet-serving-cert-approver", name: "kubelet-serving-cert-approver" });
 
 /** Arguments of the pre-Flux components. */
 export interface PreFluxComponentsArgs {

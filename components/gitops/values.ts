@@ -323,7 +323,7 @@ export function fluxOperatorValues(): Record<string, unknown> {
  * instance patches it (a JSON 6902 patch; JSON is YAML, which the field expects). Exactly one
  * identity: cosign refuses a list of several.
  */
-export function cosignVerifyPatch(verify: CosignKeyless): KustomizePatch {
+function cosignVerifyPatch(verify: CosignKeyless): KustomizePatch {
     const ops = [
         {
             op: "add",
@@ -340,7 +340,7 @@ function controllerPatch(target: Record<string, string>, ops: Record<string, unk
 }
 
 /** The platform's patches of Flux's controllers: fast dependency requeue, two replicas, spread, ndots 1. */
-export function fluxControllerPatches(): KustomizePatch[] {
+function fluxControllerPatches(): KustomizePatch[] {
     const flux = { labelSelector: "app.kubernetes.io/part-of=flux" };
     const twoReplicas = [{ op: "replace", path: "/spec/replicas", value: 2 }];
     const named = (name: string) => ({ name, namespace: "flux-system" });
@@ -371,7 +371,7 @@ export function fluxControllerPatches(): KustomizePatch[] {
 export const TREE_FLUX_INSTANCE_FIELDS = ["spec.distribution", "spec.components", "spec.cluster", "spec.kustomize"] as const;
 
 /** A kustomize patch of the FluxInstance (`spec.kustomize.patches[]`). */
-export interface KustomizePatch {
+interface KustomizePatch {
     readonly target: Readonly<Record<string, string>>;
     /** JSON 6902 operations as JSON (which is YAML). */
     readonly patch: string;

@@ -13,7 +13,7 @@ export interface ClusterNamespacesArgs {
 const BUILT_IN = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
 
 /** The distinct, sorted namespaces to create: sorted so the resource order never changes between runs. */
-export function namespacesToCreate(names: readonly string[]): string[] {
+function namespacesToCreate(names: readonly string[]): string[] {
     return [...new Set(names)].filter((n) => !BUILT_IN.has(n)).sort();
 }
 

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import { DatabaseRecovery } from "../../config/gitops";
 
 /** The barman-cloud plugin's name, as CloudNativePG expects it. */
-export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
+const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 
 /**
  * `restore-<backup>`, or `restore-<backup>-<scope>` for a restore into a running cluster (the
@@ -44,7 +44,7 @@ export interface VeleroRestoreSpecArgs {
 }
 
 /** A velero.io/v1 Restore. */
-export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> {
+export function veleroRestore(args: VeleroRestoreSpecArgs) {
     return {
         apiVersion: "velero.io/v1",
         kind: "Restore",
@@ -65,7 +65,7 @@ export function veleroRestore(args: VeleroRestoreSpecArgs): Record<string, any> 
 }
 
 /** Velero's change-storage-class plugin configuration. */
-export function storageClassConfigMap(mapping: Readonly<Record<string, string>>): Record<string, any> {
+export function storageClassConfigMap(mapping: Readonly<Record<string, string>>) {
     return {
         apiVersion: "v1",
         kind: "ConfigMap",
@@ -100,8 +100,8 @@ export function recoveryStoreName(db: DatabaseRecovery): string {
 export const FLUX_RECONCILE_DISABLED = { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } as const;
 
 /** A postgresql.cnpg.io/v1 Cluster bootstrapped from its object store. */
-export function recoveredCluster(db: DatabaseRecovery, generation: number): Record<string, any> {
-    const recovery: Record<string, any> = { source: "origin" };
+export function recoveredCluster(db: DatabaseRecovery, generation: number) {
+    const recovery: { source: string; recoveryTarget?: { targetTime: string } } = { source: "origin" };
     if (db.targetTime) {
         recovery.recoveryTarget = { targetTime: db.targetTime };
     }
@@ -140,7 +140,7 @@ export function recoveredCluster(db: DatabaseRecovery, generation: number): Reco
  * A barmancloud.cnpg.io/v1 ObjectStore on R2 over the same archive as the platform's store
  * `db.objectStore` (the platform archives store X under `s3://<bucket>/cnpg/X`), owned by the program.
  */
-export function objectStore(db: DatabaseRecovery, bucket: string, endpoint: string, credentialsSecret: string): Record<string, any> {
+export function objectStore(db: DatabaseRecovery, bucket: string, endpoint: string, credentialsSecret: string) {
     return {
         apiVersion: "barmancloud.cnpg.io/v1",
         kind: "ObjectStore",

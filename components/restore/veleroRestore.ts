@@ -49,7 +49,7 @@ export const VELERO_WORKLOADS = [
  * and reconcile at once (a tenant Kustomization, a HelmRelease): Git recreates them when the suspended
  * Kustomizations resume, so they are never restored.
  */
-export const FLUX_KINDS = [
+const FLUX_KINDS = [
     "kustomizations.kustomize.toolkit.fluxcd.io",
     "helmreleases.helm.toolkit.fluxcd.io",
     "gitrepositories.source.toolkit.fluxcd.io",

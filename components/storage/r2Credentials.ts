@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import { CredentialFormat } from "../../config/offCluster";
 
 /** R2 speaks S3 in region `auto`. */
-export const R2_REGION = "auto";
+const R2_REGION = "auto";
 
 /** S3 credentials derived from a Cloudflare API token. */
 export interface S3Credentials {
@@ -30,7 +30,7 @@ export function r2BucketResourceKey(accountId: string, jurisdiction: string, buc
 }
 
 /** Permission groups a bucket-scoped token gets: object read and write, nothing else. */
-export const R2_OBJECT_PERMISSION_GROUPS = ["Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write"] as const;
+const R2_OBJECT_PERMISSION_GROUPS = ["Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write"] as const;
 
 /**
  * The IDs of the object read and write permission groups, from the provider's list. Fails loudly

@@ -11,7 +11,7 @@ export const KUBE_COMMAND_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreCha
 };
 
 /** What to wait for on an object the program does not own. */
-export type WaitCondition =
+type WaitCondition =
     /** The Ready condition is True (Flux Kustomizations, BackupStorageLocations use phase). */
     | { readonly ready: true }
     /** `.status.phase` reaches one of `accept`; any of `fail` ends the wait with the object's errors. */

@@ -7,13 +7,13 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { FIREWALL_TYPE } from "../support/types";
 
 /** The ports that must not face the world, and what listens there. */
-export const GUARDED_PORTS: ReadonlyMap<number, string> = new Map([
+const GUARDED_PORTS: ReadonlyMap<number, string> = new Map([
     [6443, "the Kubernetes API"],
     [50000, "Talos apid"],
 ]);
 
 /** The label (and value) that records a deliberate opening. */
-export const WORLD_OPEN_LABEL = { key: "world-open", value: "explicit" } as const;
+const WORLD_OPEN_LABEL = { key: "world-open", value: "explicit" } as const;
 
 /** True for a CIDR covering every address: any IPv4 or IPv6 network with prefix length 0. */
 export function isWorldCidr(cidr: string): boolean {

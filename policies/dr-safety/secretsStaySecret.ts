@@ -14,7 +14,7 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { SECRET_BEARING_TYPES } from "../support/types";
 
 /** Settings of the policy. */
-export interface SecretsPolicyConfig {
+interface SecretsPolicyConfig {
     /** Name endings of local commands whose stdout is a credential (default -kubeconfig, -talosconfig, -secrets, -bundle, -config). */
     readonly commandNameSuffixes?: readonly string[];
     /**

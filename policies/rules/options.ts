@@ -23,7 +23,7 @@ export interface ResolvedOptions {
 }
 
 /** Compiles a glob where `*` is any run of characters and `?` one character; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
     const body = glob
         .replace(/[.+^${}()|[\]\\]/g, "\\$&")
         .replace(/\*/g, ".*")

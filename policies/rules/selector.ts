@@ -9,7 +9,7 @@ import { show } from "./intOrPercent";
 export type Labels = Readonly<Record<string, string>>;
 
 /** One `matchExpressions` entry, validated. */
-export type Requirement =
+type Requirement =
     | { readonly key: string; readonly operator: "In" | "NotIn"; readonly values: ReadonlySet<string> }
     | { readonly key: string; readonly operator: "Exists" | "DoesNotExist" };
 

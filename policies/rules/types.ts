@@ -10,7 +10,7 @@ export const RULE_IDS = ["workload-has-pdb", "pdb-allows-disruption", "rolling-u
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** How seriously a finding is meant: errors fail the check, warnings are reported only. */
-export type Severity = "error" | "warning";
+type Severity = "error" | "warning";
 
 /** What a rule is configured to do: report at a severity, or not run at all. */
 export type Enforcement = Severity | "off";

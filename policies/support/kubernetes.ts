@@ -85,7 +85,7 @@ function providerNamespace(resource: KubernetesResourceView): string | undefined
  * The namespace the resource lands in (`metadata.namespace`, else the provider's, else
  * `defaultNamespace`). Throws `UnknownValueError` when that cannot be known yet.
  */
-export function namespaceOf(resource: KubernetesResourceView, defaultNamespace: string): string {
+function namespaceOf(resource: KubernetesResourceView, defaultNamespace: string): string {
     const declared = readPath(resource.props, ["metadata", "namespace"]);
     return typeof declared === "string" && declared !== "" ? declared : (providerNamespace(resource) ?? defaultNamespace);
 }

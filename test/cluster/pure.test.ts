@@ -7,6 +7,7 @@ import { firewallRules, firewallSourceIps } from "../../components/cluster/hetzn
 import { clusterResourceName, controlPlaneSelector, loadBalancerPrivateIp, planNodes } from "../../components/cluster/naming";
 import { PUBLIC_NIC_BUS_PATH, hostnamePatch, machineConfigPatch } from "../../components/cluster/talosPatches";
 import { validProdRaw } from "../support/config";
+import { at } from "../support/json";
 
 function cluster(overrides: Record<string, unknown> = {}): ClusterConfig {
     const result = validateConfig(validProdRaw(overrides));
@@ -68,54 +69,54 @@ describe("cluster: Talos machine-config patch", () => {
     const [cp1, , , worker1] = planNodes(c);
 
     it("carries the platform's requirements", () => {
-        const patch = machineConfigPatch({ cluster: c, node: cp1, certSans: ["198.51.100.7", "api.example.org"] }) as any;
-        assert.deepEqual(patch.cluster.network.cni, { name: "none" });
-        assert.equal(patch.cluster.proxy.disabled, true);
-        assert.equal(patch.cluster.externalCloudProvider.enabled, true);
-        assert.deepEqual(patch.machine.features.kubePrism, { enabled: true, port: 7445 });
-        assert.equal(patch.machine.network.hostname, undefined, "Talos 1.13 names the node in HostnameConfig");
+        const patch = machineConfigPatch({ cluster: c, node: cp1, certSans: ["198.51.100.7", "api.example.org"] });
+        assert.deepEqual(at(patch, "cluster.network.cni"), { name: "none" });
+        assert.equal(at(patch, "cluster.proxy.disabled"), true);
+        assert.equal(at(patch, "cluster.externalCloudProvider.enabled"), true);
+        assert.deepEqual(at(patch, "machine.features.kubePrism"), { enabled: true, port: 7445 });
+        assert.equal(at(patch, "machine.network.hostname"), undefined, "Talos 1.13 names the node in HostnameConfig");
         assert.deepEqual(hostnamePatch(c.talosVersion, "prod-control-plane-1"), {
             apiVersion: "v1alpha1",
             kind: "HostnameConfig",
             hostname: "prod-control-plane-1",
             auto: "off",
         });
-        const old = machineConfigPatch({ cluster: { ...c, talosVersion: "v1.11.5" }, node: cp1, certSans: [] }) as any;
-        assert.equal(old.machine.network.hostname, "prod-control-plane-1", "before 1.12 the v1alpha1 field names it");
+        const old = machineConfigPatch({ cluster: { ...c, talosVersion: "v1.11.5" }, node: cp1, certSans: [] });
+        assert.equal(at(old, "machine.network.hostname"), "prod-control-plane-1", "before 1.12 the v1alpha1 field names it");
         assert.equal(hostnamePatch("v1.11.5", "x"), undefined);
         assert.deepEqual(hostnamePatch(c.talosVersion, undefined), { apiVersion: "v1alpha1", kind: "HostnameConfig", $patch: "delete" });
-        assert.deepEqual(patch.machine.network.interfaces[0].deviceSelector, { busPath: PUBLIC_NIC_BUS_PATH });
-        assert.deepEqual(patch.cluster.apiServer.certSANs, ["198.51.100.7", "api.example.org"]);
-        assert.deepEqual(patch.cluster.network.podSubnets, ["10.244.0.0/16"]);
-        assert.deepEqual(patch.machine.kubelet.nodeIP.validSubnets, ["10.0.1.0/24"]);
+        assert.deepEqual(at(patch, "machine.network.interfaces[0].deviceSelector"), { busPath: PUBLIC_NIC_BUS_PATH });
+        assert.deepEqual(at(patch, "cluster.apiServer.certSANs"), ["198.51.100.7", "api.example.org"]);
+        assert.deepEqual(at(patch, "cluster.network.podSubnets"), ["10.244.0.0/16"]);
+        assert.deepEqual(at(patch, "machine.kubelet.nodeIP.validSubnets"), ["10.0.1.0/24"]);
     });
 
     it("configures the private NIC by its bus path (enp7s0), with DHCP, on every node and both boot paths", () => {
         for (const boot of [{}, { talosBoot: "snapshot" }]) {
             const bc = cluster(boot);
             for (const node of planNodes(bc)) {
-                const patch = machineConfigPatch({ cluster: bc, node, certSans: [] }) as any;
-                const interfaces = patch.machine.network.interfaces;
+                const patch = machineConfigPatch({ cluster: bc, node, certSans: [] });
+                const interfaces = at(patch, "machine.network.interfaces") as unknown[];
                 assert.equal(interfaces.length, 2, `${node.name}: public and private NIC`);
                 assert.deepEqual(interfaces[1], { deviceSelector: { busPath: "0000:07:00.0" }, dhcp: true });
-                assert.deepEqual(interfaces[0].deviceSelector, { busPath: "0000:01:00.0" });
+                assert.deepEqual(at(interfaces[0], "deviceSelector"), { busPath: "0000:01:00.0" });
             }
         }
     });
 
     it("takes the private NIC's bus path from config", () => {
-        const patch = machineConfigPatch({ cluster: cluster({ privateNicBusPath: "0000:08:00.0" }), node: worker1, certSans: [] }) as any;
-        assert.deepEqual(patch.machine.network.interfaces[1].deviceSelector, { busPath: "0000:08:00.0" });
+        const patch = machineConfigPatch({ cluster: cluster({ privateNicBusPath: "0000:08:00.0" }), node: worker1, certSans: [] });
+        assert.deepEqual(at(patch, "machine.network.interfaces[1].deviceSelector"), { busPath: "0000:08:00.0" });
     });
 
     it("puts the floating-IP VIP on control planes only", () => {
         const vip = { ip: "198.51.100.7", hcloudToken: "t" };
-        const cp = machineConfigPatch({ cluster: c, node: cp1, certSans: [], vip }) as any;
-        const wk = machineConfigPatch({ cluster: c, node: worker1, certSans: [], vip }) as any;
-        assert.deepEqual(cp.machine.network.interfaces[0].vip, { ip: "198.51.100.7", hcloud: { apiToken: "t" } });
-        assert.equal(cp.machine.network.interfaces[1].vip, undefined, "the VIP is public, never on the private NIC");
-        assert.equal(wk.machine.network.interfaces[0].vip, undefined);
-        assert.equal(wk.cluster.apiServer, undefined);
+        const cp = machineConfigPatch({ cluster: c, node: cp1, certSans: [], vip });
+        const wk = machineConfigPatch({ cluster: c, node: worker1, certSans: [], vip });
+        assert.deepEqual(at(cp, "machine.network.interfaces[0].vip"), { ip: "198.51.100.7", hcloud: { apiToken: "t" } });
+        assert.equal(at(cp, "machine.network.interfaces[1].vip"), undefined, "the VIP is public, never on the private NIC");
+        assert.equal(at(wk, "machine.network.interfaces[0].vip"), undefined);
+        assert.equal(at(wk, "cluster.apiServer"), undefined);
     });
 });
 

@@ -3,6 +3,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { SimulationResult } from "../../rehearsal/simulate";
 import { FAKE_HCLOUD_TOKEN } from "../support/config";
 import { find, ofType, simulateOk } from "../support/simulation";
+import { at } from "../support/json";
 
 const SERVER = "hcloud:index/server:Server";
 const COMMAND = "command:local:Command";
@@ -14,15 +15,15 @@ function serverOf(kubeconfig: unknown): string {
 }
 
 /** The patch files a node's `talosctl gen config` received, in order (CONFIG_PATCH_1..n), each as its documents. */
-function patchFilesOf(r: SimulationResult, node: string): any[][] {
+function patchFilesOf(r: SimulationResult, node: string): unknown[][] {
     const env = find(r, COMMAND, `${node}-config`).rawInputs.environment as Record<string, string>;
     const count = Number(env.CONFIG_PATCH_COUNT);
     return Array.from({ length: count }, (_, i) => parseAllDocuments(env[`CONFIG_PATCH_${i + 1}`]).map((d) => d.toJS()));
 }
 
 /** The program's machine-config patch (the first of its own, after the platform's) a node received. */
-function patchOf(r: SimulationResult, node: string): any {
-    return patchFilesOf(r, node).find((docs) => docs.length === 1 && docs[0].machine?.install)![0];
+function patchOf(r: SimulationResult, node: string): unknown {
+    return patchFilesOf(r, node).find((docs) => docs.length === 1 && at(docs[0], "machine.install"))![0];
 }
 
 describe("cluster: wiring of the review fixes (simulated cloud)", () => {
@@ -34,16 +35,16 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
     describe("Talos leaves the cloud provider to the Hetzner cloud controller (installed before Flux)", () => {
         it("names each node in a HostnameConfig document (Talos 1.12+ refuses machine.network.hostname beside the generated one)", () => {
             const files = patchFilesOf(prod, "prod-worker-2");
-            const hostnames = files.flat().filter((d) => d.kind === "HostnameConfig");
+            const hostnames = files.flat().filter((d) => at(d, "kind") === "HostnameConfig");
             assert.equal(hostnames.length, 1);
             const [hostname] = hostnames;
-            assert.equal(patchOf(prod, "prod-worker-2").machine.network.hostname, undefined);
+            assert.equal(at(patchOf(prod, "prod-worker-2"), "machine.network.hostname"), undefined);
             assert.deepEqual(hostname, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "prod-worker-2", auto: "off" });
         });
 
         it("Talos keeps the external cloud provider on and adds no manifests of its own", () => {
             for (const node of ["prod-control-plane-1", "prod-worker-1"]) {
-                assert.deepEqual(patchOf(prod, node).cluster.externalCloudProvider, { enabled: true });
+                assert.deepEqual(at(patchOf(prod, node), "cluster.externalCloudProvider"), { enabled: true });
             }
         });
     });
@@ -87,7 +88,7 @@ describe("cluster: wiring of the review fixes (simulated cloud)", () => {
                 "prod",
                 "a changed kubeconfig updates the provider, never replaces every object under it",
             );
-            assert.deepEqual(patchOf(prod, "prod-control-plane-1").cluster.apiServer.certSANs, [ip, "api.platform.devantler.tech"]);
+            assert.deepEqual(at(patchOf(prod, "prod-control-plane-1"), "cluster.apiServer.certSANs"), [ip, "api.platform.devantler.tech"]);
         });
 
         it("the kubeconfig for CI (KUBE_CONFIG) keeps the DNS name", () => {

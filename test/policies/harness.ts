@@ -75,7 +75,7 @@ export interface HarnessResource {
 }
 
 /** One `reportViolation` call. */
-export interface Violation {
+interface Violation {
     /** The message as the policy passed it. */
     readonly message: string;
     /** The URN (resource policies: always the validated resource's, as the engine fills it in). */
@@ -143,7 +143,7 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
 
 function configFor(config: Record<string, unknown>): <T extends object>() => T {
     // The server strips enforcementLevel from what getConfig returns.
-    const { enforcementLevel: _ignored, ...properties } = config;
+    const { enforcementLevel, ...properties } = config;
     return <T extends object>() => properties as T;
 }
 
@@ -209,7 +209,7 @@ export async function runResourcePolicy(
 }
 
 /** The stack as a stack policy sees it: PolicyResources with parent and dependencies linked. */
-export function stackResources(resources: readonly HarnessResource[]): PolicyResource[] {
+function stackResources(resources: readonly HarnessResource[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const built = resources.map((resource) => {
         const props = wireProps(resource.props);

@@ -13,6 +13,17 @@ async function rehearse(...args: string[]) {
     return { code, stdout, stderr };
 }
 
+/** One resource of the --json document (README, "The rehearsal"). */
+interface JsonResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly provider: string | null;
+    readonly inputs: Record<string, unknown>;
+    readonly estimate: unknown;
+}
+
 const SECRET_TOKEN = "Zz9".repeat(21) + "x";
 
 describe("rehearsal: CLI", () => {
@@ -74,10 +85,10 @@ describe("rehearsal: CLI", () => {
         const bucket = phaseOf(/cloudflare:R2Bucket\s+backups-bucket/);
         assert.match(
             r.stdout,
-            /\nRestores:\n  Velero: restores every namespace except kube-system, velero from the newest Completed backup/,
+            /\nRestores:\n {2}Velero: restores every namespace except kube-system, velero from the newest Completed backup/,
         );
-        assert.match(r.stdout, /\n  Suspended until the Velero restore is done: Kustomizations infrastructure, apps/);
-        assert.match(r.stdout, /\n  OpenBao: snapshot\./);
+        assert.match(r.stdout, /\n {2}Suspended until the Velero restore is done: Kustomizations infrastructure, apps/);
+        assert.match(r.stdout, /\n {2}OpenBao: snapshot\./);
         const restore = phaseOf(/command:Command\s+velero-restore$/);
         const database = phaseOf(/postgresql\.cnpg\.io\/v1:Cluster\s+cnpg-umami-umami-db-cluster/);
         const ciSecret = phaseOf(/ActionsEnvironmentSecret\s+ci-kube-config/);
@@ -94,7 +105,8 @@ describe("rehearsal: CLI", () => {
         assert.deepEqual(Object.keys(doc).sort(), ["errors", "estimate", "preflight", "resources", "stack"]);
         assert.equal(doc.preflight.status, "skipped");
         assert.equal(doc.stack, "prod");
-        const server = doc.resources.find((x: any) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server");
+        const resources = doc.resources as JsonResource[];
+        const server = resources.find((x) => x.name === "prod-worker-1" && x.type === "hcloud:index/server:Server")!;
         assert.deepEqual(Object.keys(server).sort(), [
             "dependencies",
             "estimate",
@@ -108,15 +120,15 @@ describe("rehearsal: CLI", () => {
             "type",
             "urn",
         ]);
-        assert.match(server.parent, /TalosNode::prod-worker-1$/);
+        assert.match(String(server.parent), /TalosNode::prod-worker-1$/);
         // Created with the engine's default hcloud provider; Kubernetes objects with the program's own.
-        assert.match(server.provider, /^urn:pulumi:prod::platform-dr::pulumi:providers:hcloud::default_\d+_\d+_\d+$/);
-        const k8s = doc.resources.find((x: any) => x.name === "prod-k8s");
-        assert.equal(doc.resources.find((x: any) => x.name === "gitops-sops-age").provider, k8s.urn);
-        assert.equal(doc.resources.find((x: any) => x.type === "platform-dr:cluster:TalosCluster").provider, null);
+        assert.match(String(server.provider), /^urn:pulumi:prod::platform-dr::pulumi:providers:hcloud::default_\d+_\d+_\d+$/);
+        const k8s = resources.find((x) => x.name === "prod-k8s")!;
+        assert.equal(resources.find((x) => x.name === "gitops-sops-age")!.provider, k8s.urn);
+        assert.equal(resources.find((x) => x.type === "platform-dr:cluster:TalosCluster")!.provider, null);
         const { typicalSeconds, worstSeconds } = ESTIMATE_TABLE.server;
         assert.deepEqual(server.estimate, { kind: "server", typicalSeconds, worstSeconds });
-        const secret = doc.resources.find((x: any) => x.name === "prod-hcloud-secret");
+        const secret = resources.find((x) => x.name === "prod-hcloud-secret")!;
         assert.equal(secret.inputs.stringData, "[secret]");
     });
 

@@ -17,10 +17,10 @@ export const FAKE_HCLOUD_TOKEN = "h".repeat(32) + "T0k3n".repeat(6) + "zz";
 export const FAKE_AGE_KEY = "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".repeat(2).slice(0, 58);
 
 /** A Cloudflare-token-shaped value. */
-export const FAKE_CLOUDFLARE_TOKEN = "cF".repeat(20);
+const FAKE_CLOUDFLARE_TOKEN = "cF".repeat(20);
 
 /** Cloudflare IDs the production stack must set (the reference values do not include them). */
-export const CLOUDFLARE_IDS = {
+const CLOUDFLARE_IDS = {
     cloudflareAccountId: "0123456789abcdef0123456789abcdef",
     cloudflareZoneId: "fedcba9876543210fedcba9876543210",
 } as const;

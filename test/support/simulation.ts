@@ -29,7 +29,7 @@ export function ofType(result: SimulationResult, type: string): RecordedResource
 }
 
 /** Every URN `r` depends on, directly or through any chain (components expanded to their children). */
-export function transitiveDependencies(result: SimulationResult, r: RecordedResource): Set<string> {
+function transitiveDependencies(result: SimulationResult, r: RecordedResource): Set<string> {
     const byUrn = new Map(result.resources.map((x) => [x.urn, x]));
     const within = (urn: string): string[] => [urn, ...result.resources.filter((x) => x.parent === urn).flatMap((c) => within(c.urn))];
     const seen = new Set<string>();

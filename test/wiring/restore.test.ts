@@ -3,6 +3,7 @@ import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { offClusterOverrides } from "./offCluster.test";
 import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
+import { at } from "../support/json";
 
 const CMD = "command:local:Command";
 
@@ -18,27 +19,28 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         r.resources.find((x) => x.type === CMD && (x.name === `gitops-ks-${name}-wait` || x.name === `gitops-release-ks-${name}-wait`)) ??
         find(r, CMD, `gitops-ks-${name}-wait`);
     /** The Restore manifest the run-once command creates. */
-    const restoreManifest = (x: SimulationResult) => JSON.parse((find(x, CMD, "velero-restore").rawInputs as any).environment.MANIFEST);
+    const restoreManifest = (x: SimulationResult) =>
+        JSON.parse(String(at(find(x, CMD, "velero-restore").rawInputs, "environment.MANIFEST")));
 
     it("installs Cilium before Flux, and the age key before the FluxInstance", () => {
         const cilium = find(r, "kubernetes:helm.sh/v3:Release", "pre-flux-cilium");
         const operator = find(r, "kubernetes:helm.sh/v3:Release", "gitops-flux-operator");
         const instance = find(r, "kubernetes:fluxcd.controlplane.io/v1:FluxInstance", "gitops-flux-instance");
         assert.ok(waitsFor(r, operator, cilium) && waitsFor(r, instance, cilium));
-        const ccm = ofType(r, "kubernetes:helm.sh/v3:Release").find((x) => (x.rawInputs as any).name === "hcloud-cloud-controller-manager");
+        const ccm = ofType(r, "kubernetes:helm.sh/v3:Release").find((x) => at(x.rawInputs, "name") === "hcloud-cloud-controller-manager");
         assert.ok(ccm && waitsFor(r, operator, ccm), "the Flux Operator's pods need the cloud controller to lift the uninitialized taint");
         const waiters = ofType(r, CMD).filter((x) => /-wait$|velero-|openbao-|gitops-(hold|release)/.test(x.name));
         assert.ok(waiters.length > 5);
         for (const w of waiters) {
             assert.match(
-                String((w.rawInputs as any).environment?.KUBECONFIG_CONTENT),
+                String(at(w.rawInputs, "environment.KUBECONFIG_CONTENT")),
                 /server: https:\/\/(\d+\.){3}\d+:6443/,
                 `${w.name} must reach the API by IP, not the name the disaster may have left stale`,
             );
         }
         assert.ok(waitsFor(r, instance, find(r, "kubernetes:core/v1:Secret", "gitops-sops-age")));
-        assert.deepEqual((cilium.rawInputs as any).name, "cilium");
-        assert.equal((cilium.rawInputs as any).namespace, "kube-system");
+        assert.deepEqual(at(cilium.rawInputs, "name"), "cilium");
+        assert.equal(at(cilium.rawInputs, "namespace"), "kube-system");
         assert.ok(cilium.retainOnDelete && cilium.ignoreChanges.includes("values"));
     });
 
@@ -57,7 +59,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
     it("restores with Velero as soon as Velero can restore, with the later Kustomizations suspended until it is done, and OpenBao after Velero", () => {
         const restore = find(r, CMD, "velero-restore");
         const hold = find(r, CMD, "gitops-hold");
-        assert.equal((hold.rawInputs as any).environment.KUSTOMIZATIONS, "infrastructure apps");
+        assert.equal(at(hold.rawInputs, "environment.KUSTOMIZATIONS"), "infrastructure apps");
         // Velero's server and node agent run, and its backup location is Available: nothing more.
         const env = (name: string) => find(r, CMD, name).rawInputs.environment as Record<string, string>;
         assert.deepEqual(
@@ -82,7 +84,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             "the hold runs beside the FluxInstance's wait, not after it",
         );
         const resume = find(r, CMD, "gitops-release-resume");
-        assert.equal((resume.rawInputs as any).environment.KUSTOMIZATIONS, "infrastructure apps");
+        assert.equal(at(resume.rawInputs, "environment.KUSTOMIZATIONS"), "infrastructure apps");
         assert.ok(waitsFor(r, resume, find(r, CMD, "velero-restore")), "nothing suspended resumes before the restore is done");
         assert.ok(waitsFor(r, ks("infrastructure"), resume) && waitsFor(r, ks("apps"), ks("infrastructure")));
         assert.ok(!waitsFor(r, restore, ks("infrastructure")) && !waitsFor(r, restore, ks("apps")));
@@ -126,7 +128,10 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             assert.ok(waitsFor(r, cluster, ks("infrastructure-controllers")));
             assert.ok(waitsFor(r, cluster, find(r, "kubernetes:core/v1:Secret", `backups-${db}-r2-credentials`)));
             assert.ok(cluster.protect && cluster.retainOnDelete);
-            assert.equal((cluster.rawInputs as any).metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+            assert.equal(
+                (at(cluster.rawInputs, "metadata.annotations") as Record<string, unknown>)["pulumi.com/waitFor"],
+                "condition=Ready",
+            );
         }
     });
 
@@ -281,7 +286,7 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
         assert.equal(ofType(s5, "kubernetes:core/v1:Namespace").length, 0, "a running cluster's namespaces are never created nor owned");
         assert.deepEqual(
             ofType(s5, "kubernetes:core/v1:Secret").map(
-                (x) => `${(x.rawInputs as any).metadata.namespace}/${(x.rawInputs as any).metadata.name}`,
+                (x) => `${at(x.rawInputs, "metadata.namespace")}/${at(x.rawInputs, "metadata.name")}`,
             ),
             ["umami/umami-db-r2-credentials-restore"],
             "only the recovered database's credentials, beside the cluster's own",
@@ -292,11 +297,14 @@ describe("wiring: GitOps bootstrap and restores (simulated cloud)", () => {
             "nothing is suspended in a running cluster",
         );
         const cluster = find(s5, "kubernetes:postgresql.cnpg.io/v1:Cluster", "cnpg-umami-umami-db-cluster");
-        assert.equal((cluster.rawInputs as any).spec.bootstrap.recovery.recoveryTarget.targetTime, "2026-11-23T02:00:00Z");
+        assert.equal(at(cluster.rawInputs, "spec.bootstrap.recovery.recoveryTarget.targetTime"), "2026-11-23T02:00:00Z");
         // Beside the running umami-db, never over it; Flux kept off; Pulumi waits for Ready.
-        assert.equal((cluster.rawInputs as any).metadata.name, "umami-db-restored");
-        assert.equal((cluster.rawInputs as any).metadata.annotations["kustomize.toolkit.fluxcd.io/reconcile"], "disabled");
-        assert.equal((cluster.rawInputs as any).metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+        assert.equal(at(cluster.rawInputs, "metadata.name"), "umami-db-restored");
+        assert.equal(
+            (at(cluster.rawInputs, "metadata.annotations") as Record<string, unknown>)["kustomize.toolkit.fluxcd.io/reconcile"],
+            "disabled",
+        );
+        assert.equal((at(cluster.rawInputs, "metadata.annotations") as Record<string, unknown>)["pulumi.com/waitFor"], "condition=Ready");
         assert.equal(s5.outputs.mode, "restore-into-existing-cluster");
     });
 });
