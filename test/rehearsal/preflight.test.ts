@@ -31,18 +31,6 @@ describe("rehearsal: the convergence pre-flight", function () {
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-    it("says it was skipped, and why, when the production stack's sibling checkout is absent, and goes on", async function () {
-        if (fs.existsSync(path.resolve(PROJECT, "../platform/k8s"))) {
-            this.skip(); // this machine has the checkout Pulumi.prod.yaml points at
-        }
-        const r = await rehearse();
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(
-            r.stdout,
-            /\nConvergence pre-flight skipped: there is no checkout at gitopsPath \.\.\/platform\/k8s \(.*\); clone the platform repository there/,
-        );
-    });
-
     it("exits 2, naming the key, for a gitopsPath that is not a directory or a tree without the sync path", async () => {
         const file = await rehearse("--set", `gitopsPath=${path.relative(PROJECT, path.join(root, "file.yaml"))}`);
         assert.equal(file.code, 2);
