@@ -39,7 +39,7 @@ export const ESTIMATE_TABLE = {
         source: RUNBOOK_PROVISIONING,
     },
     "talos-config": {
-        what: "talosctl gen config/secrets on the operator's machine",
+        what: "talosctl gen config/secrets, validate, on the operator's machine",
         typicalSeconds: 2,
         worstSeconds: 30,
         source: "local talosctl, no network",

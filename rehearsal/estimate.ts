@@ -97,7 +97,13 @@ const RULES: readonly Rule[] = [
         },
     },
     { kind: "kubernetes-object", match: (s) => s.type.startsWith("kubernetes:") },
-    { kind: "talos-config", match: (s) => command("cluster:TalosNode", "config")(s) || command("cluster:TalosSecrets")(s) },
+    {
+        kind: "talos-config",
+        match: (s) =>
+            command("cluster:TalosNode", "config")(s) ||
+            command("cluster:TalosSecrets")(s) ||
+            (command("cluster:ClusterAutoscaler")(s) && s.role.endsWith("config-check")),
+    },
     { kind: "talos-install", match: command("cluster:TalosNode", "apply-config") },
     { kind: "etcd-cleanup", match: command("cluster:TalosNode", "etcd-cleanup") },
     { kind: "etcd-bootstrap", match: command("cluster:TalosBootstrap", "etcd") },
