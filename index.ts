@@ -18,6 +18,7 @@ import { KustomizationResume, kustomizationsToSuspend, kustomizationTimeUntil } 
 import { preFluxInstalls } from "./components/gitops/preFlux";
 import { PreFluxComponents } from "./components/gitops/preFluxComponents";
 import { ClusterNamespaces } from "./components/kubernetes/namespaces";
+import { SecretHandover } from "./components/kubernetes/secretHandover";
 import { CnpgRecovery } from "./components/restore/cnpgRecovery";
 import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
 import { CNPG_INSTANCE_LABELS, VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
@@ -204,6 +205,18 @@ if (storage) {
             after: [...ready(config.restore.cnpgAfterKustomization), storage.credentialSecrets[`${secret.namespace}/${secret.name}`]],
         });
     }
+}
+
+// The credential Secrets the platform's tree also writes (its ExternalSecrets from OpenBao) are the
+// tree's once the last Kustomization is Ready: the hand-over is checked, not assumed.
+const handedOver = cluster && config.storage ? config.storage.credentialTargets.filter((t) => t.owner === "gitops") : [];
+if (handedOver.length) {
+    new SecretHandover("secret-handover", {
+        secrets: handedOver,
+        kubeconfig: clusterKubeconfig,
+        after: ready(config.gitops.kustomizations[config.gitops.kustomizations.length - 1]?.name ?? ""),
+        timeoutSeconds: 600,
+    });
 }
 
 // 7. DNS and CI credentials (rebuild only). They wait for the API, never for the restores.

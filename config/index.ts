@@ -107,7 +107,7 @@ function besideRunningCluster(storage: StorageConfig, databases: readonly { read
     const recovering = new Set(databases.map((d) => d.namespace));
     const credentialTargets = storage.credentialTargets
         .filter((t) => t.format === "cnpg" && recovering.has(t.namespace))
-        .map((t) => ({ ...t, name: restoreCredentialName(t.name) }));
+        .map((t) => ({ ...t, name: restoreCredentialName(t.name), owner: "program" as const }));
     return Object.freeze({ ...storage, credentialTargets });
 }
 

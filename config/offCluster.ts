@@ -12,7 +12,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 
 /** How a credentials Secret is shaped for its consumer. */
-export type CredentialFormat = "velero" | "cnpg" | "env";
+export type CredentialFormat = "velero" | "cnpg" | "env" | "keys";
 
 /** One Kubernetes Secret the R2 credentials are delivered to. */
 interface CredentialTarget {
@@ -23,9 +23,18 @@ interface CredentialTarget {
     /**
      * `velero`: key `cloud`, an AWS INI file; `cnpg`: `ACCESS_KEY_ID`, `SECRET_ACCESS_KEY`, `REGION`;
      * `env`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `BUCKET`
-     * (the OpenBao snapshot job and other S3 clients that read the environment).
+     * (S3 clients that read the environment); `keys`: `access_key_id`, `secret_access_key` (the
+     * platform's `openbao/vault-snapshot-r2`, mounted as files by its vault-config and snapshot Jobs).
      */
     readonly format: CredentialFormat;
+    /**
+     * `program`: the Secret is the program's alone (Flux is kept off it). `gitops`: the platform's
+     * tree owns it too (an ExternalSecret from OpenBao): the program writes it before Flux, so the
+     * restores can reach R2 before OpenBao is back, then hands it over: it never writes it again, and
+     * waits until the tree's ExternalSecret has taken it over (README, "Secrets the program and the
+     * tree both write").
+     */
+    readonly owner: "program" | "gitops";
 }
 
 /** The R2 backup storage. */
@@ -79,13 +88,18 @@ export interface CiConfig {
     readonly githubToken?: pulumi.Output<string>;
 }
 
-/** The production credential targets: Velero, the three CNPG databases, the OpenBao snapshot job. */
+/**
+ * The production credential targets. Velero's and the OpenBao snapshot Jobs' Secrets have the names
+ * the platform's workloads read, and the platform's ExternalSecrets (OpenBao `infrastructure/backup/r2`)
+ * own them once OpenBao is back: handed over. The CNPG ones are the program's own, read by the
+ * recovered clusters' ObjectStores (the platform's `<db>-backup-r2` stay the tree's).
+ */
 const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
-    "velero/velero-r2-credentials format=velero",
+    "velero/velero-r2-credentials format=velero owner=gitops",
     "umami/umami-db-r2-credentials format=cnpg",
     "observability/coroot-db-r2-credentials format=cnpg",
     "wedding-app/wedding-db-r2-credentials format=cnpg",
-    "openbao/openbao-snapshot-r2-credentials format=env",
+    "openbao/vault-snapshot-r2 format=keys owner=gitops",
 ];
 
 /** Keys of the storage area, for when it is not used. */
@@ -111,10 +125,10 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
         r.declare(...STORAGE_KEYS);
         return undefined;
     }
-    const formats: CredentialFormat[] = ["velero", "cnpg", "env"];
+    const formats: CredentialFormat[] = ["velero", "cnpg", "env", "keys"];
     const credentialTargets = r.recordList<CredentialTarget>("r2CredentialTargets", {
         default: DEFAULT_CREDENTIAL_TARGETS,
-        fields: ["format"],
+        fields: ["format", "owner"],
         parse: (entry) => {
             const [namespace, name, ...rest] = entry.id.split("/");
             if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) {
@@ -124,7 +138,11 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
             if (!formats.includes(format)) {
                 return `needs format=${formats.join("|")}`;
             }
-            return { namespace, name, format };
+            const owner = entry.fields.owner ?? "program";
+            if (owner !== "program" && owner !== "gitops") {
+                return `has owner=${owner}; use program (the Secret is the program's alone) or gitops (the GitOps tree's ExternalSecret takes it over)`;
+            }
+            return { namespace, name, format, owner };
         },
     });
     const seen = new Set<string>();

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../../config/cluster";
+import { HANDED_OVER_SECRET_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 import { apiUrl } from "./clientConfigs";
 import { HetznerInfrastructure } from "./hetzner";
 import { HetznerTeardown } from "./hetznerTeardown";
@@ -176,14 +177,14 @@ export class TalosCluster extends pulumi.ComponentResource {
         // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
         // its own copy later (infrastructure-controllers: the token from SOPS, the network by name):
         // it is handed over then. The program only creates it (ignoreChanges), so a drift check never
-        // reports Flux's values, and keeps it on delete (it is Flux's by then). See README, "Shared Secrets".
+        // reports Flux's values, and keeps it on delete (it is Flux's by then). See README, "Secrets the program and the tree both write".
         this.hcloudSecret = new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
                 stringData: { token: cluster.hcloudToken, network: infra.networkId.apply(String) },
             },
-            { parent: this, provider: this.provider, ignoreChanges: ["stringData", "data"], retainOnDelete: true },
+            { parent: this, provider: this.provider, ...HANDED_OVER_SECRET_OPTIONS },
         );
 
         // Scenario 2 (rollingUpgrade): the nodes as the rolling upgrade needs them, kept for the call.

@@ -9,3 +9,14 @@ export const FLUX_ADOPTED_RELEASE_OPTIONS: Pick<pulumi.CustomResourceOptions, "i
     ignoreChanges: ["values", "version", "valueYamlFiles"],
     retainOnDelete: true,
 };
+
+/**
+ * Options of a Secret the program writes before Flux and the GitOps tree then takes over (Flux's own
+ * copy, or an ExternalSecret with creationPolicy Owner, which adopts a Secret without owner and
+ * writes its data, labels and annotations): Pulumi creates it and never writes it again, so it
+ * neither undoes the tree's values nor reports them as drift; a destroy leaves it to its new owner.
+ */
+export const HANDED_OVER_SECRET_OPTIONS: Pick<pulumi.CustomResourceOptions, "ignoreChanges" | "retainOnDelete"> = {
+    ignoreChanges: ["data", "stringData", "type", "metadata.labels", "metadata.annotations"],
+    retainOnDelete: true,
+};

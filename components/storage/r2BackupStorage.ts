@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { StorageConfig } from "../../config/offCluster";
+import { HANDED_OVER_SECRET_OPTIONS } from "../kubernetes/fluxAdoptedRelease";
 import { FLUX_RECONCILE_DISABLED } from "../restore/manifests";
 import { bucketScopedResources, credentialSecretData, objectPermissionGroupIds, r2Endpoint, s3CredentialsFromToken } from "./r2Credentials";
 
@@ -81,6 +82,7 @@ export class R2BackupStorage extends pulumi.ComponentResource {
         this.credentialSecrets = Object.fromEntries(
             storage.credentialTargets.map((target) => {
                 const id = `${target.namespace}/${target.name}`;
+                const handedOver = target.owner === "gitops";
                 const secret = new k8s.core.v1.Secret(
                     `${name}-${target.namespace}-${target.name}`,
                     {
@@ -88,9 +90,10 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                             name: target.name,
                             namespace: target.namespace,
                             labels: { "app.kubernetes.io/managed-by": "platform-dr" },
-                            // Should Git still ship a copy (SOPS-encrypted), Flux would write its stale
-                            // token over the Secret on every reconcile, undoing each rotation.
-                            annotations: { ...FLUX_RECONCILE_DISABLED },
+                            // The program's own: should Git still ship a copy (SOPS-encrypted), Flux would
+                            // write its stale token over the Secret on every reconcile, undoing each rotation.
+                            // Handed over: the tree's ExternalSecret writes it from then on.
+                            annotations: handedOver ? {} : { ...FLUX_RECONCILE_DISABLED },
                         },
                         type: "Opaque",
                         stringData: pulumi.secret(
@@ -101,6 +104,8 @@ export class R2BackupStorage extends pulumi.ComponentResource {
                         parent: this,
                         provider: args.k8sProvider,
                         dependsOn: args.namespaces[target.namespace] ? [args.namespaces[target.namespace]] : [],
+                        // Handed over (see HANDED_OVER_SECRET_OPTIONS): created once, then the ExternalSecret's.
+                        ...(handedOver ? HANDED_OVER_SECRET_OPTIONS : {}),
                     },
                 );
                 return [id, secret];

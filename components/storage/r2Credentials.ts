@@ -66,6 +66,8 @@ export function credentialSecretData(
             return { cloud: `[default]\naws_access_key_id=${creds.accessKeyId}\naws_secret_access_key=${creds.secretAccessKey}\n` };
         case "cnpg":
             return { ACCESS_KEY_ID: creds.accessKeyId, SECRET_ACCESS_KEY: creds.secretAccessKey, REGION: R2_REGION };
+        case "keys":
+            return { access_key_id: creds.accessKeyId, secret_access_key: creds.secretAccessKey };
         case "env":
             return {
                 AWS_ACCESS_KEY_ID: creds.accessKeyId,

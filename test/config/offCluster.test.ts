@@ -118,7 +118,13 @@ describe("config: off-cluster artifacts", () => {
             "a credential target without a format",
             { r2CredentialTargets: ["velero/velero-r2-credentials"] },
             "r2CredentialTargets[0]",
-            /format=velero\|cnpg\|env/,
+            /format=velero\|cnpg\|env\|keys/,
+        ],
+        [
+            "a credential target with an unknown owner",
+            { r2CredentialTargets: ["velero/velero-r2-credentials format=velero owner=flux"] },
+            "r2CredentialTargets[0]",
+            /owner=flux; use program .* or gitops/,
         ],
         [
             "a credential target that is not namespace/name",

@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import { ConfigOverride } from "../../rehearsal/stackConfig";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { ENVIRONMENT_PROTECTION_INPUTS } from "../../components/ci/githubCiCredentials";
+import { HANDED_OVER_SECRET_OPTIONS } from "../../components/kubernetes/fluxAdoptedRelease";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
 import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
 
@@ -80,13 +81,35 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         );
     });
 
-    it("keeps Flux off the credential Secrets, so a copy left in Git can neither overwrite nor prune them", () => {
-        const secrets = ofType(r, SECRET).filter((x) => /-r2-credentials$/.test(x.name));
+    it("one owner per credential Secret: the program's own are kept from Flux, the tree's are handed over and the hand-over checked", () => {
+        const secrets = ofType(r, SECRET).filter((x) => x.parent?.endsWith("R2BackupStorage::backups"));
         assert.equal(secrets.length, 5);
+        const handedOver = ["backups-openbao-vault-snapshot-r2", "backups-velero-velero-r2-credentials"];
         for (const secret of secrets) {
             const metadata = secret.rawInputs.metadata as { labels: Record<string, string>; annotations?: Record<string, string> };
-            assert.equal(metadata.annotations?.["kustomize.toolkit.fluxcd.io/reconcile"], "disabled", secret.name);
             assert.equal(metadata.labels["app.kubernetes.io/managed-by"], "platform-dr");
+            if (handedOver.includes(secret.name)) {
+                // The platform's ExternalSecret (OpenBao infrastructure/backup/r2) owns it once OpenBao is back.
+                assert.deepEqual(metadata.annotations, {}, secret.name);
+                assert.deepEqual([...secret.ignoreChanges].sort(), [...HANDED_OVER_SECRET_OPTIONS.ignoreChanges!].sort(), secret.name);
+                assert.equal(secret.retainOnDelete, true, secret.name);
+            } else {
+                assert.equal(metadata.annotations?.["kustomize.toolkit.fluxcd.io/reconcile"], "disabled", secret.name);
+                assert.deepEqual(secret.ignoreChanges, [], `${secret.name} follows every rotation`);
+            }
+        }
+        const snapshot = find(r, SECRET, "backups-openbao-vault-snapshot-r2").rawInputs.stringData as Record<string, string>;
+        assert.deepEqual(Object.keys(snapshot).sort(), ["access_key_id", "secret_access_key"], "the files the vault-config Job reads");
+        // The hand-over is checked after the last Kustomization: the tree's ExternalSecret of that name is Ready.
+        const apps = find(r, "command:local:Command", "gitops-release-ks-apps-wait");
+        for (const [ns, name] of [
+            ["velero", "velero-r2-credentials"],
+            ["openbao", "vault-snapshot-r2"],
+        ]) {
+            const wait = find(r, "command:local:Command", `secret-handover-${ns}-${name}-wait`);
+            const env = wait.rawInputs.environment as Record<string, string>;
+            assert.deepEqual([env.KIND, env.NAMESPACE, env.NAME], ["externalsecrets.external-secrets.io", ns, name]);
+            assert.ok(waitsFor(r, wait, apps), `${name}: checked once the tree has applied its ExternalSecret`);
         }
     });
 
@@ -115,7 +138,7 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
         assert.notEqual(newToken.id, oldToken.id);
         const accessKey = String(newToken.id);
         const secretKey = createHash("sha256").update(String(newToken.outputs.value)).digest("hex");
-        const before = ofType(r, SECRET).filter((x) => /-r2-credentials$/.test(x.name));
+        const before = ofType(r, SECRET).filter((x) => x.parent?.endsWith("R2BackupStorage::backups"));
         assert.equal(before.length, 5);
         for (const old of before) {
             const secret = find(rotated, SECRET, old.name);
@@ -128,6 +151,13 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
             const oldData = Object.values(old.rawInputs.stringData as Record<string, string>).join("\n");
             assert.ok(data.includes(accessKey) && data.includes(secretKey), `${secret.name} must carry the new token's credentials`);
             assert.ok(!data.includes(String(oldToken.id)) && data !== oldData, `${secret.name} still carries the old credentials`);
+            // A handed-over Secret is the tree's (checked Ready before the first run ended): the engine
+            // does not write the new inputs there, and nothing there still uses the old token.
+            assert.equal(
+                secret.ignoreChanges.includes("stringData"),
+                /vault-snapshot-r2|velero-r2-credentials/.test(secret.name),
+                secret.name,
+            );
         }
     });
 
