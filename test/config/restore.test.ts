@@ -143,7 +143,7 @@ describe("config: GitOps and restores", () => {
             assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
             if (result.ok) {
                 assert.deepEqual(result.config.storage?.credentialTargets, [
-                    { namespace: "umami", name: "umami-db-r2-credentials-restore", format: "cnpg" },
+                    { namespace: "umami", name: "umami-db-r2-credentials-restore", format: "cnpg", owner: "program" },
                 ]);
             }
             assert.equal(restoreCredentialName("x".repeat(70)).length, 63);
