@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KubeWaiter } from "../waiters/kubeWaiter";
 
 /** A Secret the program wrote before Flux and the GitOps tree's ExternalSecret of the same name takes over. */
-export interface HandedOverSecret {
+interface HandedOverSecret {
     readonly namespace: string;
     readonly name: string;
 }
