@@ -1,12 +1,36 @@
 import { RecordedResource, SimulateOptions, SimulationResult, simulate } from "../../rehearsal/simulate";
 
-/** Runs the program in the simulated cloud and fails the test on any error. */
-export async function simulateOk(options: SimulateOptions = {}): Promise<SimulationResult> {
-    const result = await simulate(options);
-    if (result.errors.length) {
-        throw new Error(`simulation failed:\n${result.errors.join("\n")}`);
+/** Runs of this test process by their options: a mock program run costs about a second, a run is deterministic. */
+const runs = new Map<string, Promise<SimulationResult>>();
+
+/** Freezes a run's result all the way down, so a test that shares it cannot change what another reads. */
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) {
+            deepFreeze(v);
+        }
     }
-    return result;
+    return value;
+}
+
+/**
+ * Runs the program in the simulated cloud and fails the test on any error. Runs with the same
+ * options (same config, cloud and mode) are made once per test process and shared, frozen.
+ */
+export function simulateOk(options: SimulateOptions = {}): Promise<SimulationResult> {
+    const key = JSON.stringify(options);
+    let run = runs.get(key);
+    if (!run) {
+        run = simulate(options).then((result) => {
+            if (result.errors.length) {
+                throw new Error(`simulation failed:\n${result.errors.join("\n")}`);
+            }
+            return deepFreeze(result);
+        });
+        runs.set(key, run);
+    }
+    return run;
 }
 
 /** Finds one resource by type token and logical name; fails loudly when absent. */

@@ -324,7 +324,7 @@ describe("wiring: off-cluster artifacts (simulated cloud)", () => {
             "protection added by hand later is kept",
         );
         assert.deepEqual(
-            first.cloud.githubEnvironments.map((e) => [e.name, e.secrets.sort()]),
+            first.cloud.githubEnvironments.map((e) => [e.name, [...e.secrets].sort()]),
             [["prod", ["KUBE_CONFIG", "TALOS_CONFIG"]]],
         );
         // The second run: the lookup now finds the environment the first run created. The resource
