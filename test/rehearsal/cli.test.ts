@@ -3,16 +3,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ESTIMATE_TABLE } from "../../config/estimates";
-import { assertNoSecrets, main } from "../../rehearsal/cli";
+import { assertNoSecrets } from "../../rehearsal/cli";
 import { planPhases } from "../../rehearsal/plan";
+import { rehearse } from "../support/rehearse";
 import { recordedResource } from "../support/simulation";
-
-async function rehearse(...args: string[]) {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-}
 
 /** One resource of the --json document (README, "The rehearsal"). */
 interface JsonResource {
