@@ -276,27 +276,17 @@ function failureWatcher(errors: readonly string[]): { readonly abandoned: Promis
     return { abandoned, stop: () => clearInterval(poll) };
 }
 
+/** The part of the SDK's mock monitor the recorder wraps. */
+interface MockMonitor {
+    registerResource(req: RegisterResourceRequest, cb: (err: unknown, resp?: RegisterResourceResponse) => void): void;
+    readResource(req: ReadResourceRequest, cb: (err: unknown, resp?: ReadResourceResponse) => void): void;
+}
+
 /**
- * Runs index.ts under the simulated cloud. Never throws for user errors: configuration problems
- * and program failures come back in `errors`.
+ * The recording: wraps the mock monitor so every registration and every read (`Resource.get`,
+ * a step too: the plan shows it and what it waits for) lands in `resources` as the engine sees it.
  */
-export async function simulate(options: SimulateOptions = {}): Promise<SimulationResult> {
-    const stack = options.stack ?? "prod";
-    const projectDir = options.projectDir ?? PROJECT_DIR;
-    const stackConfig = options.config
-        ? { values: options.config.values, secretKeys: [...options.config.secretKeys], encryptedPlaceholders: [] as string[] }
-        : loadStackConfig(projectDir, stack, options.overrides);
-
-    const cloud = new SimulatedCloud(options.cloud);
-    await pulumi.runtime.setMocks(cloud, PROJECT, stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
-
-    const secretValues = new Set<string>();
-    const resources: RecordedResource[] = [];
-    const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource(req: RegisterResourceRequest, cb: (err: unknown, resp?: RegisterResourceResponse) => void): void;
-        readResource(req: ReadResourceRequest, cb: (err: unknown, resp?: ReadResourceResponse) => void): void;
-    };
+function recordRegistrations(monitor: MockMonitor, stack: string, resources: RecordedResource[]): void {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const serialized = req.getObject()?.toJavaScript?.() ?? {};
@@ -330,7 +320,6 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
         });
     };
 
-    // Reads (`Resource.get`) are steps too: the plan shows them, and what they wait for.
     const read = monitor.readResource.bind(monitor);
     monitor.readResource = (req, callback) => {
         read(req, (err, resp) => {
@@ -365,20 +354,23 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             callback(err, resp);
         });
     };
+}
 
-    // The simulated run must not pick up the operator's real credentials, nor print to stdout.
+/**
+ * The sandbox: the simulated run must not pick up the operator's real credentials, nor print to
+ * stdout, nor pay for a stack trace per resource. Console output goes to `messages`, unhandled
+ * rejections to `fail`. Returns what puts everything back.
+ */
+function isolateRun(placeholders: boolean, messages: string[], fail: (reason: unknown) => void): () => void {
     const savedEnv = Object.fromEntries([REHEARSAL_ENV, ...Object.values(CREDENTIAL_ENVIRONMENT)].map((k) => [k, process.env[k]]));
     for (const variable of Object.values(CREDENTIAL_ENVIRONMENT)) {
         delete process.env[variable];
     }
-    const placeholders = options.placeholders ?? true;
     if (placeholders) {
         process.env[REHEARSAL_ENV] = "1";
     } else {
         delete process.env[REHEARSAL_ENV];
     }
-    const messages: string[] = [];
-    const errors: string[] = [];
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
     const capture = (...parts: unknown[]) =>
         messages.push(
@@ -388,14 +380,6 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                 .replace(/^(warning|info): \[runtime\] /, ""),
         );
     Object.assign(console, { log: capture, info: capture, warn: capture, error: capture });
-    // One failed step rejects every output that depends on it, each wrapped once more by the
-    // component that registered it: report the step's own error, once.
-    const fail = (reason: unknown) => {
-        const message = (reason instanceof Error ? reason.message : String(reason)).replace(/^(error serializing property "[^"]*": )+/, "");
-        if (!errors.includes(message)) {
-            errors.push(message);
-        }
-    };
     const onRejection = fail;
     process.on("unhandledRejection", onRejection);
 
@@ -403,58 +387,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     // maps that dominates a simulated run, and a rehearsal reports messages, not stacks.
     const savedStackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    let configInvalid = false;
-    const watcher = failureWatcher(errors);
-    const outputs: Record<string, unknown> = {};
-    const secretOutputs: string[] = [];
-    rememberPreflight(undefined);
-    try {
-        unloadProgram(projectDir);
-        let program: Record<string, unknown> = {};
-        try {
-            // A require, not an import: the program is loaded afresh (see unloadProgram) from a path known at run time.
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            program = require(path.join(projectDir, "index.ts"));
-        } catch (e) {
-            // The program's modules were loaded afresh, so compare by name, not by class identity.
-            configInvalid = e instanceof Error && e.name === ConfigError.name;
-            errors.push(configInvalid ? (e as Error).message : `the program failed: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        for (const [key, value] of Object.entries(program)) {
-            if (pulumi.Output.isInstance(value)) {
-                let settled: { value: unknown; secret: boolean };
-                try {
-                    const result = await Promise.race([settle(value), watcher.abandoned]);
-                    if (result === ABANDONED) {
-                        continue;
-                    }
-                    settled = result;
-                } catch (e) {
-                    // A step behind this output failed: reported once, and the output is left out.
-                    fail(e);
-                    continue;
-                }
-                const { value: v, secret } = settled;
-                if (secret) {
-                    collectStrings(v, secretValues, true);
-                    secretOutputs.push(key);
-                }
-                outputs[key] = secret ? REDACTED : v;
-            } else {
-                outputs[key] = value;
-            }
-        }
-        // After a failed step the SDK under mocks can leave the steps behind it pending for ever; the
-        // engine would have stopped the update there, so the simulation stops too.
-        await Promise.race([settings.waitForRPCs(), watcher.abandoned]);
-        await new Promise((resolve) => setImmediate(resolve));
-        if (errors.length) {
-            // The steps behind a failed one never run (the engine stops the update there), and their
-            // promises never settle: not leaks of the program, so the SDK must not report them at exit.
-            debuggable.leakedPromises();
-        }
-    } finally {
-        watcher.stop();
+    return () => {
         Error.stackTraceLimit = savedStackTraceLimit;
         process.off("unhandledRejection", onRejection);
         Object.assign(console, saved);
@@ -465,6 +398,147 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
                 process.env[k] = v;
             }
         }
+    };
+}
+
+/** What the program run left behind: its stack outputs and whether it stopped on bad config. */
+interface ProgramRun {
+    readonly configInvalid: boolean;
+    readonly outputs: Record<string, unknown>;
+    readonly secretOutputs: string[];
+}
+
+/**
+ * The program itself: loads index.ts afresh and settles its stack outputs (secret ones redacted,
+ * their strings added to `secretValues`), then waits for the engine's outstanding steps. A failed
+ * step stops the run the way the engine would stop the update.
+ */
+async function runProgram(
+    projectDir: string,
+    errors: string[],
+    fail: (reason: unknown) => void,
+    watcher: ReturnType<typeof failureWatcher>,
+    secretValues: Set<string>,
+): Promise<ProgramRun> {
+    let configInvalid = false;
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    unloadProgram(projectDir);
+    let program: Record<string, unknown> = {};
+    try {
+        // A require, not an import: the program is loaded afresh (see unloadProgram) from a path known at run time.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        program = require(path.join(projectDir, "index.ts"));
+    } catch (e) {
+        // The program's modules were loaded afresh, so compare by name, not by class identity.
+        configInvalid = e instanceof Error && e.name === ConfigError.name;
+        errors.push(configInvalid ? (e as Error).message : `the program failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const [key, value] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(value)) {
+            let settled: { value: unknown; secret: boolean };
+            try {
+                const result = await Promise.race([settle(value), watcher.abandoned]);
+                if (result === ABANDONED) {
+                    continue;
+                }
+                settled = result;
+            } catch (e) {
+                // A step behind this output failed: reported once, and the output is left out.
+                fail(e);
+                continue;
+            }
+            const { value: v, secret } = settled;
+            if (secret) {
+                collectStrings(v, secretValues, true);
+                secretOutputs.push(key);
+            }
+            outputs[key] = secret ? REDACTED : v;
+        } else {
+            outputs[key] = value;
+        }
+    }
+    // After a failed step the SDK under mocks can leave the steps behind it pending for ever; the
+    // engine would have stopped the update there, so the simulation stops too.
+    await Promise.race([settings.waitForRPCs(), watcher.abandoned]);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (errors.length) {
+        // The steps behind a failed one never run (the engine stops the update there), and their
+        // promises never settle: not leaks of the program, so the SDK must not report them at exit.
+        debuggable.leakedPromises();
+    }
+    return { configInvalid, outputs, secretOutputs };
+}
+
+/** The config-derived parts of the report; all empty when the config is invalid. */
+type ConfigReport = Pick<SimulationResult, "placeholders" | "restores" | "tools" | "talosPatches" | "estimateOverrides">;
+
+/**
+ * The report beside the plan: the same validation the program ran, to list which values were
+ * placeholders, the restores in words, the tool pre-flight and the Talos patches.
+ */
+function describeConfig(
+    stackConfig: { values: Record<string, string>; secretKeys: string[] },
+    placeholders: boolean,
+    toolPath?: string,
+): ConfigReport {
+    const secretSet = new Set(stackConfig.secretKeys);
+    const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
+    const validation = validateConfig({ ...raw, rehearsal: placeholders });
+    const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
+    const restores = validation.ok ? describeRestores(validation.config) : [];
+    const tools = validation.ok ? checkTools(requiredTools(validation.config), pathProbe(toolPath)) : [];
+    const talosPatches = validation.ok
+        ? describeTalosPatches(validation.config.cluster, !validation.config.restore.existingClusterKubeconfig)
+        : [];
+    return {
+        placeholders: madeUp,
+        restores,
+        tools,
+        talosPatches,
+        estimateOverrides: validation.ok ? validation.config.rehearsal.estimates : [],
+    };
+}
+
+/**
+ * Runs index.ts under the simulated cloud. Never throws for user errors: configuration problems
+ * and program failures come back in `errors`.
+ */
+export async function simulate(options: SimulateOptions = {}): Promise<SimulationResult> {
+    const stack = options.stack ?? "prod";
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const stackConfig = options.config
+        ? { values: options.config.values, secretKeys: [...options.config.secretKeys], encryptedPlaceholders: [] as string[] }
+        : loadStackConfig(projectDir, stack, options.overrides);
+
+    const cloud = new SimulatedCloud(options.cloud);
+    await pulumi.runtime.setMocks(cloud, PROJECT, stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
+
+    const secretValues = new Set<string>();
+    const resources: RecordedResource[] = [];
+    recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor, stack, resources);
+
+    const placeholders = options.placeholders ?? true;
+    const messages: string[] = [];
+    const errors: string[] = [];
+    // One failed step rejects every output that depends on it, each wrapped once more by the
+    // component that registered it: report the step's own error, once.
+    const fail = (reason: unknown) => {
+        const message = (reason instanceof Error ? reason.message : String(reason)).replace(/^(error serializing property "[^"]*": )+/, "");
+        if (!errors.includes(message)) {
+            errors.push(message);
+        }
+    };
+    const restore = isolateRun(placeholders, messages, fail);
+    const watcher = failureWatcher(errors);
+    rememberPreflight(undefined);
+    let run: ProgramRun;
+    try {
+        run = await runProgram(projectDir, errors, fail, watcher, secretValues);
+    } finally {
+        watcher.stop();
+        restore();
     }
     for (const key of stackConfig.secretKeys) {
         collectStrings(stackConfig.values[key], secretValues, true);
@@ -474,30 +548,21 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
             collectStrings(r.outputs[output], secretValues);
         }
     }
-    // The same validation the program ran, to list which values were placeholders.
-    const secretSet = new Set(stackConfig.secretKeys);
-    const raw = rawConfigFrom(stackConfig.values, "platform-dr", (k) => secretSet.has(k), {});
-    const validation = validateConfig({ ...raw, rehearsal: placeholders });
-    const madeUp = validation.ok ? [...validation.placeholders].sort((a, b) => a.key.localeCompare(b.key)) : [];
-    const restores = validation.ok ? describeRestores(validation.config) : [];
-    const tools = validation.ok ? checkTools(requiredTools(validation.config), pathProbe(options.toolPath)) : [];
-    const talosPatches = validation.ok
-        ? describeTalosPatches(validation.config.cluster, !validation.config.restore.existingClusterKubeconfig)
-        : [];
+    const report = describeConfig(stackConfig, placeholders, options.toolPath);
     return {
         stack,
         resources,
-        outputs,
-        secretOutputs: secretOutputs.sort(),
+        outputs: run.outputs,
+        secretOutputs: run.secretOutputs.sort(),
         errors,
-        configInvalid,
+        configInvalid: run.configInvalid,
         messages,
-        placeholders: madeUp,
-        restores,
-        tools,
+        placeholders: report.placeholders,
+        restores: report.restores,
+        tools: report.tools,
         preflight: lastPreflight(),
-        talosPatches,
-        estimateOverrides: validation.ok ? validation.config.rehearsal.estimates : [],
+        talosPatches: report.talosPatches,
+        estimateOverrides: report.estimateOverrides,
         cloud: cloud.state,
         secretValues,
     };
