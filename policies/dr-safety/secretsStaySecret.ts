@@ -9,9 +9,16 @@
  * `additionalSecretOutputs` resource option, which makes the named outputs secret whatever their
  * value. That is what this policy checks. Stack outputs are checked by the program test instead
  * (test/policies/program.test.ts).
+ *
+ * Which commands print a credential is read from the command's own inputs first: a script that
+ * prints one says so in its header (`# Stdout: secret (...)`, SECRET_STDOUT_MARKER), and that line
+ * is part of the `create` input, so a renamed command is still checked and no name exemption
+ * applies to it. Name endings stay as a second net for commands built without such a script.
+ * Secret-bearing environment inputs (KUBECONFIG_CONTENT, MACHINE_CONFIG) do not select a command:
+ * most commands that take them print only status lines, which must stay visible.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECRET_BEARING_TYPES } from "../support/types";
+import { SECRET_BEARING_TYPES, SECRET_STDOUT_MARKER } from "../support/types";
 
 /** Settings of the policy. */
 interface SecretsPolicyConfig {
@@ -52,6 +59,7 @@ const CARRIED_BY_SUFFIX: Readonly<Record<string, string>> = {
 function secretOutputsOf(
     type: string,
     name: string,
+    props: Record<string, unknown>,
     config: SecretsPolicyConfig,
 ): { output: string; carries: string } | string | undefined {
     if (type === SECRET_BEARING_TYPES.apiToken) {
@@ -59,6 +67,14 @@ function secretOutputsOf(
     }
     if (type !== SECRET_BEARING_TYPES.command) {
         return undefined;
+    }
+    const declared = typeof props.create === "string" ? SECRET_STDOUT_MARKER.exec(props.create) : null;
+    if (declared) {
+        const what = /^\s*\((.+?)\)\.?\s*$/.exec(declared[1])?.[1];
+        return {
+            output: "stdout",
+            carries: what ? `${what} (its script says "# Stdout: secret")` : 'a credential (its script says "# Stdout: secret")',
+        };
     }
     const suffix = (config.commandNameSuffixes ?? DEFAULT_COMMAND_SUFFIXES).find((s) => name.endsWith(s));
     if (suffix === undefined) {
@@ -71,12 +87,13 @@ function secretOutputsOf(
     return { output: "stdout", carries: CARRIED_BY_SUFFIX[suffix] ?? `a ${suffix.slice(1)} document` };
 }
 
-/** Commands printing kubeconfigs, talosconfigs, secrets, Talos secrets bundles or machine configs, and Cloudflare API tokens, mark those outputs secret. */
+/** Commands whose script declares secret stdout or printing kubeconfigs, talosconfigs, secrets, Talos secrets bundles or machine configs, and Cloudflare API tokens, mark those outputs secret. */
 export const secretsStaySecret: ResourceValidationPolicy = {
     name: "secrets-stay-secret",
     description:
         "Credential-carrying outputs are listed in additionalSecretOutputs: stdout of command:local:Command resources whose " +
-        "names end in -kubeconfig, -talosconfig, -secrets, -bundle (Talos secrets bundle) or -config (Talos machine config), " +
+        'script declares "# Stdout: secret" (whatever the command is named) or whose names end in -kubeconfig, -talosconfig, ' +
+        "-secrets, -bundle (Talos secrets bundle) or -config (Talos machine config), " +
         "except -apply-config and -vault-config (status lines), and value of cloudflare:index/apiToken:ApiToken. Policies cannot " +
         "see whether a value is secret (@pulumi/policy unwraps secrets before validation), so the stack outputs kubeconfig " +
         "and talosconfig are not checked here.",
@@ -89,7 +106,7 @@ export const secretsStaySecret: ResourceValidationPolicy = {
     },
     remediationSteps: 'Add the output to the resource option additionalSecretOutputs, e.g. { additionalSecretOutputs: ["stdout"] }.',
     validateResource: (args, reportViolation) => {
-        const expected = secretOutputsOf(args.type, args.name, args.getConfig<SecretsPolicyConfig>());
+        const expected = secretOutputsOf(args.type, args.name, args.props, args.getConfig<SecretsPolicyConfig>());
         if (expected === undefined) {
             return args.notApplicable("applies to credential-carrying commands and API tokens only");
         }

@@ -26,6 +26,13 @@ export const SECRET_BEARING_TYPES = {
     apiToken: "cloudflare:index/apiToken:ApiToken",
 } as const;
 
+/**
+ * The header line a script under scripts/ carries when its stdout is a credential
+ * (`# Stdout: secret (what it prints)`). It travels in the command's `create` input, which the
+ * policy sees, so renaming the command cannot drop it from `secrets-stay-secret`.
+ */
+export const SECRET_STDOUT_MARKER = /^# Stdout: secret\b(.*)$/m;
+
 /** The Hetzner firewall in front of the Kubernetes and Talos APIs. */
 export const FIREWALL_TYPE = "hcloud:index/firewall:Firewall";
 

@@ -7,6 +7,7 @@
 # CONFIG_PATCH_<i> for i = 1..CONFIG_PATCH_COUNT (one patch file each, YAML, in the order they apply; none for the talosconfig),
 # VALIDATE_MODE (metal | cloud: the platform the node boots as; unset for the talosconfig),
 # NODE_NAME (for messages).
+# Stdout: secret (a machine config or talosconfig).
 REQUIRES=talosctl
 . "${SCRIPTS_LIB:?}/preamble.sh"
 printf '%s' "$TALOS_SECRETS" > "$work/secrets.yaml"

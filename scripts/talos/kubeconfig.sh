@@ -1,6 +1,7 @@
 #!/bin/sh
 # Prints the admin kubeconfig, retrying while the cluster is still coming up.
 # Env: NODE_IP, TALOSCONFIG (content), CONTEXT_NAME, TIMEOUT_SECONDS.
+# Stdout: secret (the admin kubeconfig).
 REQUIRES=talosctl
 . "${SCRIPTS_LIB:?}/preamble.sh"
 . "${SCRIPTS_LIB:?}/talosconfig.sh"

@@ -3,6 +3,7 @@ import { apiFirewallNotWorldOpen, isWorldCidr, portCovers } from "../../policies
 import { backupsProtected } from "../../policies/dr-safety/backupsProtected";
 import { secretsStaySecret } from "../../policies/dr-safety/secretsStaySecret";
 import { BACKUP_HOLDER_TYPES, FIREWALL_TYPE, SECRET_BEARING_TYPES } from "../../policies/support/types";
+import { loadScript } from "../../components/scripts";
 import { UNKNOWN, runResourcePolicy, secret } from "./harness";
 
 describe("policies: backups-protected", () => {
@@ -107,6 +108,28 @@ describe("policies: secrets-stay-secret", () => {
             (await runResourcePolicy(secretsStaySecret, { ...token, opts: { additionalSecretOutputs: ["value"] } })).violations,
             [],
         );
+    });
+
+    it("a renamed command whose script declares secret stdout is still checked, whatever its name, exemptions included", async () => {
+        const script = loadScript("talos/kubeconfig.sh");
+        for (const name of ["prod-bootstrap-admin-access", "prod-control-plane-1-apply-config"]) {
+            const renamed = { type: SECRET_BEARING_TYPES.command, name, props: { create: script } };
+            const outcome = await runResourcePolicy(secretsStaySecret, renamed);
+            assert.deepEqual(
+                outcome.violations.map((v) => v.message),
+                [
+                    `${name}'s stdout carries the admin kubeconfig (its script says "# Stdout: secret") but is not marked secret, so it ` +
+                        'would be stored in plain text in the state and shown in logs. Fix: add additionalSecretOutputs: ["stdout"] to its resource options.',
+                ],
+            );
+            assert.deepEqual(
+                (await runResourcePolicy(secretsStaySecret, { ...renamed, opts: { additionalSecretOutputs: ["stdout"] } })).violations,
+                [],
+            );
+        }
+        // A status-line script under a credential-like name is still judged by the name net.
+        const status = { type: SECRET_BEARING_TYPES.command, name: "x-kubeconfig", props: { create: loadScript("kube/wait-api.sh") } };
+        assert.equal((await runResourcePolicy(secretsStaySecret, status)).violations.length, 1);
     });
 
     it("other commands are not its business; the name endings are configurable", async () => {
