@@ -23,6 +23,16 @@ export interface TalosClusterArgs {
     readonly teardownDeletesSnapshots?: boolean;
 }
 
+/** Where the cluster's API is reached, in its three forms. */
+interface ClusterEndpoint {
+    /** The endpoint IP's URL, baked into machine configs and probed by the bootstrap. */
+    readonly url: pulumi.Output<string>;
+    /** The URL clients use: the stable DNS name when set, else the IP's URL. */
+    readonly clientUrl: pulumi.Output<string>;
+    /** Names and IPs the API certificate covers. */
+    readonly certSans: pulumi.Output<string[]>;
+}
+
 /**
  * The cluster layer: Hetzner infrastructure, Talos nodes, the etcd bootstrap, and what later
  * layers need: a Kubernetes provider, the endpoint, the node IPs, kubeconfig and talosconfig.
@@ -69,26 +79,93 @@ export class TalosCluster extends pulumi.ComponentResource {
         super("platform-dr:cluster:TalosCluster", name, {}, opts);
         const { cluster } = args;
         const nodes = planNodes(cluster);
-        const controlPlanes = nodes.filter((n) => n.role === "control-plane");
 
         const infra = new HetznerInfrastructure(`${name}-hetzner`, { cluster, nodes }, { parent: this });
-        this.apiEndpointIp = infra.endpointIp;
         const ipOf = (node: NodeSpec) => infra.primaryIps[node.name].ipAddress;
-        this.controlPlaneIps = pulumi.all(controlPlanes.map(ipOf));
+        this.apiEndpointIp = infra.endpointIp;
+        this.controlPlaneIps = pulumi.all(nodes.filter((n) => n.role === "control-plane").map(ipOf));
         this.workerIps = pulumi.all(nodes.filter((n) => n.role === "worker").map(ipOf));
-        // Machine configs use the endpoint IP: nodes must not depend on DNS to find their API.
-        const endpointUrl = infra.endpointIp.apply(apiUrl);
-        this.apiUrl = args.apiHostname ? pulumi.output(apiUrl(args.apiHostname)) : endpointUrl;
-        const certSans = infra.endpointIp.apply((ip) => (args.apiHostname ? [ip, args.apiHostname] : [ip]));
+        const endpoint = TalosCluster.endpoint(infra, args.apiHostname);
+        this.apiUrl = endpoint.clientUrl;
 
         const secrets = new TalosSecrets(
             `${name}-talos-secrets`,
-            { cluster, endpointUrl, controlPlaneIps: this.controlPlaneIps },
+            { cluster, endpointUrl: endpoint.url, controlPlaneIps: this.controlPlaneIps },
             { parent: this },
         );
         this.talosSecrets = secrets.bundle;
         this.talosconfig = secrets.talosconfig;
 
+        const talosNodes = this.machines(name, cluster, nodes, infra, ipOf, endpoint, secrets);
+        this.workerMachineConfig = talosNodes.find((_, i) => nodes[i].role === "worker")?.machineConfig;
+
+        const bootstrap = this.bootstrap(name, cluster, nodes, talosNodes, ipOf, endpoint, secrets);
+        this.apiReady = bootstrap.apiReady;
+        this.kubeconfigByName = bootstrap.kubeconfigByName;
+        this.kubeconfigByIp = bootstrap.kubeconfigByIp;
+
+        this.teardown(name, cluster, infra, args.teardownDeletesSnapshots ?? false);
+
+        // By IP, not by name: the API record may not have moved yet (see kubeconfigByIp).
+        // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an
+        // update of the provider, never a replacement of every Kubernetes object under it.
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfigByIp, clusterIdentifier: cluster.name },
+            { parent: this },
+        );
+        this.hcloudSecret = this.cloudControllerSecret(name, cluster, infra);
+
+        // Scenario 2 (rollingUpgrade): the nodes as the rolling upgrade needs them, kept for the call.
+        this.upgradeNodes = nodes.map((spec, i) => ({
+            spec,
+            publicIp: ipOf(spec),
+            serverId: talosNodes[i].server.id,
+            configured: talosNodes[i].configured,
+        }));
+        this.upgradeTalosconfig = secrets.talosconfig;
+        this.config = cluster;
+
+        this.warnAboutBootImage(cluster);
+
+        this.registerOutputs({
+            kubeconfigByName: this.kubeconfigByName,
+            kubeconfigByIp: this.kubeconfigByIp,
+            talosconfig: this.talosconfig,
+            apiEndpointIp: this.apiEndpointIp,
+            apiUrl: this.apiUrl,
+            controlPlaneIps: this.controlPlaneIps,
+            workerIps: this.workerIps,
+        });
+    }
+
+    /**
+     * The endpoint: machine configs use the endpoint IP (nodes must not depend on DNS to find their
+     * API); clients use the stable DNS name when there is one; the certificate covers both.
+     */
+    private static endpoint(infra: HetznerInfrastructure, apiHostname: string | undefined): ClusterEndpoint {
+        const url = infra.endpointIp.apply(apiUrl);
+        return {
+            url,
+            clientUrl: apiHostname ? pulumi.output(apiUrl(apiHostname)) : url,
+            certSans: infra.endpointIp.apply((ip) => (apiHostname ? [ip, apiHostname] : [ip])),
+        };
+    }
+
+    /**
+     * The machines: one TalosNode per planned node, with its machine config. Snapshot boot looks up
+     * the newest Talos snapshot first; control planes get their peers for the etcd member cleanup.
+     */
+    private machines(
+        name: string,
+        cluster: ClusterConfig,
+        nodes: readonly NodeSpec[],
+        infra: HetznerInfrastructure,
+        ipOf: (node: NodeSpec) => pulumi.Output<string>,
+        endpoint: ClusterEndpoint,
+        secrets: TalosSecrets,
+    ): TalosNode[] {
+        const controlPlanes = nodes.filter((n) => n.role === "control-plane");
         const snapshotImageId =
             cluster.boot.mode === "snapshot"
                 ? hcloud
@@ -103,7 +180,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                       .apply((image) => String(image.id))
                 : undefined;
 
-        const talosNodes = nodes.map(
+        return nodes.map(
             (node) =>
                 new TalosNode(
                     `${name}-${node.role}-${node.index}`,
@@ -111,8 +188,8 @@ export class TalosCluster extends pulumi.ComponentResource {
                         cluster,
                         node,
                         secretsBundle: secrets.bundle,
-                        endpointUrl,
-                        certSans,
+                        endpointUrl: endpoint.url,
+                        certSans: endpoint.certSans,
                         vipIp: cluster.apiEndpoint === "floating-ip" ? infra.endpointIp : undefined,
                         snapshotImageId,
                         subnetId: infra.subnet.id,
@@ -127,29 +204,43 @@ export class TalosCluster extends pulumi.ComponentResource {
                     { parent: this },
                 ),
         );
+    }
 
-        this.workerMachineConfig = talosNodes.find((_, i) => nodes[i].role === "worker")?.machineConfig;
-
-        const bootstrap = new TalosBootstrap(
+    /**
+     * The bootstrap: etcd is bootstrapped on the first control plane once every control plane has
+     * its config, and the API is waited for; it yields the admin kubeconfigs.
+     */
+    private bootstrap(
+        name: string,
+        cluster: ClusterConfig,
+        nodes: readonly NodeSpec[],
+        talosNodes: readonly TalosNode[],
+        ipOf: (node: NodeSpec) => pulumi.Output<string>,
+        endpoint: ClusterEndpoint,
+        secrets: TalosSecrets,
+    ): TalosBootstrap {
+        const controlPlanes = nodes.filter((n) => n.role === "control-plane");
+        return new TalosBootstrap(
             `${name}-bootstrap`,
             {
                 clusterName: cluster.name,
                 firstControlPlane: { name: controlPlanes[0].name, ip: ipOf(controlPlanes[0]) },
                 talosconfig: secrets.talosconfig,
-                probeUrl: endpointUrl,
-                clientUrl: this.apiUrl,
+                probeUrl: endpoint.url,
+                clientUrl: endpoint.clientUrl,
                 controlPlanesReady: talosNodes.filter((_, i) => nodes[i].role === "control-plane").flatMap((n) => n.configured),
                 bootstrapTimeoutSeconds: cluster.bootstrapTimeoutSeconds,
                 apiReadyTimeoutSeconds: cluster.apiReadyTimeoutSeconds,
             },
             { parent: this },
         );
-        this.apiReady = bootstrap.apiReady;
-        this.kubeconfigByName = bootstrap.kubeconfigByName;
-        this.kubeconfigByIp = bootstrap.kubeconfigByIp;
+    }
 
-        // Before the network and subnet are deleted, `pulumi destroy` deletes what the cluster made
-        // in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
+    /**
+     * The teardown: before the network and subnet are deleted, `pulumi destroy` deletes what the
+     * cluster made in Hetzner outside this state (autoscaled servers, the cloud controller's load balancers).
+     */
+    private teardown(name: string, cluster: ClusterConfig, infra: HetznerInfrastructure, deleteSnapshots: boolean): void {
         new HetznerTeardown(
             `${name}-teardown`,
             {
@@ -159,26 +250,22 @@ export class TalosCluster extends pulumi.ComponentResource {
                 networkName: clusterResourceName(cluster.name, "network"),
                 subnet: infra.subnet,
                 ownLoadBalancers: cluster.apiEndpoint === "load-balancer" ? [clusterResourceName(cluster.name, "api-lb")] : [],
-                deleteSnapshots: args.teardownDeletesSnapshots ?? false,
+                deleteSnapshots,
                 kubeconfig: this.kubeconfigByIp,
             },
             { parent: this },
         );
+    }
 
-        // By IP, not by name: the API record may not have moved yet (see kubeconfigByIp).
-        // clusterIdentifier: a changed kubeconfig (rotated certificates, another endpoint form) is an
-        // update of the provider, never a replacement of every Kubernetes object under it.
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfigByIp, clusterIdentifier: cluster.name },
-            { parent: this },
-        );
-
-        // The Hetzner cloud controller and CSI driver read this Secret. The platform's Flux applies
-        // its own copy later (infrastructure-controllers: the token from SOPS, the network by name):
-        // it is handed over then. The program only creates it (ignoreChanges), so a drift check never
-        // reports Flux's values, and keeps it on delete (it is Flux's by then). See README, "Secrets the program and the tree both write".
-        this.hcloudSecret = new k8s.core.v1.Secret(
+    /**
+     * The cloud controller's Secret: the Hetzner cloud controller and CSI driver read it. The
+     * platform's Flux applies its own copy later (infrastructure-controllers: the token from SOPS,
+     * the network by name): it is handed over then. The program only creates it (ignoreChanges), so
+     * a drift check never reports Flux's values, and keeps it on delete (it is Flux's by then). See
+     * README, "Secrets the program and the tree both write".
+     */
+    private cloudControllerSecret(name: string, cluster: ClusterConfig, infra: HetznerInfrastructure): k8s.core.v1.Secret {
+        return new k8s.core.v1.Secret(
             `${name}-hcloud-secret`,
             {
                 metadata: { name: "hcloud", namespace: "kube-system" },
@@ -186,25 +273,19 @@ export class TalosCluster extends pulumi.ComponentResource {
             },
             { parent: this, provider: this.provider, ...HANDED_OVER_SECRET_OPTIONS },
         );
+    }
 
-        // Scenario 2 (rollingUpgrade): the nodes as the rolling upgrade needs them, kept for the call.
-        this.upgradeNodes = nodes.map((spec, i) => ({
-            spec,
-            publicIp: ipOf(spec),
-            serverId: talosNodes[i].server.id,
-            configured: talosNodes[i].configured,
-        }));
-        this.upgradeTalosconfig = secrets.talosconfig;
-        this.config = cluster;
-
+    /**
+     * The boot image warnings: snapshot kernel arguments that do not apply, and a missing
+     * talosSchematicId. Neither is a config error (a plain cluster boots), but the platform's
+     * storage needs the extensions: Longhorn cannot attach a volume without iscsi-tools.
+     */
+    private warnAboutBootImage(cluster: ClusterConfig): void {
         const kernelArgs = snapshotKernelArgsWarning(cluster);
         if (kernelArgs) {
             pulumi.log.warn(kernelArgs, this);
         }
-
         if (!cluster.talosSchematicId) {
-            // Not a config error (a plain cluster boots), but the platform's storage needs the
-            // extensions: Longhorn cannot attach a volume without iscsi-tools.
             const effect =
                 cluster.boot.mode === "iso"
                     ? `nodes install the plain ${cluster.installerImage}, WITHOUT`
@@ -214,16 +295,6 @@ export class TalosCluster extends pulumi.ComponentResource {
                 this,
             );
         }
-
-        this.registerOutputs({
-            kubeconfigByName: this.kubeconfigByName,
-            kubeconfigByIp: this.kubeconfigByIp,
-            talosconfig: this.talosconfig,
-            apiEndpointIp: this.apiEndpointIp,
-            apiUrl: this.apiUrl,
-            controlPlaneIps: this.controlPlaneIps,
-            workerIps: this.workerIps,
-        });
     }
 
     /**
