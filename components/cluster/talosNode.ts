@@ -56,15 +56,28 @@ export class TalosNode extends pulumi.ComponentResource {
 
     constructor(name: string, args: TalosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform-dr:cluster:TalosNode", name, {}, opts);
+        // Marked secret here as well: additionalSecretOutputs is applied by the engine, and the
+        // config must stay secret in every input it flows into (user data, apply-config).
+        const configText = pulumi.secret(this.generateMachineConfig(name, args).stdout);
+        this.machineConfig = configText;
+        this.server = this.createServer(name, args, configText);
+        this.publicIp = args.primaryIp.ipAddress;
+        const cleanup = args.etcdPeers ? this.etcdMemberCleanup(name, args.node, args.etcdPeers) : undefined;
+        const applied = args.cluster.boot.mode === "iso" ? this.applyMachineConfig(name, args.node, configText, cleanup) : undefined;
+        this.configured = [this.server, ...(cleanup ? [cleanup] : []), ...(applied ? [applied] : [])];
+        this.registerOutputs({ publicIp: this.publicIp });
+    }
+
+    /** The machine config: `talosctl gen config` with the platform's patches, then the program's own (talosPatches.ts). */
+    private generateMachineConfig(name: string, args: TalosNodeArgs): ReturnType<typeof scriptCommand> {
         const { cluster, node } = args;
-        // The platform's patches, then the program's own (talosPatches.ts).
         const patches = nodePatches({
             cluster,
             node,
             certSans: pulumi.output(args.certSans),
             vip: args.vipIp ? pulumi.all([args.vipIp, cluster.hcloudToken]).apply(([ip, hcloudToken]) => ({ ip, hcloudToken })) : undefined,
         });
-        const machineConfig = scriptCommand(
+        return scriptCommand(
             `${name}-config`,
             {
                 script: loadScript("talos/gen-config.sh"),
@@ -80,14 +93,17 @@ export class TalosNode extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        // Marked secret here as well: additionalSecretOutputs is applied by the engine, and the
-        // config must stay secret in every input it flows into (user data, apply-config).
-        const configText = pulumi.secret(machineConfig.stdout);
-        this.machineConfig = configText;
+    /**
+     * The server: snapshot boot hands it the machine config as user data, ISO boot boots the
+     * installer ISO. User data, image and ISO are ignored after creation (no replacement on drift).
+     */
+    private createServer(name: string, args: TalosNodeArgs, configText: pulumi.Output<string>): hcloud.Server {
+        const { cluster, node } = args;
         const boot = cluster.boot;
         const iso = boot.mode === "iso";
-        this.server = new hcloud.Server(
+        return new hcloud.Server(
             name,
             {
                 name: node.name,
@@ -107,43 +123,54 @@ export class TalosNode extends pulumi.ComponentResource {
             // a second server with the same name, primary IP or private IP.
             { parent: this, ignoreChanges: ["userData", "image", "iso"], deleteBeforeReplace: true },
         );
-        this.publicIp = args.primaryIp.ipAddress;
+    }
 
-        const cleanup = args.etcdPeers
-            ? scriptCommand(
-                  `${name}-etcd-cleanup`,
-                  {
-                      script: loadScript("talos/etcd-member-cleanup.sh"),
-                      environment: {
-                          NODE_NAME: node.name,
-                          NODE_IP: this.publicIp,
-                          PEER_IPS: pulumi.output(args.etcdPeers.ips).apply((ips) => ips.join(" ")),
-                          TALOSCONFIG: args.etcdPeers.talosconfig,
-                      },
-                      // Runs again only when the server is replaced.
-                      triggers: [this.server.id],
-                  },
-                  { parent: this },
-              )
-            : undefined;
+    /**
+     * The etcd member cleanup (control planes): a replaced server's old etcd member is removed
+     * through its peers before the new one joins. Runs again only when the server is replaced.
+     */
+    private etcdMemberCleanup(
+        name: string,
+        node: NodeSpec,
+        etcdPeers: NonNullable<TalosNodeArgs["etcdPeers"]>,
+    ): ReturnType<typeof scriptCommand> {
+        return scriptCommand(
+            `${name}-etcd-cleanup`,
+            {
+                script: loadScript("talos/etcd-member-cleanup.sh"),
+                environment: {
+                    NODE_NAME: node.name,
+                    NODE_IP: this.publicIp,
+                    PEER_IPS: pulumi.output(etcdPeers.ips).apply((ips) => ips.join(" ")),
+                    TALOSCONFIG: etcdPeers.talosconfig,
+                },
+                // Runs again only when the server is replaced.
+                triggers: [this.server.id],
+            },
+            { parent: this },
+        );
+    }
 
-        const applied = iso
-            ? scriptCommand(
-                  `${name}-apply-config`,
-                  {
-                      script: loadScript("talos/apply-config.sh"),
-                      environment: {
-                          NODE_NAME: node.name,
-                          NODE_IP: this.publicIp,
-                          MACHINE_CONFIG: configText,
-                          TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS,
-                      },
-                      triggers: [this.server.id],
-                  },
-                  { parent: this, dependsOn: cleanup ? [cleanup] : [] },
-              )
-            : undefined;
-        this.configured = [this.server, ...(cleanup ? [cleanup] : []), ...(applied ? [applied] : [])];
-        this.registerOutputs({ publicIp: this.publicIp });
+    /** The config apply (ISO boot): the node waits in maintenance mode until its config is applied over the Talos API. */
+    private applyMachineConfig(
+        name: string,
+        node: NodeSpec,
+        configText: pulumi.Output<string>,
+        cleanup: pulumi.Resource | undefined,
+    ): ReturnType<typeof scriptCommand> {
+        return scriptCommand(
+            `${name}-apply-config`,
+            {
+                script: loadScript("talos/apply-config.sh"),
+                environment: {
+                    NODE_NAME: node.name,
+                    NODE_IP: this.publicIp,
+                    MACHINE_CONFIG: configText,
+                    TIMEOUT_SECONDS: APPLY_TIMEOUT_SECONDS,
+                },
+                triggers: [this.server.id],
+            },
+            { parent: this, dependsOn: cleanup ? [cleanup] : [] },
+        );
     }
 }
