@@ -166,6 +166,9 @@ function cidr(r: ConfigReader, key: string, fallback: string): Ipv4Cidr | undefi
     return parsed;
 }
 
+/** The four CIDR keys of the network layout. */
+type NetworkCidrKey = "networkCidr" | "nodeSubnetCidr" | "podCidr" | "serviceCidr";
+
 function checkNetworkLayout(r: ConfigReader, net: Record<string, Ipv4Cidr | undefined>, controlPlanes: number, workers: number): void {
     const { networkCidr, nodeSubnetCidr } = net;
     if (networkCidr && nodeSubnetCidr && !cidrContains(networkCidr, nodeSubnetCidr)) {
@@ -205,6 +208,52 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         pattern: CLUSTER_NAME,
         expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters",
     });
+    const versions = readVersions(r);
+    const location = r.string("location", { default: "fsn1", oneOf: Object.keys(HETZNER_LOCATIONS) });
+    const networkZone = HETZNER_LOCATIONS[location] ?? "eu-central";
+    const { controlPlane, workers, serverLimit } = readPools(r);
+    const net = readNetwork(r, controlPlane.count, workers.count);
+    const firewall = readFirewall(r, rebuild);
+    const apiEndpoint = readApiEndpoint(r, firewall.openToWorld);
+    const privateNicBusPath = readPrivateNicBusPath(r);
+    const boot = readBoot(r);
+    const talosSecrets = r.secret("talosSecrets", { required: false, check: checkSecretsBundle });
+    const hcloudToken = r.secret("hcloud:token", {
+        required: rebuild,
+        check: (t) => (/^[A-Za-z0-9]{64}$/.test(t) ? undefined : "must be a Hetzner Cloud API token (64 letters and digits)"),
+    });
+    return {
+        name,
+        ...versions,
+        location,
+        networkZone,
+        controlPlane,
+        workers,
+        serverLimit,
+        network: {
+            cidr: net.networkCidr?.text ?? "",
+            subnetCidr: net.nodeSubnetCidr?.text ?? "",
+            podCidr: net.podCidr?.text ?? "",
+            serviceCidr: net.serviceCidr?.text ?? "",
+            privateNicBusPath,
+        },
+        firewall,
+        apiEndpoint,
+        boot,
+        talosSecrets,
+        hcloudToken: hcloudToken ?? pulumi.secret(""),
+        talosPatches: readTalosPatches(r, rebuild),
+        bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
+        apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
+        upgrade: readUpgradeConfig(r),
+    };
+}
+
+/**
+ * The versions: Talos and Kubernetes must be a pair Talos supports, and the installer image
+ * follows the Image Factory schematic when there is one.
+ */
+function readVersions(r: ConfigReader): Pick<ClusterConfig, "talosVersion" | "kubernetesVersion" | "installerImage" | "talosSchematicId"> {
     const talosVersion = r.string("talosVersion", { pattern: VERSION, expected: "a Talos release tag such as v1.13.8" });
     const kubernetesVersion = r.string("kubernetesVersion", { pattern: VERSION, expected: "a Kubernetes release tag such as v1.36.3" });
     const unsupported =
@@ -219,10 +268,14 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
     const installerImage = schematic
         ? `factory.talos.dev/installer/${schematic}:${talosVersion}`
         : `ghcr.io/siderolabs/installer:${talosVersion}`;
+    return { talosVersion, kubernetesVersion, installerImage, talosSchematicId: schematic };
+}
 
-    const location = r.string("location", { default: "fsn1", oneOf: Object.keys(HETZNER_LOCATIONS) });
-    const networkZone = HETZNER_LOCATIONS[location] ?? "eu-central";
-
+/**
+ * The node pools: an odd number of control planes (etcd's majority), one architecture for both
+ * pools (one Talos image), and no more servers than serverLimit (Hetzner would stop half-way).
+ */
+function readPools(r: ConfigReader): Pick<ClusterConfig, "controlPlane" | "workers" | "serverLimit"> {
     const controlPlane = readPool(r, "controlPlane", { serverType: "cx33", count: 3 });
     if (controlPlane.count > 0 && controlPlane.count % 2 === 0) {
         r.problem(
@@ -247,15 +300,23 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             `with ${controlPlane.count} control planes makes ${controlPlane.count + workers.count} servers, over serverLimit ${serverLimit}; Hetzner would refuse the rest half-way through`,
         );
     }
+    return { controlPlane, workers, serverLimit };
+}
 
+/** The network layout: the four CIDRs, checked together against each other and the node counts. */
+function readNetwork(r: ConfigReader, controlPlanes: number, workers: number): Record<NetworkCidrKey, Ipv4Cidr | undefined> {
     const net = {
         networkCidr: cidr(r, "networkCidr", "10.0.0.0/16"),
         nodeSubnetCidr: cidr(r, "nodeSubnetCidr", "10.0.1.0/24"),
         podCidr: cidr(r, "podCidr", "10.244.0.0/16"),
         serviceCidr: cidr(r, "serviceCidr", "10.96.0.0/12"),
     };
-    checkNetworkLayout(r, net, controlPlane.count, workers.count);
+    checkNetworkLayout(r, net, controlPlanes, workers);
+    return net;
+}
 
+/** The firewall: the whole internet only when stated, and never nobody at all on a rebuild. */
+function readFirewall(r: ConfigReader, rebuild: boolean): ClusterConfig["firewall"] {
     const sources = r.stringList("firewallSources", { default: [], check: checkSourceCidr });
     const openToWorld = r.boolean("firewallOpenToWorld", { default: false });
     const worldSources = sources.filter(isWorldCidr);
@@ -270,7 +331,11 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             "is empty: nobody could reach ports 6443 and 50000, including talosctl on this machine; list the operator and CI CIDRs, or set firewallOpenToWorld: true",
         );
     }
+    return { sources, openToWorld };
+}
 
+/** The API endpoint form; a load balancer only when opening the API to the world is stated. */
+function readApiEndpoint(r: ConfigReader, openToWorld: boolean): ClusterConfig["apiEndpoint"] {
     const apiEndpoint = r.string("apiEndpoint", {
         default: "floating-ip",
         oneOf: ["floating-ip", "load-balancer"],
@@ -285,6 +350,11 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             "exposes the Kubernetes API (6443) to the whole internet whatever firewallSources says: a Hetzner firewall cannot be attached to a load balancer, and the load balancer reaches the control planes over the private network, which firewalls do not filter. Set firewallOpenToWorld: true to accept that (the API stays mTLS-authenticated), or use apiEndpoint: floating-ip to keep firewallSources in force",
         );
     }
+    return apiEndpoint;
+}
+
+/** The private NIC: Talos finds the private network's interface by bus path, never the public one's. */
+function readPrivateNicBusPath(r: ConfigReader): string {
     const privateNicBusPath = r.string("privateNicBusPath", {
         default: DEFAULT_PRIVATE_NIC_BUS_PATH,
         pattern: PCI_BUS_PATH,
@@ -297,64 +367,34 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
             `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`,
         );
     }
+    return privateNicBusPath;
+}
+
+/** The boot: from a Talos snapshot (found by label selector) or from a Talos ISO on a base image. */
+function readBoot(r: ConfigReader): TalosBootConfig {
     const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
     r.declare("talosIsoId", "talosIsoBaseImage", "talosSnapshotSelector");
-    const boot: TalosBootConfig =
-        bootMode === "iso"
-            ? {
-                  mode: "iso",
-                  isoId: r.string("talosIsoId", {
-                      pattern: /^\d+$|^[a-z0-9][a-z0-9._-]*\.iso$/,
-                      expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso",
-                  }),
-                  baseImage: r.string("talosIsoBaseImage", {
-                      default: "debian-12",
-                      pattern: /^[a-z0-9][a-z0-9.-]*$/,
-                      expected: "a Hetzner system image name such as debian-12",
-                  }),
-              }
-            : {
-                  mode: "snapshot",
-                  snapshotSelector: r.string("talosSnapshotSelector", {
-                      default: "os=talos",
-                      pattern: LABEL_SELECTOR,
-                      expected: "a Hetzner label selector such as os=talos,version=v1.13.8",
-                  }),
-              };
-
-    const talosSecrets = r.secret("talosSecrets", { required: false, check: checkSecretsBundle });
-    const hcloudToken = r.secret("hcloud:token", {
-        required: rebuild,
-        check: (t) => (/^[A-Za-z0-9]{64}$/.test(t) ? undefined : "must be a Hetzner Cloud API token (64 letters and digits)"),
-    });
-    return {
-        name,
-        talosVersion,
-        kubernetesVersion,
-        installerImage,
-        talosSchematicId: schematic,
-        location,
-        networkZone,
-        controlPlane,
-        workers,
-        serverLimit,
-        network: {
-            cidr: net.networkCidr?.text ?? "",
-            subnetCidr: net.nodeSubnetCidr?.text ?? "",
-            podCidr: net.podCidr?.text ?? "",
-            serviceCidr: net.serviceCidr?.text ?? "",
-            privateNicBusPath,
-        },
-        firewall: { sources, openToWorld },
-        apiEndpoint,
-        boot,
-        talosSecrets,
-        hcloudToken: hcloudToken ?? pulumi.secret(""),
-        talosPatches: readTalosPatches(r, rebuild),
-        bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
-        apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
-        upgrade: readUpgradeConfig(r),
-    };
+    return bootMode === "iso"
+        ? {
+              mode: "iso",
+              isoId: r.string("talosIsoId", {
+                  pattern: /^\d+$|^[a-z0-9][a-z0-9._-]*\.iso$/,
+                  expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso",
+              }),
+              baseImage: r.string("talosIsoBaseImage", {
+                  default: "debian-12",
+                  pattern: /^[a-z0-9][a-z0-9.-]*$/,
+                  expected: "a Hetzner system image name such as debian-12",
+              }),
+          }
+        : {
+              mode: "snapshot",
+              snapshotSelector: r.string("talosSnapshotSelector", {
+                  default: "os=talos",
+                  pattern: LABEL_SELECTOR,
+                  expected: "a Hetzner label selector such as os=talos,version=v1.13.8",
+              }),
+          };
 }
 
 /** The upgrade keys; defaults are ksail's limits (10 minutes to drain, 10 minutes to come back). */
