@@ -5,6 +5,7 @@ import { CiConfig, DnsConfig, StorageConfig, readCiConfig, readDnsConfig, readSt
 import { RehearsalConfig, readRehearsalConfig } from "./estimates";
 import { ConfigProblem, ProblemCollector } from "./problems";
 import { ConfigReader, Placeholder, RawConfig } from "./reader";
+import { closest } from "./closest";
 
 export { ConfigError, formatProblems } from "./problems";
 export { Placeholder, RawConfig } from "./reader";
@@ -150,29 +151,6 @@ function reportUnknownKeys(raw: RawConfig, problems: ProblemCollector): void {
             raw.secretKeys.has(key),
         );
     }
-}
-
-function closest(key: string, candidates: string[]): string | undefined {
-    let best: { key: string; distance: number } | undefined;
-    for (const c of candidates) {
-        const d = editDistance(key.toLowerCase(), c.toLowerCase());
-        if (d <= Math.max(2, Math.floor(c.length / 4)) && (!best || d < best.distance)) {
-            best = { key: c, distance: d };
-        }
-    }
-    return best?.key;
-}
-
-function editDistance(a: string, b: string): number {
-    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++) {
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        prev = cur;
-    }
-    return prev[b.length];
 }
 
 /** Freezes plain data recursively; Pulumi Outputs are left alone (they are not plain data). */

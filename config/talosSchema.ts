@@ -6,6 +6,7 @@
  * variable expansion they may be secrets.
  */
 import factsJson from "./talos-schema-facts.json";
+import { closest } from "./closest";
 
 /** One node of the facts tree (see tools/talos-schema-facts.ts). */
 interface FactNode {
@@ -117,30 +118,6 @@ function format(segments: Segments): string {
 
 function issue(segments: Segments, message: string): SchemaIssue {
     return { path: format(segments), segments, message };
-}
-
-/** The closest known name, for "did you mean". */
-function closest(name: string, candidates: readonly string[]): string | undefined {
-    let best: { name: string; d: number } | undefined;
-    for (const c of candidates) {
-        const d = distance(name.toLowerCase(), c.toLowerCase());
-        if (d <= Math.max(2, Math.floor(c.length / 4)) && (!best || d < best.d)) {
-            best = { name: c, d };
-        }
-    }
-    return best?.name;
-}
-
-function distance(a: string, b: string): number {
-    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++) {
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        prev = cur;
-    }
-    return prev[b.length];
 }
 
 function walk(value: unknown, raw: FactNode, path: Segments, issues: SchemaIssue[], deprecated: string[]): void {

@@ -378,17 +378,6 @@ export function nodePatches(args: NodePatchArgs): TalosPatch[] {
 }
 
 /**
- * The patches of a worker the cluster autoscaler creates (for its `hcloud_cluster_config` worker
- * config): the same list as a static worker's (nodePatches), except that the node has no name yet,
- * so the program's HostnameConfig is deleted and the server name comes from Hetzner's metadata.
- * Callers adapt what differs for autoscaled nodes (e.g. Longhorn's default-disk label) with
- * patches of their own appended after these, and pass the list to talosPatchEnvironment.
- */
-export function autoscaledWorkerPatches(cluster: ClusterConfig, certSans: pulumi.Input<readonly string[]>): TalosPatch[] {
-    return nodePatches({ cluster, node: { role: "worker" }, certSans });
-}
-
-/**
  * The environment the config-generation script reads the patches from: CONFIG_PATCH_COUNT and
  * CONFIG_PATCH_1..n, each one patch file, in order. Every patch is secret: the platform's carry
  * expanded credentials, the program's the Hetzner token (VIP).

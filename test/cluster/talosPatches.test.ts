@@ -10,7 +10,6 @@ import { ClusterConfig } from "../../config/cluster";
 import { TalosPatchFile, patchFilesFor } from "../../config/talosPatches";
 import { checkTalosDocument } from "../../config/talosSchema";
 import {
-    autoscaledWorkerPatches,
     ingressFirewallPatch,
     kubeletCertApproverObjects,
     nodePatches,
@@ -274,26 +273,6 @@ describe("Talos patches: ksail's layout, order and variables", () => {
             programPatches({ cluster: own, node: planNodes(c)[0], certSans: [] }).map((p) => p.name),
             ["machine", "hostname"],
         );
-    });
-
-    it("an autoscaled worker gets the workers' list, named by Hetzner's metadata", async () => {
-        const c = cluster();
-        const patches = autoscaledWorkerPatches(c, ["198.51.100.7"]);
-        assert.deepEqual(
-            patches.map((p) => p.source),
-            [
-                "platform:cluster/a-sysctls.yml",
-                "platform:cluster/b-registry-auth.yaml",
-                "platform:cluster/c-block-ingress.yaml",
-                "platform:workers/labels.yaml",
-                "program:machine",
-                "program:hostname",
-                "program:ingress-firewall",
-                "program:kubelet-cert-rotation",
-            ],
-        );
-        assert.deepEqual(JSON.parse(await textOf(patches[5].text)), { apiVersion: "v1alpha1", kind: "HostnameConfig", $patch: "delete" });
-        assert.doesNotMatch(await textOf(patches[7].text), /inlineManifests/, "the approver is a control-plane manifest");
     });
 });
 
