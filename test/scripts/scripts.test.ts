@@ -43,15 +43,19 @@ describe("scripts: the shell scripts under scripts/", () => {
         assert.ok(SCRIPTS.length >= 15, SCRIPTS.join(", "));
     });
 
-    it("ShellCheck (POSIX sh, following the lib pieces) finds nothing in any script", function () {
+    it("ShellCheck (POSIX sh, following the lib pieces) finds nothing in any script or in any lib piece on its own", function () {
         const version = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
         if (version.error) {
             assert.fail("shellcheck is not on PATH: install it (apt-get install shellcheck); it is a prerequisite of npm test");
         }
-        const r = spawnSync("shellcheck", ["-s", "sh", "-x", "-f", "gcc", ...SCRIPTS.map((s) => path.join("scripts", s))], {
-            cwd: ROOT,
-            encoding: "utf8",
-        });
+        const r = spawnSync(
+            "shellcheck",
+            ["-s", "sh", "-x", "-f", "gcc", ...[...SCRIPTS, ...LIBS.map((l) => `lib/${l}`)].map((s) => path.join("scripts", s))],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+            },
+        );
         assert.equal(r.stdout + r.stderr, "", "ShellCheck findings");
         assert.equal(r.status, 0);
     });
