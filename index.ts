@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { loadConfig, runningUnderMocks } from "./config/load";
+import { REHEARSAL_ENV, loadConfig, runningUnderMocks } from "./config/load";
 import { preflightTools } from "./preflight/tools";
 import { GithubCiCredentials } from "./components/ci/githubCiCredentials";
 import { ClusterAutoscaler } from "./components/cluster/clusterAutoscaler";
@@ -24,7 +24,6 @@ import { OpenbaoRecovery } from "./components/restore/openbaoRecovery";
 import { CNPG_INSTANCE_LABELS, VeleroRestore, restoreExclusions, veleroRepoCredentials } from "./components/restore/veleroRestore";
 import { R2BackupStorage, storageNamespaces } from "./components/storage/r2BackupStorage";
 import { fluxInstance } from "./components/gitops/values";
-import { REHEARSAL_ENV } from "./config/load";
 import { checkConvergence } from "./gitops/preflight";
 
 const config = loadConfig();
