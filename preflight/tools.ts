@@ -38,8 +38,26 @@ type ProbeResult = { readonly found: false } | { readonly found: true; readonly 
 /** Runs a tool with arguments: the real PATH in a real run, fake binaries in tests. */
 export type ToolProbe = (tool: string, args: readonly string[]) => ProbeResult;
 
-/** A probe that runs the tool from `searchPath` (default: this process's PATH). */
-export function pathProbe(searchPath: string | undefined = process.env.PATH): ToolProbe {
+/** Answers from this process's own PATH, by PATH, tool and arguments: a tool on PATH does not change while the program runs. */
+const ownPathAnswers = new Map<string, ProbeResult>();
+
+/**
+ * A probe that runs the tool from `searchPath`. Without one it searches this process's PATH and
+ * remembers each answer (a rehearsal or a test process simulates the program many times).
+ */
+export function pathProbe(searchPath?: string): ToolProbe {
+    if (searchPath === undefined) {
+        return (tool, args) => {
+            const key = [process.env.PATH, tool, ...args].join("\0");
+            const known = ownPathAnswers.get(key) ?? runFrom(process.env.PATH)(tool, args);
+            ownPathAnswers.set(key, known);
+            return known;
+        };
+    }
+    return runFrom(searchPath);
+}
+
+function runFrom(searchPath: string | undefined): ToolProbe {
     return (tool, args) => {
         const r = spawnSync(tool, [...args], { env: { ...process.env, PATH: searchPath ?? "" }, encoding: "utf8", timeout: 10_000 });
         if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {

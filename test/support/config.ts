@@ -1,5 +1,6 @@
 import * as path from "path";
 import { RawConfig } from "../../config";
+import { ConfigOverride } from "../../rehearsal/stackConfig";
 
 /** A small patch directory in ksail's layout (test/cluster/fixtures/talos), standing in for the platform's. */
 export const FIXTURE_TALOS_PATCH_DIR = path.resolve(__dirname, "../cluster/fixtures/talos");
@@ -72,3 +73,20 @@ export const FIXTURE_TALOS_OVERRIDES = Object.freeze([
     { path: "talosPatchDir", value: FIXTURE_TALOS_PATCH_DIR, secret: false },
     ...Object.entries(FIXTURE_TALOS_VARIABLES).map(([name, value]) => ({ path: `talosPatchVariables.${name}`, value, secret: true })),
 ]);
+
+/** IDs and credentials of the off-cluster parts (Cloudflare, GitHub) in the wiring tests. */
+export const ACCOUNT = "0123456789abcdef0123456789abcdef";
+const ZONE = "fedcba9876543210fedcba9876543210";
+export const CF_TOKEN = "cfTok3n-" + "q".repeat(32);
+export const GH_TOKEN = "ghp_" + "R".repeat(36);
+
+/** Overrides that turn on every off-cluster part. */
+export function offClusterOverrides(extra: ConfigOverride[] = []): ConfigOverride[] {
+    return [
+        { path: "cloudflareAccountId", value: ACCOUNT, secret: false },
+        { path: "cloudflareZoneId", value: ZONE, secret: false },
+        { path: "cloudflare:apiToken", value: CF_TOKEN, secret: true },
+        { path: "github:token", value: GH_TOKEN, secret: true },
+        ...extra,
+    ];
+}

@@ -1,27 +1,18 @@
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
-import { ConfigOverride } from "../../rehearsal/stackConfig";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { ENVIRONMENT_PROTECTION_INPUTS } from "../../components/ci/githubCiCredentials";
 import { HANDED_OVER_SECRET_OPTIONS } from "../../components/kubernetes/fluxAdoptedRelease";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
-import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
-
-export const ACCOUNT = "0123456789abcdef0123456789abcdef";
-export const ZONE = "fedcba9876543210fedcba9876543210";
-export const CF_TOKEN = "cfTok3n-" + "q".repeat(32);
-export const GH_TOKEN = "ghp_" + "R".repeat(36);
-
-/** Overrides that turn on every off-cluster part. */
-export function offClusterOverrides(extra: ConfigOverride[] = []): ConfigOverride[] {
-    return [
-        { path: "cloudflareAccountId", value: ACCOUNT, secret: false },
-        { path: "cloudflareZoneId", value: ZONE, secret: false },
-        { path: "cloudflare:apiToken", value: CF_TOKEN, secret: true },
-        { path: "github:token", value: GH_TOKEN, secret: true },
-        ...extra,
-    ];
-}
+import {
+    ACCOUNT,
+    CF_TOKEN,
+    FAKE_AGE_KEY,
+    FAKE_HCLOUD_TOKEN,
+    FIXTURE_TALOS_OVERRIDES,
+    GH_TOKEN,
+    offClusterOverrides,
+} from "../support/config";
 
 const BUCKET = "cloudflare:index/r2Bucket:R2Bucket";
 const TOKEN = "cloudflare:index/apiToken:ApiToken";

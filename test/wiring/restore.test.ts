@@ -1,8 +1,7 @@
 import { strict as assert } from "assert";
 import { SimulationResult, simulate } from "../../rehearsal/simulate";
 import { find, ofType, simulateOk, waitsFor } from "../support/simulation";
-import { offClusterOverrides } from "./offCluster.test";
-import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES } from "../support/config";
+import { FAKE_AGE_KEY, FAKE_HCLOUD_TOKEN, FIXTURE_TALOS_OVERRIDES, offClusterOverrides } from "../support/config";
 import { at } from "../support/json";
 
 const CMD = "command:local:Command";
