@@ -18,7 +18,7 @@ import {
     readObjects,
 } from "../policies/rules";
 import { loadConfig } from "./config";
-import { DEFAULT_SYNC_PATH } from "../gitops/fluxTree";
+import { declaredDefaults } from "../config/declarations";
 import { dropDuplicates } from "./duplicates";
 import { gatherInputs } from "./inputs";
 import { CheckUnit } from "./unit";
@@ -110,7 +110,7 @@ function buildCommand(io: CheckerIo, parsed: (args: CheckerArguments) => void): 
             [],
         )
         .option("--flux <tree>", "follow the Flux tree at TREE (the repository directory spec.path is relative to)")
-        .option("--sync-path <path>", "with --flux: the FluxInstance's spec.sync.path in TREE", DEFAULT_SYNC_PATH)
+        .option("--sync-path <path>", "with --flux: the FluxInstance's spec.sync.path in TREE", String(declaredDefaults().fluxSourcePath))
         .addOption(
             new Option("--source-kind <kind>", "with --flux: the kind of the source the FluxInstance syncs")
                 .choices(["OCIRepository", "GitRepository", "Bucket"])

@@ -6,12 +6,6 @@ import { CompactRecord, ConfigReader } from "./reader";
  * pools of autoscaled workers booted from a Talos snapshot, and the teardown of what it creates.
  */
 
-/** Chart version ksail installs (`autoscaler/cluster-autoscaler`). */
-const DEFAULT_AUTOSCALER_CHART_VERSION = "9.59.0";
-/** ksail's default `--scale-down-unneeded-time`. */
-const DEFAULT_SCALE_DOWN_UNNEEDED_TIME = "10m";
-/** ksail's default expander when none is configured. */
-const DEFAULT_EXPANDER = "least-waste";
 /** Server slots kept free of the reachable total: the Talos snapshot build boots one temporary server (ksail#6172). */
 const SNAPSHOT_BUILD_SERVER_RESERVE = 1;
 /** The label ksail stamps on autoscaled nodes; a pool may not set it itself. */
@@ -216,7 +210,6 @@ export function reachableTotal(cluster: ClusterConfig, pools: readonly Autoscale
 /** Reads and validates the autoscaler keys against the cluster. Problems go to the reader's collector. */
 export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): AutoscalerConfig {
     const pools = r.recordList("autoscalerPools", {
-        default: [],
         fields: POOL_FIELDS,
         parse: (entry) => parsePool(entry, cluster.location),
     });
@@ -236,8 +229,8 @@ export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): A
         }
     });
 
-    const maxNodesTotal = r.integer("autoscalerMaxNodesTotal", { default: 0, min: 0 });
-    const expanderText = r.string("autoscalerExpander", { default: DEFAULT_EXPANDER });
+    const maxNodesTotal = r.integer("autoscalerMaxNodesTotal", { min: 0 });
+    const expanderText = r.string("autoscalerExpander");
     const expanders = expanderText.split(",").map((e) => e.trim());
     for (const e of expanders) {
         if (!(e in EXPANDERS)) {
@@ -256,18 +249,16 @@ export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): A
         r.problem("autoscalerExpander", expanderText, "names an expander twice");
     }
     const scaleDownUnneededTime = r.string("autoscalerScaleDownUnneededTime", {
-        default: DEFAULT_SCALE_DOWN_UNNEEDED_TIME,
         pattern: DURATION,
         expected: "a duration such as 10m, 1h or 1h30m",
     });
-    const capacityBuffers = r.boolean("autoscalerCapacityBuffers", { default: false });
+    const capacityBuffers = r.boolean("autoscalerCapacityBuffers");
     const chartVersion = r.string("autoscalerChartVersion", {
-        default: DEFAULT_AUTOSCALER_CHART_VERSION,
         pattern: /^\d+\.\d+\.\d+$/,
-        expected: `a cluster-autoscaler chart version such as ${DEFAULT_AUTOSCALER_CHART_VERSION}`,
+        expected: `a cluster-autoscaler chart version such as ${r.declared("autoscalerChartVersion")}`,
     });
-    const snapshotTimeoutSeconds = r.integer("autoscalerSnapshotTimeoutSeconds", { default: 1800, min: 300, max: 7200 });
-    const teardownDeletesSnapshots = r.boolean("teardownDeletesSnapshots", { default: false });
+    const snapshotTimeoutSeconds = r.integer("autoscalerSnapshotTimeoutSeconds", { min: 300, max: 7200 });
+    const teardownDeletesSnapshots = r.boolean("teardownDeletesSnapshots");
 
     if (valid.length && valid.length === pools.length) {
         checkCapacity(r, cluster, valid, maxNodesTotal);

@@ -38,8 +38,6 @@ const PCI_BUS_PATH = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 /** PCI bus path of the public NIC on Hetzner Cloud servers (Talos names it enp1s0, not eth0). */
 export const PUBLIC_NIC_BUS_PATH = "0000:01:00.0";
-/** Default PCI bus path of the private-network NIC: enp7s0 is PCI bus 7, slot 0. */
-const DEFAULT_PRIVATE_NIC_BUS_PATH = "0000:07:00.0";
 /** One group of identical servers. */
 interface NodePoolConfig {
     /** Hetzner server type, e.g. `cx33`. */
@@ -150,14 +148,14 @@ function checkSecretsBundle(text: string): string | undefined {
         : undefined;
 }
 
-function readPool(r: ConfigReader, role: "controlPlane" | "worker", defaults: { serverType: string; count: number }): NodePoolConfig {
-    const serverType = r.string(`${role}ServerType`, { default: defaults.serverType, oneOf: Object.keys(HETZNER_SERVER_TYPES) });
-    const count = r.integer(`${role}Count`, { default: defaults.count, min: role === "controlPlane" ? 1 : 0, max: 100 });
+function readPool(r: ConfigReader, role: "controlPlane" | "worker"): NodePoolConfig {
+    const serverType = r.string(`${role}ServerType`, { oneOf: Object.keys(HETZNER_SERVER_TYPES) });
+    const count = r.integer(`${role}Count`, { min: role === "controlPlane" ? 1 : 0, max: 100 });
     return { serverType, count, architecture: HETZNER_SERVER_TYPES[serverType] ?? "x86" };
 }
 
-function cidr(r: ConfigReader, key: string, fallback: string): Ipv4Cidr | undefined {
-    const text = r.string(key, { default: fallback });
+function cidr(r: ConfigReader, key: string): Ipv4Cidr | undefined {
+    const text = r.string(key);
     const parsed = parseIpv4Cidr(text);
     if (typeof parsed === "string") {
         r.problem(key, text, parsed);
@@ -204,12 +202,11 @@ export const NODE_IP_LAYOUT = Object.freeze({ loadBalancerOffset: 5, controlPlan
 /** Reads and validates the cluster keys. Problems go to the reader's collector. */
 export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfig {
     const name = r.string("clusterName", {
-        default: "prod",
         pattern: CLUSTER_NAME,
         expected: "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 32 characters",
     });
     const versions = readVersions(r);
-    const location = r.string("location", { default: "fsn1", oneOf: Object.keys(HETZNER_LOCATIONS) });
+    const location = r.string("location", { oneOf: Object.keys(HETZNER_LOCATIONS) });
     const networkZone = HETZNER_LOCATIONS[location] ?? "eu-central";
     const { controlPlane, workers, serverLimit } = readPools(r);
     const net = readNetwork(r, controlPlane.count, workers.count);
@@ -243,8 +240,8 @@ export function readClusterConfig(r: ConfigReader, rebuild = true): ClusterConfi
         talosSecrets,
         hcloudToken: hcloudToken ?? pulumi.secret(""),
         talosPatches: readTalosPatches(r, rebuild),
-        bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
-        apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { default: 900, min: 30, max: 7200 }),
+        bootstrapTimeoutSeconds: r.integer("bootstrapTimeoutSeconds", { min: 30, max: 7200 }),
+        apiReadyTimeoutSeconds: r.integer("apiReadyTimeoutSeconds", { min: 30, max: 7200 }),
         upgrade: readUpgradeConfig(r),
     };
 }
@@ -276,7 +273,7 @@ function readVersions(r: ConfigReader): Pick<ClusterConfig, "talosVersion" | "ku
  * pools (one Talos image), and no more servers than serverLimit (Hetzner would stop half-way).
  */
 function readPools(r: ConfigReader): Pick<ClusterConfig, "controlPlane" | "workers" | "serverLimit"> {
-    const controlPlane = readPool(r, "controlPlane", { serverType: "cx33", count: 3 });
+    const controlPlane = readPool(r, "controlPlane");
     if (controlPlane.count > 0 && controlPlane.count % 2 === 0) {
         r.problem(
             "controlPlaneCount",
@@ -284,7 +281,7 @@ function readPools(r: ConfigReader): Pick<ClusterConfig, "controlPlane" | "worke
             "must be odd (1, 3, 5): etcd needs a majority, and an even count tolerates no more failures than the odd count below it",
         );
     }
-    const workers = readPool(r, "worker", { serverType: "cx43", count: 3 });
+    const workers = readPool(r, "worker");
     if (controlPlane.architecture !== workers.architecture) {
         r.problem(
             "workerServerType",
@@ -292,7 +289,7 @@ function readPools(r: ConfigReader): Pick<ClusterConfig, "controlPlane" | "worke
             `is ${workers.architecture} but controlPlaneServerType ${controlPlane.serverType} is ${controlPlane.architecture}; one Talos image serves both, so use one architecture`,
         );
     }
-    const serverLimit = r.integer("serverLimit", { default: 10, min: 1 });
+    const serverLimit = r.integer("serverLimit", { min: 1 });
     if (controlPlane.count + workers.count > serverLimit) {
         r.problem(
             "workerCount",
@@ -306,10 +303,10 @@ function readPools(r: ConfigReader): Pick<ClusterConfig, "controlPlane" | "worke
 /** The network layout: the four CIDRs, checked together against each other and the node counts. */
 function readNetwork(r: ConfigReader, controlPlanes: number, workers: number): Record<NetworkCidrKey, Ipv4Cidr | undefined> {
     const net = {
-        networkCidr: cidr(r, "networkCidr", "10.0.0.0/16"),
-        nodeSubnetCidr: cidr(r, "nodeSubnetCidr", "10.0.1.0/24"),
-        podCidr: cidr(r, "podCidr", "10.244.0.0/16"),
-        serviceCidr: cidr(r, "serviceCidr", "10.96.0.0/12"),
+        networkCidr: cidr(r, "networkCidr"),
+        nodeSubnetCidr: cidr(r, "nodeSubnetCidr"),
+        podCidr: cidr(r, "podCidr"),
+        serviceCidr: cidr(r, "serviceCidr"),
     };
     checkNetworkLayout(r, net, controlPlanes, workers);
     return net;
@@ -317,8 +314,8 @@ function readNetwork(r: ConfigReader, controlPlanes: number, workers: number): R
 
 /** The firewall: the whole internet only when stated, and never nobody at all on a rebuild. */
 function readFirewall(r: ConfigReader, rebuild: boolean): ClusterConfig["firewall"] {
-    const sources = r.stringList("firewallSources", { default: [], check: checkSourceCidr });
-    const openToWorld = r.boolean("firewallOpenToWorld", { default: false });
+    const sources = r.stringList("firewallSources", { check: checkSourceCidr });
+    const openToWorld = r.boolean("firewallOpenToWorld");
     const worldSources = sources.filter(isWorldCidr);
     if (worldSources.length && !openToWorld) {
         r.problem("firewallSources", worldSources, "admits the whole internet; set firewallOpenToWorld: true if that is really intended");
@@ -337,7 +334,6 @@ function readFirewall(r: ConfigReader, rebuild: boolean): ClusterConfig["firewal
 /** The API endpoint form; a load balancer only when opening the API to the world is stated. */
 function readApiEndpoint(r: ConfigReader, openToWorld: boolean): ClusterConfig["apiEndpoint"] {
     const apiEndpoint = r.string("apiEndpoint", {
-        default: "floating-ip",
         oneOf: ["floating-ip", "load-balancer"],
     }) as ClusterConfig["apiEndpoint"];
     // Hetzner firewalls attach to servers, not to load balancers, and the load balancer reaches the
@@ -356,7 +352,6 @@ function readApiEndpoint(r: ConfigReader, openToWorld: boolean): ClusterConfig["
 /** The private NIC: Talos finds the private network's interface by bus path, never the public one's. */
 function readPrivateNicBusPath(r: ConfigReader): string {
     const privateNicBusPath = r.string("privateNicBusPath", {
-        default: DEFAULT_PRIVATE_NIC_BUS_PATH,
         pattern: PCI_BUS_PATH,
         expected: "a PCI bus path such as 0000:07:00.0 (enp7s0)",
     });
@@ -364,7 +359,7 @@ function readPrivateNicBusPath(r: ConfigReader): string {
         r.problem(
             "privateNicBusPath",
             privateNicBusPath,
-            `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${DEFAULT_PRIVATE_NIC_BUS_PATH} (enp7s0)`,
+            `is the public NIC's bus path (enp1s0); the private network's NIC is another device, on Hetzner Cloud ${r.declared("privateNicBusPath")} (enp7s0)`,
         );
     }
     return privateNicBusPath;
@@ -372,7 +367,7 @@ function readPrivateNicBusPath(r: ConfigReader): string {
 
 /** The boot: from a Talos snapshot (found by label selector) or from a Talos ISO on a base image. */
 function readBoot(r: ConfigReader): TalosBootConfig {
-    const bootMode = r.string("talosBoot", { default: "snapshot", oneOf: ["snapshot", "iso"] });
+    const bootMode = r.string("talosBoot", { oneOf: ["snapshot", "iso"] });
     r.declare("talosIsoId", "talosIsoBaseImage", "talosSnapshotSelector");
     return bootMode === "iso"
         ? {
@@ -382,7 +377,6 @@ function readBoot(r: ConfigReader): TalosBootConfig {
                   expected: "a Hetzner ISO ID such as 125127 or an ISO name ending in .iso",
               }),
               baseImage: r.string("talosIsoBaseImage", {
-                  default: "debian-12",
                   pattern: /^[a-z0-9][a-z0-9.-]*$/,
                   expected: "a Hetzner system image name such as debian-12",
               }),
@@ -390,7 +384,6 @@ function readBoot(r: ConfigReader): TalosBootConfig {
         : {
               mode: "snapshot",
               snapshotSelector: r.string("talosSnapshotSelector", {
-                  default: "os=talos",
                   pattern: LABEL_SELECTOR,
                   expected: "a Hetzner label selector such as os=talos,version=v1.13.8",
               }),
@@ -400,8 +393,8 @@ function readBoot(r: ConfigReader): TalosBootConfig {
 /** The upgrade keys; defaults are ksail's limits (10 minutes to drain, 10 minutes to come back). */
 function readUpgradeConfig(r: ConfigReader): UpgradeConfig {
     return {
-        drainTimeoutSeconds: r.integer("upgradeDrainTimeoutSeconds", { default: 600, min: 30, max: 7200 }),
-        nodeTimeoutSeconds: r.integer("upgradeNodeTimeoutSeconds", { default: 600, min: 60, max: 7200 }),
-        preflight: r.string("upgradePreflight", { default: "enforce", oneOf: ["enforce", "warn"] }) as UpgradeConfig["preflight"],
+        drainTimeoutSeconds: r.integer("upgradeDrainTimeoutSeconds", { min: 30, max: 7200 }),
+        nodeTimeoutSeconds: r.integer("upgradeNodeTimeoutSeconds", { min: 60, max: 7200 }),
+        preflight: r.string("upgradePreflight", { oneOf: ["enforce", "warn"] }) as UpgradeConfig["preflight"],
     };
 }

@@ -233,7 +233,6 @@ function parseEstimateOverride(id: string, fields: Readonly<Record<string, strin
 export function readRehearsalConfig(r: ConfigReader): RehearsalConfig {
     let index = 0;
     const estimates = r.recordList("rehearsalEstimates", {
-        default: [],
         fields: ["typical", "worst"],
         parse: (e) => parseEstimateOverride(e.id, e.fields, index++),
     });

@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_SYNC_PATH } from "../gitops/fluxTree";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
 import { ConfigReader } from "./reader";
 import { PROJECT_ROOT } from "./talosPatches";
@@ -154,16 +153,13 @@ export function durationSeconds(text: string): number {
 /** Reads Cilium, Flux and the source. */
 export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig {
     const kind = r.string("fluxSourceKind", {
-        default: "OCIRepository",
         oneOf: ["OCIRepository", "GitRepository"],
     }) as GitopsConfig["source"]["kind"];
     const url = r.string("fluxSourceUrl", {
-        default: "oci://ghcr.io/devantler-tech/platform/manifests",
         pattern: kind === "OCIRepository" ? /^oci:\/\/[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/ : /^(https|ssh):\/\/\S+$/,
         expected: kind === "OCIRepository" ? "an oci:// artifact URL" : "an https:// or ssh:// Git URL",
     });
     const kustomizations = r.recordList<KustomizationWait>("fluxKustomizations", {
-        default: ["bootstrap timeout=3m", "infrastructure-controllers timeout=25m", "infrastructure timeout=20m", "apps timeout=30m"],
         fields: ["timeout"],
         parse: (e) => {
             if (!DNS_SUBDOMAIN.test(e.id)) {
@@ -181,9 +177,8 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
         source: {
             kind,
             url,
-            ref: r.string("fluxSourceRef", { default: "latest", pattern: /^[A-Za-z0-9._/@:-]+$/, expected: "a tag, branch or digest" }),
+            ref: r.string("fluxSourceRef", { pattern: /^[A-Za-z0-9._/@:-]+$/, expected: "a tag, branch or digest" }),
             path: r.string("fluxSourcePath", {
-                default: DEFAULT_SYNC_PATH,
                 pattern: /^[A-Za-z0-9._/-]+$/,
                 expected: "a path inside the source",
             }),
@@ -195,28 +190,26 @@ export function readGitopsConfig(r: ConfigReader, rebuild = true): GitopsConfig 
 }
 
 /**
- * Each version key, its default (the version the platform's own HelmRelease or FluxInstance pins)
- * and whether the project tags its releases with a leading `v` (cert-manager's charts and Gateway
+ * Each version key (its default in Pulumi.yaml is the version the platform's own HelmRelease or
+ * FluxInstance pins) and whether the project tags its releases with a leading `v` (cert-manager's charts and Gateway
  * API's releases do; the others never do, so a `v` there names a version that does not exist).
  */
-const PRE_FLUX_VERSION_KEYS: Readonly<
-    Record<keyof PreFluxVersions, { readonly key: string; readonly default: string; readonly v: boolean; readonly what: string }>
-> = {
-    gatewayApi: { key: "gatewayApiVersion", default: "v1.5.1", v: true, what: "a Gateway API release tag" },
-    cilium: { key: "ciliumVersion", default: "1.20.0", v: false, what: "a Cilium chart version" },
-    hcloudCcm: { key: "hcloudCcmVersion", default: "1.35.0", v: false, what: "an hcloud-cloud-controller-manager chart version" },
-    certManager: { key: "certManagerVersion", default: "v1.21.1", v: true, what: "a cert-manager chart version" },
-    metricsServer: { key: "metricsServerVersion", default: "3.13.1", v: false, what: "a metrics-server chart version" },
-    hcloudCsi: { key: "hcloudCsiVersion", default: "2.22.1", v: false, what: "an hcloud-csi chart version" },
-    kyverno: { key: "kyvernoVersion", default: "3.8.2", v: false, what: "a Kyverno chart version" },
-    capacityBuffer: {
-        key: "capacityBufferCrdVersion",
-        default: "1.35.0",
-        v: false,
-        what: "a Cluster Autoscaler release (its CapacityBuffer CRD is installed)",
-    },
-    fluxOperator: { key: "fluxOperatorVersion", default: "0.50.0", v: false, what: "a Flux Operator chart version" },
-};
+const PRE_FLUX_VERSION_KEYS: Readonly<Record<keyof PreFluxVersions, { readonly key: string; readonly v: boolean; readonly what: string }>> =
+    {
+        gatewayApi: { key: "gatewayApiVersion", v: true, what: "a Gateway API release tag" },
+        cilium: { key: "ciliumVersion", v: false, what: "a Cilium chart version" },
+        hcloudCcm: { key: "hcloudCcmVersion", v: false, what: "an hcloud-cloud-controller-manager chart version" },
+        certManager: { key: "certManagerVersion", v: true, what: "a cert-manager chart version" },
+        metricsServer: { key: "metricsServerVersion", v: false, what: "a metrics-server chart version" },
+        hcloudCsi: { key: "hcloudCsiVersion", v: false, what: "an hcloud-csi chart version" },
+        kyverno: { key: "kyvernoVersion", v: false, what: "a Kyverno chart version" },
+        capacityBuffer: {
+            key: "capacityBufferCrdVersion",
+            v: false,
+            what: "a Cluster Autoscaler release (its CapacityBuffer CRD is installed)",
+        },
+        fluxOperator: { key: "fluxOperatorVersion", v: false, what: "a Flux Operator chart version" },
+    };
 
 /** Chart and distribution versions; a value that is not a version is a problem naming its key. */
 function readVersions(r: ConfigReader): Pick<GitopsConfig, "versions" | "fluxVersion"> {
@@ -224,16 +217,14 @@ function readVersions(r: ConfigReader): Pick<GitopsConfig, "versions" | "fluxVer
         Object.entries(PRE_FLUX_VERSION_KEYS).map(([field, k]) => [
             field,
             r.string(k.key, {
-                default: k.default,
                 pattern: new RegExp(`^${k.v ? "v" : ""}\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?$`),
-                expected: `${k.what} such as ${k.default}${k.v ? " (with the v)" : " (without a v)"}`,
+                expected: `${k.what} such as ${r.declared(k.key)}${k.v ? " (with the v)" : " (without a v)"}`,
             }),
         ]),
     ) as unknown as PreFluxVersions;
     return {
         versions,
         fluxVersion: r.string("fluxVersion", {
-            default: "2.8.x",
             pattern: /^\d+\.(x|\d+\.(x|\d+))$/,
             expected: "a Flux version such as 2.x or 2.8.x",
         }),
@@ -241,23 +232,18 @@ function readVersions(r: ConfigReader): Pick<GitopsConfig, "versions" | "fluxVer
 }
 
 /**
- * The identities the platform's own FluxInstance trusts (its cosign patch): ci.yaml on the merge
- * queue, cd.yaml and dr-rebuild.yaml on main. The same default, so adoption changes nothing.
- */
-const PLATFORM_SIGNER_SUBJECT =
-    "^https://github\\.com/devantler-tech/platform/\\.github/workflows/(ci\\.yaml@refs/heads/gh-readonly-queue/main/.+|(cd|dr-rebuild)\\.yaml@refs/heads/main)$";
-
-/**
  * The platform's artifact is signed with cosign keyless in GitHub Actions; Flux must refuse an
  * artifact that is not (a rebuild must not deploy what an attacker pushed to the registry).
  */
 function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"]): CosignKeyless | undefined {
-    const mode = r.string("fluxSourceVerify", {
-        default: kind === "OCIRepository" ? "cosign-keyless" : "none",
-        oneOf: ["cosign-keyless", "none"],
-    });
-    const regex = (key: string, fallback: string) => {
-        const v = r.string(key, { default: fallback });
+    // Unset: verify what can be verified (an OCI artifact), which a Git source cannot be.
+    const mode =
+        r.optionalString("fluxSourceVerify", { oneOf: ["cosign-keyless", "none"] }) ??
+        (kind === "OCIRepository" ? "cosign-keyless" : "none");
+    // The defaults (Pulumi.yaml) are the identities the platform's own FluxInstance trusts (its
+    // cosign patch): ci.yaml on the merge queue, cd.yaml and dr-rebuild.yaml on main, so adoption changes nothing.
+    const regex = (key: string) => {
+        const v = r.string(key);
         try {
             new RegExp(v);
         } catch {
@@ -265,8 +251,8 @@ function readVerification(r: ConfigReader, kind: GitopsConfig["source"]["kind"])
         }
         return v;
     };
-    const issuer = regex("fluxSourceVerifyIssuer", "^https://token\\.actions\\.githubusercontent\\.com$");
-    const subject = regex("fluxSourceVerifySubject", PLATFORM_SIGNER_SUBJECT);
+    const issuer = regex("fluxSourceVerifyIssuer");
+    const subject = regex("fluxSourceVerifySubject");
     if (mode === "none") {
         return undefined;
     }
@@ -348,40 +334,36 @@ function readExistingCluster(r: ConfigReader, rebuild: boolean): pulumi.Output<s
 /** Reads the restore keys; `kustomizations` are the names the ordering keys may refer to. */
 export function readRestoreConfig(r: ConfigReader, kustomizations: readonly KustomizationWait[], rebuild = true): RestoreConfig {
     const names = kustomizations.map((k) => k.name);
-    const after = (key: string, fallback: string) => {
-        const v = r.string(key, { default: fallback });
+    const after = (key: string) => {
+        const v = r.string(key);
         if (names.length && !names.includes(v)) {
             r.problem(key, v, `must be one of the fluxKustomizations: ${names.join(", ")}`);
         }
         return v;
     };
     const veleroBackup = r.string("veleroBackup", {
-        default: "latest",
         pattern: /^(latest|none|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/,
         expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. velero-daily-full-20261123021700)",
     });
     const mapping: Record<string, string> = {};
     r.stringList("veleroStorageClassMapping", {
-        default: [],
         check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud"),
     }).forEach((e) => {
         const [from, to] = e.split("=");
         mapping[from] = to;
     });
     const defaultImage = r.string("cnpgImage", {
-        default: "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
         pattern: IMAGE_REF,
-        expected: "a container image reference with a tag or digest, e.g. ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie",
+        expected: `a container image reference with a tag or digest, e.g. ${r.declared("cnpgImage")}`,
     });
     const defaultStorageClass = r.string("cnpgStorageClass", {
-        default: "longhorn-wffc",
         pattern: DNS_SUBDOMAIN,
         expected: "a StorageClass name",
     });
     // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
     // cluster recovers only what it names (each recovery adds protected clusters to production).
     const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
-        default: rebuild
+        whenUnset: rebuild
             ? [
                   "umami/umami-db store=umami-db instances=3",
                   "observability/coroot-db store=coroot-db instances=3",
@@ -428,10 +410,8 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         },
     });
     // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.
-    const openbao = r.string("openbaoRecovery", {
-        default: rebuild ? "snapshot" : "none",
-        oneOf: ["snapshot", "manual", "none"],
-    }) as OpenbaoRecoveryMode;
+    const openbao = (r.optionalString("openbaoRecovery", { oneOf: ["snapshot", "manual", "none"] }) ??
+        (rebuild ? "snapshot" : "none")) as OpenbaoRecoveryMode;
     if (openbao === "snapshot" && !rebuild) {
         r.problem(
             "openbaoRecovery",
@@ -445,7 +425,7 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
             "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none",
         );
     }
-    const includedNamespaces = r.stringList("veleroIncludedNamespaces", { default: ["*"] });
+    const includedNamespaces = r.stringList("veleroIncludedNamespaces");
     if (!rebuild && veleroBackup !== "none" && includedNamespaces.includes("*")) {
         r.problem(
             "veleroIncludedNamespaces",
@@ -455,8 +435,8 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     }
     // Velero runs once its controllers are up (the platform installs it in infrastructure-controllers);
     // the Kustomizations after it are suspended until the restores are done.
-    const veleroAfter = after("veleroAfterKustomization", "infrastructure-controllers");
-    const openbaoKustomization = after("openbaoKustomization", "infrastructure");
+    const veleroAfter = after("veleroAfterKustomization");
+    const openbaoKustomization = after("openbaoKustomization");
     if (
         rebuild &&
         openbao === "snapshot" &&
@@ -488,22 +468,21 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         veleroBackup,
         // The Velero chart names a Schedule `<release>-<key>`: the platform's `daily-full` is velero-daily-full.
         veleroBackupSchedule: r.string("veleroBackupSchedule", {
-            default: "velero-daily-full",
             pattern: /^([a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)?$/,
             expected: "a Velero Schedule name (e.g. velero-daily-full), or empty for any Completed backup",
         }),
-        veleroExcludedNamespaces: r.stringList("veleroExcludedNamespaces", { default: ["kube-system", "velero"] }),
+        veleroExcludedNamespaces: r.stringList("veleroExcludedNamespaces"),
         veleroIncludedNamespaces: includedNamespaces,
-        veleroAllowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed", { default: true }),
+        veleroAllowPartiallyFailed: r.boolean("veleroAllowPartiallyFailed"),
         veleroRepoPassword: readRepoPassword(r, rebuild),
         veleroStorageClassMapping: mapping,
         veleroAfterKustomization: veleroAfter,
-        cnpgAfterKustomization: after("cnpgAfterKustomization", "infrastructure-controllers"),
+        cnpgAfterKustomization: after("cnpgAfterKustomization"),
         openbaoRecovery: openbao,
         openbaoKustomization,
         openbaoSeedSecrets: seeds?.apply((t) => JSON.parse(t) as string[]),
         cnpgDatabases: databases,
-        cnpgRecoveryGeneration: r.integer("cnpgRecoveryGeneration", { default: 1, min: 1, max: 999 }),
+        cnpgRecoveryGeneration: r.integer("cnpgRecoveryGeneration", { min: 1, max: 999 }),
         existingClusterKubeconfig: readExistingCluster(r, rebuild),
     };
 }
@@ -540,7 +519,7 @@ function unreadableDirectory(absolute: string): string | undefined {
  * nothing there is not (the pre-flight says it was skipped).
  */
 export function readGitopsTree(r: ConfigReader, syncPath: string, rebuild: boolean): GitopsTreeConfig {
-    const mode = r.string("gitopsPreflight", { default: "enforce", oneOf: ["enforce", "warn", "skip"] }) as GitopsTreeConfig["mode"];
+    const mode = r.string("gitopsPreflight", { oneOf: ["enforce", "warn", "skip"] }) as GitopsTreeConfig["mode"];
     const configured = r.optionalString("gitopsPath");
     if (!configured || !rebuild) {
         // Scenario 5: Flux already runs in the cluster; there is no bootstrap to check.

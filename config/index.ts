@@ -78,7 +78,7 @@ export function knownConfigKeys(): string[] {
 /** Reads every area; the single list of areas, used by validation and by knownConfigKeys. */
 function readAll(reader: ConfigReader): PlatformConfig {
     // Scenario 5 builds nothing, so the build-only secrets are not required then.
-    const rebuild = reader.string("clusterMode", { default: "rebuild", oneOf: ["rebuild", "existing"] }) === "rebuild";
+    const rebuild = reader.string("clusterMode", { oneOf: ["rebuild", "existing"] }) === "rebuild";
     const cluster = readClusterConfig(reader, rebuild);
     const autoscaler = readAutoscalerConfig(reader, cluster);
     const gitops = readGitopsConfig(reader, rebuild);

@@ -88,20 +88,6 @@ export interface CiConfig {
     readonly githubToken?: pulumi.Output<string>;
 }
 
-/**
- * The production credential targets. Velero's and the OpenBao snapshot Jobs' Secrets have the names
- * the platform's workloads read, and the platform's ExternalSecrets (OpenBao `infrastructure/backup/r2`)
- * own them once OpenBao is back: handed over. The CNPG ones are the program's own, read by the
- * recovered clusters' ObjectStores (the platform's `<db>-backup-r2` stay the tree's).
- */
-const DEFAULT_CREDENTIAL_TARGETS: readonly string[] = [
-    "velero/velero-r2-credentials format=velero owner=gitops",
-    "umami/umami-db-r2-credentials format=cnpg",
-    "observability/coroot-db-r2-credentials format=cnpg",
-    "wedding-app/wedding-db-r2-credentials format=cnpg",
-    "openbao/vault-snapshot-r2 format=keys owner=gitops",
-];
-
 /** Keys of the storage area, for when it is not used. */
 const STORAGE_KEYS = ["cloudflareAccountId", "r2Bucket", "r2Jurisdiction", "r2CreateBucket", "r2TokenGeneration", "r2CredentialTargets"];
 /** Keys of the DNS area, for when it is not used. */
@@ -127,7 +113,6 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
     }
     const formats: CredentialFormat[] = ["velero", "cnpg", "env", "keys"];
     const credentialTargets = r.recordList<CredentialTarget>("r2CredentialTargets", {
-        default: DEFAULT_CREDENTIAL_TARGETS,
         fields: ["format", "owner"],
         parse: (entry) => {
             const [namespace, name, ...rest] = entry.id.split("/");
@@ -160,13 +145,12 @@ export function readStorageConfig(r: ConfigReader, needed = true): StorageConfig
             rehearsalPlaceholder: PLACEHOLDER_CLOUDFLARE_ID,
         }),
         bucket: r.string("r2Bucket", {
-            default: "platform-backups",
             pattern: BUCKET_NAME,
             expected: "an R2 bucket name (3-63 lower-case letters, digits, hyphens)",
         }),
-        jurisdiction: r.string("r2Jurisdiction", { default: "default", oneOf: ["default", "eu", "fedramp"] }),
-        createBucket: r.boolean("r2CreateBucket", { default: false }),
-        tokenGeneration: r.integer("r2TokenGeneration", { default: 1, min: 1, max: 9999 }),
+        jurisdiction: r.string("r2Jurisdiction", { oneOf: ["default", "eu", "fedramp"] }),
+        createBucket: r.boolean("r2CreateBucket"),
+        tokenGeneration: r.integer("r2TokenGeneration", { min: 1, max: 9999 }),
         credentialTargets,
         cloudflareApiToken: readCloudflareToken(r),
     };
@@ -193,14 +177,13 @@ export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | unde
         return undefined;
     }
     const domain = r.string("domain", { pattern: DOMAIN, expected: "a lower-case DNS name such as platform.example.org" });
-    const apiLabel = r.string("apiDnsLabel", { default: "api", pattern: DNS_LABEL, expected: "a single DNS label such as api" });
+    const apiLabel = r.string("apiDnsLabel", { pattern: DNS_LABEL, expected: "a single DNS label such as api" });
     const service = r.string("gatewayService", {
-        default: "kube-system/cilium-gateway-platform",
         pattern: /^[a-z0-9-]+\/[a-z0-9-]+$/,
         expected: "namespace/name of the gateway's LoadBalancer Service",
     });
     const [namespace, name] = service.split("/");
-    const ttl = r.integer("dnsTtl", { default: 60, min: 1, max: 86400 });
+    const ttl = r.integer("dnsTtl", { min: 1, max: 86400 });
     if (ttl > 1 && ttl < 30) {
         r.problem("dnsTtl", ttl, "must be 1 (automatic) or 30 to 86400 seconds (Cloudflare's range)");
     }
@@ -213,7 +196,7 @@ export function readDnsConfig(r: ConfigReader, rebuild = true): DnsConfig | unde
         }),
         apiHostname: `${apiLabel}.${domain}`,
         ttl,
-        gatewayOwner: r.string("gatewayDnsOwner", { default: "external-dns", oneOf: ["external-dns", "program"] }) as GatewayDnsOwner,
+        gatewayOwner: r.string("gatewayDnsOwner", { oneOf: ["external-dns", "program"] }) as GatewayDnsOwner,
         gatewayService: { namespace: namespace ?? "", name: name ?? "" },
         cloudflareApiToken: readCloudflareToken(r),
     };
@@ -226,7 +209,6 @@ export function readCiConfig(r: ConfigReader, rebuild = true): CiConfig | undefi
         return undefined;
     }
     const repo = r.string("githubRepository", {
-        default: "devantler-tech/platform",
         pattern: REPOSITORY,
         expected: "owner/name of a GitHub repository",
     });
@@ -235,7 +217,6 @@ export function readCiConfig(r: ConfigReader, rebuild = true): CiConfig | undefi
         owner: owner ?? "",
         repository: repository ?? "",
         environment: r.string("githubEnvironment", {
-            default: "prod",
             pattern: /^[A-Za-z0-9._ -]{1,255}$/,
             expected: "a GitHub environment name",
         }),

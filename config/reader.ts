@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DeclaredDefault, declaredDefaults } from "./declarations";
 import { ProblemCollector } from "./problems";
 
 /**
@@ -31,14 +32,8 @@ export interface Placeholder {
     readonly hint?: string;
 }
 
-/** Options shared by scalar readers. */
-interface ScalarOptions<T> {
-    /** Used when the key is unset. Without it, an unset key is a problem. */
-    readonly default?: T;
-}
-
 /** Options for string keys. */
-export interface StringOptions extends ScalarOptions<string> {
+export interface StringOptions {
     /** The value must match this pattern in full. */
     readonly pattern?: RegExp;
     /** What the pattern means, for the error message. */
@@ -53,7 +48,7 @@ export interface StringOptions extends ScalarOptions<string> {
 }
 
 /** Options for integer keys. */
-export interface IntegerOptions extends ScalarOptions<number> {
+export interface IntegerOptions {
     readonly min?: number;
     readonly max?: number;
 }
@@ -75,8 +70,11 @@ export interface SecretOptions {
 export const PLACEHOLDER_PREFIX = "rehearsal-placeholder:";
 
 /**
- * Typed, validating access to raw config. Readers never throw: on a bad value they record a
- * problem and return a harmless fallback, so one run reports every problem at once.
+ * Typed, validating access to raw config. An unset key takes its default from the declarations
+ * in `Pulumi.yaml` (config/declarations.ts), the one place defaults are written; a key without a
+ * declared default is required, or read with an `optional...` reader. Readers never throw: on a
+ * bad value they record a problem and return the default (or a harmless value), so one run
+ * reports every problem at once.
  */
 export class ConfigReader {
     /** Values that a rehearsal replaced by placeholders, in the order first read. */
@@ -85,6 +83,7 @@ export class ConfigReader {
     constructor(
         private readonly raw: RawConfig,
         readonly problems: ProblemCollector,
+        private readonly defaults: Readonly<Record<string, DeclaredDefault>> = declaredDefaults(),
     ) {}
 
     /**
@@ -95,10 +94,9 @@ export class ConfigReader {
         keys.forEach((k) => this.problems.markRead(k));
     }
 
-    /** True when the key has a value. */
+    /** True when the key has a value, set or declared. */
     has(key: string): boolean {
-        this.problems.markRead(key);
-        return this.raw.values[key] !== undefined && this.raw.values[key] !== "";
+        return this.value(key) !== undefined;
     }
 
     /** Records a problem found by a cross-field check; `secret` hides the value. */
@@ -106,19 +104,30 @@ export class ConfigReader {
         this.problems.add(key, value, message, secret);
     }
 
+    /** The set value, else the declared default; an empty string is unset. */
     private value(key: string): unknown {
         this.problems.markRead(key);
-        const v = this.raw.values[key];
+        const set = this.raw.values[key];
+        const v = set === undefined || set === "" ? this.defaults[key] : set;
         return v === "" ? undefined : v;
     }
 
-    /** A required or defaulted string. */
+    /** The key's declared default as text, for messages ("such as ..."); empty when it has none. */
+    declared(key: string): string {
+        const d = this.defaults[key];
+        return d === undefined ? "" : typeof d === "string" ? d : JSON.stringify(d);
+    }
+
+    /** What a reader returns for a bad value: the declared default, so later checks see a sane value. */
+    private fallback(key: string): DeclaredDefault | undefined {
+        const d = this.defaults[key];
+        return d === "" ? undefined : d;
+    }
+
+    /** A string: set, declared, or a problem (in a rehearsal, `rehearsalPlaceholder` when it has one). */
     string(key: string, opts: StringOptions = {}): string {
         const v = this.value(key);
         if (v === undefined) {
-            if (opts.default !== undefined) {
-                return opts.default;
-            }
             if (this.raw.rehearsal && opts.rehearsalPlaceholder !== undefined) {
                 this.notePlaceholder({ key, secret: false });
                 return opts.rehearsalPlaceholder;
@@ -130,15 +139,17 @@ export class ConfigReader {
             );
             return "";
         }
+        const fallback = this.fallback(key);
+        const safe = typeof fallback === "string" ? fallback : "";
         if (typeof v !== "string") {
             this.problems.add(key, v, `must be a string${opts.expected ? ` (${opts.expected})` : ""}`);
-            return opts.default ?? "";
+            return safe;
         }
-        return this.checkString(key, v, opts) ? v : (opts.default ?? "");
+        return this.checkString(key, v, opts) ? v : safe;
     }
 
-    /** A string that may be unset. */
-    optionalString(key: string, opts: Omit<StringOptions, "default"> = {}): string | undefined {
+    /** A string without a declared default, that may be unset (the caller derives what unset means). */
+    optionalString(key: string, opts: Omit<StringOptions, "rehearsalPlaceholder"> = {}): string | undefined {
         const v = this.value(key);
         if (v === undefined) {
             return undefined;
@@ -150,7 +161,7 @@ export class ConfigReader {
         return this.checkString(key, v, opts) ? v : undefined;
     }
 
-    private checkString(key: string, v: string, opts: Omit<StringOptions, "default">): boolean {
+    private checkString(key: string, v: string, opts: StringOptions): boolean {
         if (opts.oneOf && !opts.oneOf.includes(v)) {
             this.problems.add(key, v, `must be one of: ${opts.oneOf.join(", ")}`);
             return false;
@@ -166,34 +177,29 @@ export class ConfigReader {
     integer(key: string, opts: IntegerOptions = {}): number {
         const v = this.value(key);
         if (v === undefined) {
-            if (opts.default !== undefined) {
-                return opts.default;
-            }
             this.problems.add(key, v, "is required: an integer");
             return 0;
         }
-        const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+        const n = toInteger(v);
+        const fallback = toInteger(this.fallback(key));
         if (!Number.isInteger(n)) {
             this.problems.add(key, v, "must be an integer");
-            return opts.default ?? 0;
+            return Number.isInteger(fallback) ? fallback : 0;
         }
         if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
             const range = [opts.min !== undefined ? `>= ${opts.min}` : "", opts.max !== undefined ? `<= ${opts.max}` : ""]
                 .filter(Boolean)
                 .join(" and ");
             this.problems.add(key, v, `must be an integer ${range}`);
-            return opts.default ?? n;
+            return Number.isInteger(fallback) ? fallback : n;
         }
         return n;
     }
 
     /** A boolean; `true`/`false` as strings or booleans. */
-    boolean(key: string, opts: ScalarOptions<boolean> = {}): boolean {
+    boolean(key: string): boolean {
         const v = this.value(key);
         if (v === undefined) {
-            if (opts.default !== undefined) {
-                return opts.default;
-            }
             this.problems.add(key, v, "is required: true or false");
             return false;
         }
@@ -204,16 +210,13 @@ export class ConfigReader {
             return false;
         }
         this.problems.add(key, v, "must be true or false");
-        return opts.default ?? false;
+        return this.fallback(key) === "true";
     }
 
     /** A list of strings; each entry is passed to `check`, which returns a message when it is bad. */
-    stringList(key: string, opts: { default?: readonly string[]; check?: (entry: string) => string | undefined } = {}): string[] {
+    stringList(key: string, opts: { check?: (entry: string) => string | undefined } = {}): string[] {
         const v = this.value(key);
         if (v === undefined) {
-            if (opts.default !== undefined) {
-                return [...opts.default];
-            }
             this.problems.add(key, v, "is required: a list of strings");
             return [];
         }
@@ -247,12 +250,18 @@ export class ConfigReader {
      */
     recordList<T>(
         key: string,
-        opts: { default?: readonly string[]; fields: readonly string[]; parse: (entry: CompactRecord) => T | string },
+        opts: {
+            /** For a key whose default depends on other keys (so `Pulumi.yaml` declares none): the records when it is unset. */
+            whenUnset?: readonly string[];
+            fields: readonly string[];
+            parse: (entry: CompactRecord) => T | string;
+        },
     ): T[] {
         const out: T[] = [];
         let bad = false;
+        const texts = opts.whenUnset && this.value(key) === undefined ? [...opts.whenUnset] : this.stringList(key);
         // Defaults go through the same parser: a broken default is a bug worth reporting too.
-        this.stringList(key, { default: opts.default }).forEach((text, i) => {
+        texts.forEach((text, i) => {
             const entry = parseCompactRecord(text, opts.fields);
             const parsed = typeof entry === "string" ? entry : opts.parse(entry);
             if (typeof parsed === "string") {
@@ -376,6 +385,11 @@ export interface CompactRecord {
     readonly id: string;
     /** The `field=value` pairs that follow. */
     readonly fields: Readonly<Record<string, string>>;
+}
+
+/** A config integer (a number, or its text as Pulumi passes it); NaN when it is none. */
+function toInteger(v: unknown): number {
+    return typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
 }
 
 /** Parses `"<id> a=1 b=2"`; returns a message when the entry is malformed. */

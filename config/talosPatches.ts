@@ -20,9 +20,6 @@ import { V1ALPHA1, checkTalosDocument } from "./talosSchema";
 /** The project root (where Pulumi.yaml lives): `talosPatchDir` is relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** Where prod expects the platform repository: checked out beside this one. */
-const DEFAULT_TALOS_PATCH_DIR = "../platform/talos";
-
 /** ksail's patch directories, in the order their files apply. */
 const TALOS_PATCH_DIRECTORIES = ["cluster", "control-planes", "workers"] as const;
 /** One of ksail's patch directories. */
@@ -260,7 +257,7 @@ function readVariables(r: ConfigReader): Record<string, string> {
  * each naming the file, the document and the field, or the variable and every file using it.
  */
 export function readTalosPatches(r: ConfigReader, rebuild: boolean): TalosPatchSet {
-    const dir = r.string("talosPatchDir", { default: DEFAULT_TALOS_PATCH_DIR });
+    const dir = r.string("talosPatchDir");
     const none: TalosPatchSet = { dir, placeholder: false, files: [], ownIngressFirewall: false, ownKubeletCertRotation: false };
     if (!rebuild) {
         // Scenario 5 builds no node.

@@ -13,9 +13,6 @@ import { parse, stringify } from "yaml";
 import { KubeObject, KustomizeTool, LeftOut, ObjectSource, RenderedObject, kustomizationFile, renderKustomization } from "./render";
 import { VariableIssue, expandVariables } from "./variables";
 
-/** The FluxInstance's sync path when none is configured: the program's fluxSourcePath default and the checker's --sync-path. */
-export const DEFAULT_SYNC_PATH = "clusters/prod";
-
 /** The name and namespace of the Kustomization the FluxInstance creates for its sync path. */
 const SYNC_KUSTOMIZATION = { name: "flux-system", namespace: "flux-system" } as const;
 

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
+import { projectDefaults } from "../config/declarations";
 import { PLACEHOLDER_PREFIX } from "../config/reader";
 
 /** A problem with a stack file or a `--set` argument; names the file or the argument. */
@@ -178,12 +179,8 @@ export function loadStackConfig(projectDir: string, stack: string, overrides: re
     }
     const merged: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
-    for (const [key, decl] of Object.entries(project?.config ?? {})) {
-        const d = decl && typeof decl === "object" ? (decl as { default?: unknown; value?: unknown }) : { default: decl };
-        const value = d.value ?? d.default;
-        if (value !== undefined) {
-            merged[qualify(key, projectName)] = value;
-        }
+    for (const [key, value] of Object.entries(projectDefaults(project))) {
+        merged[qualify(key, projectName)] = value;
     }
 
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);

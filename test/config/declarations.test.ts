@@ -21,6 +21,14 @@ describe("config: Pulumi.yaml declarations", () => {
             if (decl.type === "array") {
                 assert.ok((decl as { items?: unknown }).items, `${key}: arrays need items`);
             }
+            const d = decl.default;
+            const typed =
+                d === undefined ||
+                (decl.type === "string" && typeof d === "string") ||
+                (decl.type === "integer" && Number.isInteger(d)) ||
+                (decl.type === "boolean" && typeof d === "boolean") ||
+                (decl.type === "array" && Array.isArray(d) && d.every((e) => typeof e === "string"));
+            assert.ok(typed, `${key}: the default ${JSON.stringify(d)} is not a ${decl.type}`);
             if (decl.secret || /^SECRET/.test(decl.description ?? "")) {
                 assert.ok(decl.default === undefined || decl.default === "", `${key} is a secret with a default`);
             }
@@ -45,5 +53,106 @@ describe("config: Pulumi.yaml declarations", () => {
         assert.ok(result.ok);
         const unnamed = Object.keys(result.config.restore).filter((k) => !(k in declared));
         assert.deepEqual(unnamed, [], "RestoreConfig fields without a config key of that name");
+    });
+});
+
+/** The rows of the README's "Config reference" table: the keys of each row and its default cell. */
+function readmeConfigRows(): { keys: string[]; cell: string; line: number }[] {
+    const lines = fs.readFileSync(path.join(root, "README.md"), "utf8").split("\n");
+    const start = lines.indexOf("## Config reference");
+    assert.ok(start >= 0, 'README.md has no "## Config reference" section');
+    const rows: { keys: string[]; cell: string; line: number }[] = [];
+    for (let i = start + 1; i < lines.length && !lines[i].startsWith("## "); i++) {
+        // Cells split at pipes that are not escaped (`\|` is a pipe inside a cell).
+        const cells = lines[i].split(/(?<!\\)\|/).map((c) => c.trim());
+        if (!lines[i].startsWith("| `") || cells.length < 4) {
+            continue;
+        }
+        rows.push({ keys: [...cells[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]), cell: cells[2].replace(/\\\|/g, "|"), line: i + 1 });
+    }
+    return rows;
+}
+
+/** Splits a default cell into one part per key: at ", " outside code spans and parentheses. */
+function splitParts(cell: string): string[] {
+    const parts: string[] = [];
+    let depth = 0;
+    let code = false;
+    let current = "";
+    for (let i = 0; i < cell.length; i++) {
+        const c = cell[i];
+        code = c === "`" ? !code : code;
+        depth += !code && c === "(" ? 1 : !code && c === ")" ? -1 : 0;
+        if (!code && depth === 0 && cell.startsWith(", ", i)) {
+            parts.push(current);
+            current = "";
+            i++;
+            continue;
+        }
+        current += c;
+    }
+    return [...parts, current].map((p) => p.trim());
+}
+
+/** The code spans of a default part before its first remark in parentheses: what it claims the default is. */
+function claimed(part: string): string[] {
+    const spans: string[] = [];
+    for (const piece of part.split(/(`[^`]*`)/)) {
+        if (piece.startsWith("`")) {
+            spans.push(piece.slice(1, -1));
+        } else if (piece.includes("(")) {
+            break;
+        }
+    }
+    return spans;
+}
+
+describe("config: the README's config reference", () => {
+    const rows = readmeConfigRows();
+    const documented = rows.flatMap((r) => r.keys);
+
+    it("lists every declared key once", () => {
+        const secrets = Object.entries(declared)
+            .filter(([, d]) => /^SECRET/.test(d.description ?? ""))
+            .map(([k]) => k);
+        const missing = Object.keys(declared).filter((k) => !documented.includes(k) && !secrets.includes(k));
+        assert.deepEqual(missing, [], "declared keys missing from README.md's config reference");
+        assert.deepEqual(
+            documented.filter((k, i) => documented.indexOf(k) !== i),
+            [],
+            "keys listed twice",
+        );
+        assert.deepEqual(
+            documented.filter((k) => !(k in declared) && !UNDECLARABLE_KEYS.includes(k)),
+            [],
+            "README keys that Pulumi.yaml does not declare",
+        );
+    });
+
+    it("shows each declared default by value, exactly as Pulumi.yaml has it", () => {
+        const wrong: string[] = [];
+        for (const row of rows) {
+            const parts = row.keys.length === 1 ? [row.cell] : splitParts(row.cell);
+            if (parts.length !== row.keys.length) {
+                wrong.push(`README.md:${row.line}: ${parts.length} defaults for ${row.keys.length} keys (${row.keys.join(", ")})`);
+                continue;
+            }
+            row.keys.forEach((key, i) => {
+                const value = declared[key]?.default;
+                const shown = claimed(parts[i]);
+                if (value === undefined || value === "") {
+                    // No declared default: unset, or derived from other keys (the cell says how).
+                    return;
+                }
+                const expected = Array.isArray(value) ? value.map(String) : [String(value)];
+                const matches =
+                    (Array.isArray(value) && shown.length === 1 && JSON.stringify(parse(shown[0])) === JSON.stringify(value)) ||
+                    JSON.stringify(shown) === JSON.stringify(expected);
+                if (!matches) {
+                    wrong.push(`README.md:${row.line}: ${key} shows ${JSON.stringify(shown)}, Pulumi.yaml has ${JSON.stringify(value)}`);
+                }
+            });
+        }
+        assert.deepEqual(wrong, []);
     });
 });
