@@ -1,4 +1,7 @@
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { runWithFakes } from "./fakeBin";
 
@@ -71,10 +74,24 @@ export function emptyState(overrides: Partial<FakeHetznerState> = {}): FakeHetzn
     };
 }
 
-const FAKE_API = `const fs = require("fs");
-const stateFile = process.env.FAKE_DIR + "/state.json";
-const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
-const args = process.argv.slice(2);
+/**
+ * The fake API: one node process per test process, serving every run on a unix socket (a process
+ * per request cost ~50 ms of CPU each, ~110 per suite; and mocha is blocked in spawnSync while a
+ * script runs, so the server must be a process of its own). The fake `curl` sends its arguments,
+ * stdin, FAKE_DIR, FAKE_TOKEN and working directory; the server answers what curl would print
+ * (the --write-out text) and writes --output itself. Each FAKE_DIR has its own state, read from
+ * its state.json at the first request, kept in memory and written back after every request.
+ * The server exits, removing its directory, when its stdin (a pipe from the test process) closes.
+ */
+const FAKE_API_SERVER = `const fs = require("fs");
+const http = require("http");
+const path = require("path");
+const [socket, ready] = process.argv.slice(1);
+const states = new Map();
+function answer(dir, cwd, token, args, stdin) {
+const stateFile = dir + "/state.json";
+if (!states.has(dir)) states.set(dir, JSON.parse(fs.readFileSync(stateFile, "utf8")));
+const state = states.get(dir);
 let method = "GET", data, output, writeOut, url, stdinHeader = false;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -86,20 +103,18 @@ for (let i = 0; i < args.length; i++) {
   else if (a.startsWith("--")) {}
   else url = a;
 }
-const headers = stdinHeader ? fs.readFileSync(0, "utf8") : "";
+const headers = stdinHeader ? stdin : "";
 const u = new URL(url);
 const p = u.pathname.replace(/^\\/v1/, "");
 const q = u.searchParams;
 state.calls.push(method + " " + p + (u.search ? u.search : ""));
-fs.appendFileSync(process.env.FAKE_DIR + "/log", "CURL\\t" + method + " " + p + "\\n");
+fs.appendFileSync(dir + "/log", "CURL\\t" + method + " " + p + "\\n");
 if (state.appear && new RegExp(state.appear.after).test(method + " " + p)) { state.servers.push(state.appear.server); delete state.appear; }
 let status = 200, body = {};
-const save = () => fs.writeFileSync(stateFile, JSON.stringify(state));
 const finish = () => {
-  save();
-  fs.writeFileSync(output, status === 204 ? "" : JSON.stringify(body));
-  if (writeOut) process.stdout.write(writeOut.replace("%{http_code}", String(status)));
-  process.exit(0);
+  fs.writeFileSync(stateFile, JSON.stringify(state));
+  fs.writeFileSync(path.resolve(cwd, output), status === 204 ? "" : JSON.stringify(body));
+  return writeOut ? writeOut.replace("%{http_code}", String(status)) : "";
 };
 const action = () => {
   const id = state.nextId++;
@@ -108,13 +123,13 @@ const action = () => {
   state.actions[id] = failing ? "error" : "success";
   return { id, status: "running" };
 };
-if (!headers.includes("Authorization: Bearer " + process.env.FAKE_TOKEN)) {
-  status = 401; body = { error: { code: "unauthorized", message: "unable to authenticate" } }; finish();
+if (!headers.includes("Authorization: Bearer " + token)) {
+  status = 401; body = { error: { code: "unauthorized", message: "unable to authenticate" } }; return finish();
 }
 const failure = state.failures.find((f) => f.method === method && new RegExp(f.path).test(p + u.search) && (f.times === undefined || f.times > 0));
 if (failure) {
   if (failure.times !== undefined) failure.times--;
-  status = failure.status; body = { error: { code: failure.code || "service_error", message: "injected failure" } }; finish();
+  status = failure.status; body = { error: { code: failure.code || "service_error", message: "injected failure" } }; return finish();
 }
 const selector = (item) => {
   const s = q.get("label_selector");
@@ -175,8 +190,79 @@ else if (method === "POST" && (m = /^\\/servers\\/(\\d+)\\/actions\\/(\\w+)$/.ex
   } else { status = 201; body = { action: action() }; }
 }
 else { status = 404; body = { error: { code: "not_found", message: "no route " + method + " " + p } }; }
-finish();
+return finish();
+}
+http.createServer((req, res) => {
+  let text = "";
+  req.setEncoding("utf8");
+  req.on("data", (d) => { text += d; }).on("end", () => {
+    const f = new URLSearchParams(text);
+    try {
+      res.end(answer(f.get("dir"), f.get("cwd"), f.get("token"), f.getAll("arg"), f.get("stdin") || ""));
+    } catch (e) {
+      // A bug in the fake: the test's output shows it, and the fake curl fails as a crash did.
+      process.stderr.write("fake Hetzner API: " + e.stack + "\\n");
+      res.statusCode = 500;
+      res.end(String(e.stack));
+    }
+  });
+}).listen(socket, () => fs.writeFileSync(ready, ""));
+process.stdin.on("end", () => {
+  fs.rmSync(path.dirname(socket), { recursive: true, force: true });
+  process.exit(0);
+}).resume();
 `;
+
+/**
+ * The fake `curl`: hands its arguments (each one --data-urlencode'd, so any text survives), its
+ * stdin when an argument is `@-`, and its context to the server with the real curl, and prints
+ * the answer. Exit status 1 when the fake itself failed, as a crashed fake did.
+ */
+function fakeCurl(socket: string): string {
+    return `n=$#
+stdin=
+for a in "$@"; do
+  if [ "$a" = @- ]; then stdin=1; fi
+  set -- "$@" --data-urlencode "arg=$a"
+done
+shift "$n"
+if [ -n "$stdin" ]; then set -- "$@" --data-urlencode stdin@-; fi
+/usr/bin/curl --silent --show-error --fail --unix-socket ${JSON.stringify(socket)} --data-urlencode "dir=$FAKE_DIR" \\
+  --data-urlencode "cwd=$PWD" --data-urlencode "token=$FAKE_TOKEN" "$@" http://fake-hetzner/ || exit 1`;
+}
+
+/** The running server of this test process, started on first use. */
+let server: { child: ChildProcess; socket: string } | undefined;
+
+/** The server's socket; starts the server (and waits until it listens) when none runs. */
+function apiSocket(): string {
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
+        return server.socket;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-dr-hetzner-"));
+    const socket = path.join(dir, "api.sock");
+    const ready = path.join(dir, "ready");
+    // stdin is a pipe that closes when this process ends, however it ends: the server then exits.
+    const child = spawn(process.execPath, ["-e", FAKE_API_SERVER, socket, ready], { stdio: ["pipe", "ignore", "inherit"] });
+    child.unref();
+    (child.stdin as net.Socket).unref();
+    process.on("exit", () => {
+        child.kill();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    // The tests run synchronously, so wait here: sleep in short steps until it listens.
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(ready)) {
+        if (Date.now() > deadline) {
+            child.kill();
+            throw new Error("the fake Hetzner API did not start within 10 s");
+        }
+        Atomics.wait(sleeper, 0, 0, 5);
+    }
+    server = { child, socket };
+    return socket;
+}
 
 /** Outcome of one script run against the fake API. */
 export interface FakeApiRun {
@@ -202,12 +288,11 @@ export function runAgainstFakeHetzner(
     const r = runWithFakes(
         script,
         {
-            fakes: { curl: 'exec node "$FAKE_DIR/hetzner-api.js" "$@"', ...fakes },
+            fakes: { curl: fakeCurl(apiSocket()), ...fakes },
             env: { FAKE_TOKEN: FAKE_API_TOKEN, HCLOUD_TOKEN: FAKE_API_TOKEN, POLL_SECONDS: "0", ...env },
             path: (dir) => `${dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
             setup: (dir) => {
                 fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state));
-                fs.writeFileSync(path.join(dir, "hetzner-api.js"), FAKE_API);
             },
             timeoutMs: 20_000,
         },
