@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./names";
-import { ConfigReader } from "./reader";
+import { CompactRecord, ConfigReader } from "./reader";
 import { PROJECT_ROOT } from "./talosPatches";
 
 /** A Flux-style duration: 3m, 25m, 1h30m. */
@@ -345,86 +345,9 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         pattern: /^(latest|none|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/,
         expected: "latest, none (no Velero restore), or a Velero backup name (DNS label, e.g. velero-daily-full-20261123021700)",
     });
-    const mapping: Record<string, string> = {};
-    r.stringList("veleroStorageClassMapping", {
-        check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud"),
-    }).forEach((e) => {
-        const [from, to] = e.split("=");
-        mapping[from] = to;
-    });
-    const defaultImage = r.string("cnpgImage", {
-        pattern: IMAGE_REF,
-        expected: `a container image reference with a tag or digest, e.g. ${r.declared("cnpgImage")}`,
-    });
-    const defaultStorageClass = r.string("cnpgStorageClass", {
-        pattern: DNS_SUBDOMAIN,
-        expected: "a StorageClass name",
-    });
-    // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
-    // cluster recovers only what it names (each recovery adds protected clusters to production).
-    const databases = r.recordList<DatabaseRecovery>("cnpgDatabases", {
-        whenUnset: rebuild
-            ? [
-                  "umami/umami-db store=umami-db instances=3",
-                  "observability/coroot-db store=coroot-db instances=3",
-                  "wedding-app/wedding-db store=wedding-db instances=1",
-              ]
-            : [],
-        fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
-        parse: (e) => {
-            const [namespace, name, ...rest] = e.id.split("/");
-            if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !DNS_LABEL.test(name)) {
-                return "must start with namespace/name of a CloudNativePG Cluster";
-            }
-            if (!e.fields.store) {
-                return "has no object store: add store=<ObjectStore name> (its archive is what is recovered)";
-            }
-            const instances = Number(e.fields.instances ?? "1");
-            if (!Number.isInteger(instances) || instances < 1 || instances > 9) {
-                return `has instances=${e.fields.instances}; use 1 to 9`;
-            }
-            const targetTime = e.fields.targetTime;
-            if (targetTime !== undefined && (!RFC3339.test(targetTime) || Number.isNaN(Date.parse(targetTime)))) {
-                return `has targetTime=${targetTime}; use RFC 3339 with an offset, e.g. 2026-11-23T02:00:00Z`;
-            }
-            const size = e.fields.size ?? "10Gi";
-            if (!/^[1-9]\d*(Mi|Gi|Ti)$/.test(size)) {
-                return `has size=${size}; use a quantity such as 10Gi`;
-            }
-            const image = e.fields.image ?? defaultImage;
-            if (!IMAGE_REF.test(image)) {
-                return `has image=${image}; use an image reference with a tag or digest`;
-            }
-            const storageClass = e.fields.storageClass ?? defaultStorageClass;
-            if (!DNS_SUBDOMAIN.test(storageClass)) {
-                return `has storageClass=${storageClass}; use a StorageClass name`;
-            }
-            const recoverAs = e.fields.as ?? (rebuild ? name : `${name}-restored`);
-            if (!DNS_LABEL.test(recoverAs) || recoverAs.length > 50) {
-                return `has as=${recoverAs}; use a Cluster name of at most 50 characters`;
-            }
-            if (!rebuild && recoverAs === name) {
-                return `has as=${name}: in an existing cluster that would overwrite the running ${namespace}/${name}; recover beside it (omit as= for ${name}-restored)`;
-            }
-            return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, image, storageClass, targetTime };
-        },
-    });
-    // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.
-    const openbao = (r.optionalString("openbaoRecovery", { oneOf: ["snapshot", "manual", "none"] }) ??
-        (rebuild ? "snapshot" : "none")) as OpenbaoRecoveryMode;
-    if (openbao === "snapshot" && !rebuild) {
-        r.problem(
-            "openbaoRecovery",
-            openbao,
-            "is for a rebuild: in a running cluster the vault-config Job finds OpenBao initialized and restores nothing; use manual (re-enter user-fed secrets) or none",
-        );
-    } else if (openbao === "snapshot" && veleroBackup === "none") {
-        r.problem(
-            "openbaoRecovery",
-            openbao,
-            "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none",
-        );
-    }
+    const mapping = readStorageClassMapping(r);
+    const databases = readDatabases(r, rebuild);
+    const openbao = readOpenbaoRecovery(r, rebuild, veleroBackup);
     const includedNamespaces = r.stringList("veleroIncludedNamespaces");
     if (!rebuild && veleroBackup !== "none" && includedNamespaces.includes("*")) {
         r.problem(
@@ -437,33 +360,10 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
     // the Kustomizations after it are suspended until the restores are done.
     const veleroAfter = after("veleroAfterKustomization");
     const openbaoKustomization = after("openbaoKustomization");
-    if (
-        rebuild &&
-        openbao === "snapshot" &&
-        names.includes(veleroAfter) &&
-        names.includes(openbaoKustomization) &&
-        names.indexOf(openbaoKustomization) <= names.indexOf(veleroAfter)
-    ) {
-        r.problem(
-            "openbaoKustomization",
-            openbaoKustomization,
-            `must come after veleroAfterKustomization (${veleroAfter}) for openbaoRecovery snapshot: the vault-config Job must not run before Velero has brought openbao-unseal back, or it initializes an empty OpenBao`,
-        );
+    if (rebuild && openbao === "snapshot") {
+        checkOpenbaoAfterVelero(r, names, veleroAfter, openbaoKustomization);
     }
-    const seeds = r.secret("openbaoSeedSecrets", {
-        required: openbao === "manual",
-        check: (t) => {
-            let list: unknown;
-            try {
-                list = JSON.parse(t);
-            } catch {
-                return 'must be a list of "<path> <key>=<value>" entries (set with --path and --secret)';
-            }
-            return Array.isArray(list) && list.every((x) => typeof x === "string" && /^secret\/\S+ [A-Za-z0-9_.-]+=.+$/.test(x))
-                ? undefined
-                : 'every entry must be "secret/<path> <key>=<value>"';
-        },
-    });
+    const seeds = readOpenbaoSeeds(r, openbao);
     return {
         veleroBackup,
         // The Velero chart names a Schedule `<release>-<key>`: the platform's `daily-full` is velero-daily-full.
@@ -485,6 +385,147 @@ export function readRestoreConfig(r: ConfigReader, kustomizations: readonly Kust
         cnpgRecoveryGeneration: r.integer("cnpgRecoveryGeneration", { min: 1, max: 999 }),
         existingClusterKubeconfig: readExistingCluster(r, rebuild),
     };
+}
+
+/** `veleroStorageClassMapping`: old=new StorageClass names for Velero's change-storage-class plugin. */
+function readStorageClassMapping(r: ConfigReader): Record<string, string> {
+    const mapping: Record<string, string> = {};
+    r.stringList("veleroStorageClassMapping", {
+        check: (e) => (/^[a-z0-9.-]+=[a-z0-9.-]+$/.test(e) ? undefined : "must be old=new StorageClass names, e.g. longhorn=hcloud"),
+    }).forEach((e) => {
+        const [from, to] = e.split("=");
+        mapping[from] = to;
+    });
+    return mapping;
+}
+
+/** The platform's databases, recovered by a rebuild unless `cnpgDatabases` says otherwise. */
+const PLATFORM_DATABASES: readonly string[] = [
+    "umami/umami-db store=umami-db instances=3",
+    "observability/coroot-db store=coroot-db instances=3",
+    "wedding-app/wedding-db store=wedding-db instances=1",
+];
+
+/** `cnpgDatabases`, with `cnpgImage` and `cnpgStorageClass` as each entry's defaults. */
+function readDatabases(r: ConfigReader, rebuild: boolean): DatabaseRecovery[] {
+    const image = r.string("cnpgImage", {
+        pattern: IMAGE_REF,
+        expected: `a container image reference with a tag or digest, e.g. ${r.declared("cnpgImage")}`,
+    });
+    const storageClass = r.string("cnpgStorageClass", {
+        pattern: DNS_SUBDOMAIN,
+        expected: "a StorageClass name",
+    });
+    // A rebuild recovers the platform's databases unless told otherwise; a restore into the running
+    // cluster recovers only what it names (each recovery adds protected clusters to production).
+    return r.recordList<DatabaseRecovery>("cnpgDatabases", {
+        whenUnset: rebuild ? PLATFORM_DATABASES : [],
+        fields: ["store", "instances", "size", "targetTime", "as", "image", "storageClass"],
+        parse: (e) => parseDatabaseRecovery(e, { image, storageClass }, rebuild),
+    });
+}
+
+/**
+ * One `cnpgDatabases` entry, or what is wrong with it. In a rebuild a database is recovered under
+ * its own name; in a running cluster beside the original (`<name>-restored`), never over it.
+ */
+function parseDatabaseRecovery(
+    e: CompactRecord,
+    defaults: { readonly image: string; readonly storageClass: string },
+    rebuild: boolean,
+): DatabaseRecovery | string {
+    const [namespace, name, ...rest] = e.id.split("/");
+    if (!namespace || !name || rest.length || !DNS_LABEL.test(namespace) || !DNS_LABEL.test(name)) {
+        return "must start with namespace/name of a CloudNativePG Cluster";
+    }
+    if (!e.fields.store) {
+        return "has no object store: add store=<ObjectStore name> (its archive is what is recovered)";
+    }
+    const instances = Number(e.fields.instances ?? "1");
+    if (!Number.isInteger(instances) || instances < 1 || instances > 9) {
+        return `has instances=${e.fields.instances}; use 1 to 9`;
+    }
+    const targetTime = e.fields.targetTime;
+    if (targetTime !== undefined && (!RFC3339.test(targetTime) || Number.isNaN(Date.parse(targetTime)))) {
+        return `has targetTime=${targetTime}; use RFC 3339 with an offset, e.g. 2026-11-23T02:00:00Z`;
+    }
+    const size = e.fields.size ?? "10Gi";
+    if (!/^[1-9]\d*(Mi|Gi|Ti)$/.test(size)) {
+        return `has size=${size}; use a quantity such as 10Gi`;
+    }
+    const image = e.fields.image ?? defaults.image;
+    if (!IMAGE_REF.test(image)) {
+        return `has image=${image}; use an image reference with a tag or digest`;
+    }
+    const storageClass = e.fields.storageClass ?? defaults.storageClass;
+    if (!DNS_SUBDOMAIN.test(storageClass)) {
+        return `has storageClass=${storageClass}; use a StorageClass name`;
+    }
+    const recoverAs = e.fields.as ?? (rebuild ? name : `${name}-restored`);
+    if (!DNS_LABEL.test(recoverAs) || recoverAs.length > 50) {
+        return `has as=${recoverAs}; use a Cluster name of at most 50 characters`;
+    }
+    if (!rebuild && recoverAs === name) {
+        return `has as=${name}: in an existing cluster that would overwrite the running ${namespace}/${name}; recover beside it (omit as= for ${name}-restored)`;
+    }
+    return { namespace, name, recoverAs, objectStore: e.fields.store, instances, size, image, storageClass, targetTime };
+}
+
+/** `openbaoRecovery`: unset means snapshot in a rebuild and none in a running cluster. */
+function readOpenbaoRecovery(r: ConfigReader, rebuild: boolean, veleroBackup: string): OpenbaoRecoveryMode {
+    // In a running cluster (Scenario 5) OpenBao is up: re-running its vault-config Job is not a restore.
+    const openbao = (r.optionalString("openbaoRecovery", { oneOf: ["snapshot", "manual", "none"] }) ??
+        (rebuild ? "snapshot" : "none")) as OpenbaoRecoveryMode;
+    if (openbao === "snapshot" && !rebuild) {
+        r.problem(
+            "openbaoRecovery",
+            openbao,
+            "is for a rebuild: in a running cluster the vault-config Job finds OpenBao initialized and restores nothing; use manual (re-enter user-fed secrets) or none",
+        );
+    } else if (openbao === "snapshot" && veleroBackup === "none") {
+        r.problem(
+            "openbaoRecovery",
+            openbao,
+            "needs the openbao-unseal Secret from a Velero backup, but veleroBackup is none; set a backup, or use manual or none",
+        );
+    }
+    return openbao;
+}
+
+/**
+ * For `openbaoRecovery: snapshot`, the vault-config Job must not run before Velero has brought
+ * openbao-unseal back, or it initializes an empty OpenBao.
+ */
+function checkOpenbaoAfterVelero(r: ConfigReader, names: readonly string[], veleroAfter: string, openbaoKustomization: string): void {
+    if (
+        names.includes(veleroAfter) &&
+        names.includes(openbaoKustomization) &&
+        names.indexOf(openbaoKustomization) <= names.indexOf(veleroAfter)
+    ) {
+        r.problem(
+            "openbaoKustomization",
+            openbaoKustomization,
+            `must come after veleroAfterKustomization (${veleroAfter}) for openbaoRecovery snapshot: the vault-config Job must not run before Velero has brought openbao-unseal back, or it initializes an empty OpenBao`,
+        );
+    }
+}
+
+/** `openbaoSeedSecrets`, required for `openbaoRecovery: manual`: a JSON list of "secret/<path> <key>=<value>". */
+function readOpenbaoSeeds(r: ConfigReader, openbao: OpenbaoRecoveryMode): pulumi.Output<string> | undefined {
+    return r.secret("openbaoSeedSecrets", {
+        required: openbao === "manual",
+        check: (t) => {
+            let list: unknown;
+            try {
+                list = JSON.parse(t);
+            } catch {
+                return 'must be a list of "<path> <key>=<value>" entries (set with --path and --secret)';
+            }
+            return Array.isArray(list) && list.every((x) => typeof x === "string" && /^secret\/\S+ [A-Za-z0-9_.-]+=.+$/.test(x))
+                ? undefined
+                : 'every entry must be "secret/<path> <key>=<value>"';
+        },
+    });
 }
 
 /** The platform repository's Flux tree (its `k8s/` directory), for the convergence pre-flight. */
