@@ -400,30 +400,7 @@ export function followFluxTree(
             continue;
         }
         seen.add(key);
-        const directory = path.resolve(absoluteRoot, pending.path);
-        let error: string | undefined;
-        let rendered: readonly RenderedObject[] = [];
-        let leftOut: readonly LeftOut[] = [];
-        if (/__[A-Z]+__|\$\{/.test(pending.path)) {
-            error = `spec.path ${pending.path} still holds a placeholder after rendering: the tree's replacements did not reach it`;
-        } else if (!directory.startsWith(absoluteRoot + path.sep) && directory !== absoluteRoot) {
-            error = `spec.path ${pending.path} leaves the tree`;
-        } else if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
-            error = `spec.path ${pending.path} is not a directory of the tree: Flux fails this Kustomization`;
-        } else if (!kustomizationFile(directory)) {
-            error = `${pending.path} has no kustomization.yaml; Flux would generate one from every manifest under it, which this pre-flight does not do`;
-        } else {
-            const result = renderKustomization(directory, {
-                tool: options.tool,
-                timeoutMs: options.timeoutMs,
-                remote: options.remote ?? "skip",
-                // Flux's kustomize-controller builds with LoadRestrictionsNone.
-                loadRestrictor: "none",
-            });
-            error = result.error;
-            rendered = result.objects;
-            leftOut = result.leftOut;
-        }
+        const { rendered, leftOut, error } = renderLayer(absoluteRoot, pending.path, options);
         if (error) {
             problems.push({
                 severity: "error",
@@ -450,96 +427,165 @@ export function followFluxTree(
         if (pending.postBuild) {
             pendingPostBuild.push({ index: nodes.length - 1, pending });
         }
-        // Children are found before substitution: a spec.path made of variables is reported, not guessed.
-        for (const child of rendered.filter((o) => isFluxKustomization(o.object))) {
-            const next = pendingFrom(child.object, child.source, key, syncSource);
-            if (typeof next === "string") {
-                problems.push({
-                    severity: "info",
-                    kustomization: `${String(child.object.metadata?.namespace ?? "flux-system")}/${String(child.object.metadata?.name)}`,
-                    message: `is not followed: ${next}`,
-                    where: where(child.source),
-                });
-            } else {
-                queue.push(next);
-            }
-        }
+        queue.push(...childrenOf(rendered, key, syncSource, problems));
     }
 
     // Post-build substitution, once every layer is rendered (substituteFrom may name objects of any layer).
     for (const { index, pending } of pendingPostBuild) {
-        const node = nodes[index];
-        const values = new Map<string, string>();
-        const encrypted = new Set<string>();
-        for (const from of pending.postBuild!.substituteFrom) {
-            const found = [...rawObjects.values()]
-                .flat()
-                .find(
-                    (o) =>
-                        o.object.kind === from.kind &&
-                        apiGroup(o.object.apiVersion) === "" &&
-                        o.object.metadata?.name === from.name &&
-                        (o.object.metadata?.namespace ?? "") === pending.namespace,
-                );
-            if (!found) {
-                if (!from.optional) {
-                    problems.push({
-                        severity: "warning",
-                        kustomization: node.key,
-                        message: `postBuild.substituteFrom ${from.kind} ${pending.namespace}/${from.name} is in no Kustomization of the tree: Flux fails this Kustomization unless something else creates it first`,
-                        where: where(pending.declaredIn),
-                    });
-                }
-                continue;
-            }
-            const vars = variablesOf(found.object);
-            for (const [k, v] of Object.entries(vars.values)) {
-                values.set(k, v);
-                encrypted.delete(k);
-            }
-            for (const k of vars.encrypted) {
-                encrypted.add(k);
-                values.delete(k);
-            }
-        }
-        for (const [k, v] of [...Object.entries(options.variables ?? {}), ...Object.entries(pending.postBuild!.substitute)]) {
-            values.set(k, v);
-            encrypted.delete(k);
-        }
-        const result = substitute(node.objects, (name) => values.get(name));
-        for (const broken of result.broken) {
-            problems.push({
-                severity: "error",
-                kustomization: node.key,
-                message: `an object ${broken.reason}`,
-                where: where(broken.source),
-            });
-        }
-        const unresolved = new Map<string, VariableUse[]>();
-        for (const use of result.issues) {
-            if (use.issue.kind === "unresolved" && encrypted.has(use.issue.name)) {
-                continue; // from a SOPS-encrypted Secret: known to Flux, not to an offline pre-flight
-            }
-            const label = use.issue.kind === "unresolved" ? use.issue.name : use.issue.expression;
-            unresolved.set(label, [...(unresolved.get(label) ?? []), use]);
-        }
-        for (const [label, uses] of unresolved) {
-            const first = uses[0];
-            problems.push({
-                severity: "warning",
-                kustomization: node.key,
-                message:
-                    first.issue.kind === "unresolved"
-                        ? `\${${label}} has no value and no default in postBuild: Flux substitutes an empty string (${uses.length} use(s))`
-                        : `${label} is not a variable Flux's substitution evaluates the way this pre-flight can; mark the object kustomize.toolkit.fluxcd.io/substitute: disabled if it is not meant for Flux (${uses.length} use(s))`,
-                where: expressionAt(first.source, first.issue.expression),
-            });
-        }
-        nodes[index] = { ...node, objects: result.objects };
+        nodes[index] = substituteLayer(nodes[index], pending, [...rawObjects.values()].flat(), options.variables, problems);
     }
 
     const ordered = orderKustomizations(nodes, problems);
     // The sync Kustomization applies the top layer; nobody depends on it by name, so it stays first.
     const sync = ordered.filter((n) => n.key === syncKey);
     return { root: absoluteRoot, syncPath, kustomizations: [...sync, ...ordered.filter((n) => n.key !== syncKey)], problems };
+}
+
+/** Renders one Kustomization's `spec.path`, or says why Flux could not. */
+function renderLayer(
+    absoluteRoot: string,
+    layerPath: string,
+    options: FollowOptions,
+): { rendered: readonly RenderedObject[]; leftOut: readonly LeftOut[]; error?: string } {
+    const directory = path.resolve(absoluteRoot, layerPath);
+    const none = { rendered: [], leftOut: [] };
+    if (/__[A-Z]+__|\$\{/.test(layerPath)) {
+        return {
+            ...none,
+            error: `spec.path ${layerPath} still holds a placeholder after rendering: the tree's replacements did not reach it`,
+        };
+    }
+    if (!directory.startsWith(absoluteRoot + path.sep) && directory !== absoluteRoot) {
+        return { ...none, error: `spec.path ${layerPath} leaves the tree` };
+    }
+    if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
+        return { ...none, error: `spec.path ${layerPath} is not a directory of the tree: Flux fails this Kustomization` };
+    }
+    if (!kustomizationFile(directory)) {
+        return {
+            ...none,
+            error: `${layerPath} has no kustomization.yaml; Flux would generate one from every manifest under it, which this pre-flight does not do`,
+        };
+    }
+    const result = renderKustomization(directory, {
+        tool: options.tool,
+        timeoutMs: options.timeoutMs,
+        remote: options.remote ?? "skip",
+        // Flux's kustomize-controller builds with LoadRestrictionsNone.
+        loadRestrictor: "none",
+    });
+    return { rendered: result.objects, leftOut: result.leftOut, error: result.error };
+}
+
+/**
+ * The Flux Kustomizations a layer applies, to follow next. They are found before substitution: a
+ * spec.path made of variables is reported, not guessed.
+ */
+function childrenOf(
+    rendered: readonly RenderedObject[],
+    parentKey: ObjectKey,
+    syncSource: { kind: string; name: string },
+    problems: TreeProblem[],
+): Pending[] {
+    const children: Pending[] = [];
+    for (const child of rendered.filter((o) => isFluxKustomization(o.object))) {
+        const next = pendingFrom(child.object, child.source, parentKey, syncSource);
+        if (typeof next === "string") {
+            problems.push({
+                severity: "info",
+                kustomization: `${String(child.object.metadata?.namespace ?? "flux-system")}/${String(child.object.metadata?.name)}`,
+                message: `is not followed: ${next}`,
+                where: where(child.source),
+            });
+        } else {
+            children.push(next);
+        }
+    }
+    return children;
+}
+
+/** Applies a Kustomization's postBuild substitution to its objects, reporting what Flux would get wrong. */
+function substituteLayer(
+    node: FluxKustomization,
+    pending: Pending,
+    allObjects: readonly RenderedObject[],
+    variables: Readonly<Record<string, string>> | undefined,
+    problems: TreeProblem[],
+): FluxKustomization {
+    const { values, encrypted } = postBuildValues(node.key, pending, allObjects, variables, problems);
+    const result = substitute(node.objects, (name) => values.get(name));
+    for (const broken of result.broken) {
+        problems.push({ severity: "error", kustomization: node.key, message: `an object ${broken.reason}`, where: where(broken.source) });
+    }
+    const unresolved = new Map<string, VariableUse[]>();
+    for (const use of result.issues) {
+        if (use.issue.kind === "unresolved" && encrypted.has(use.issue.name)) {
+            continue; // from a SOPS-encrypted Secret: known to Flux, not to an offline pre-flight
+        }
+        const label = use.issue.kind === "unresolved" ? use.issue.name : use.issue.expression;
+        unresolved.set(label, [...(unresolved.get(label) ?? []), use]);
+    }
+    for (const [label, uses] of unresolved) {
+        const first = uses[0];
+        problems.push({
+            severity: "warning",
+            kustomization: node.key,
+            message:
+                first.issue.kind === "unresolved"
+                    ? `\${${label}} has no value and no default in postBuild: Flux substitutes an empty string (${uses.length} use(s))`
+                    : `${label} is not a variable Flux's substitution evaluates the way this pre-flight can; mark the object kustomize.toolkit.fluxcd.io/substitute: disabled if it is not meant for Flux (${uses.length} use(s))`,
+            where: expressionAt(first.source, first.issue.expression),
+        });
+    }
+    return { ...node, objects: result.objects };
+}
+
+/**
+ * The values a Kustomization's postBuild gives: its substituteFrom ConfigMaps and Secrets in order,
+ * then the values given from outside the tree, then its inline substitute. Names whose value sits
+ * in a SOPS-encrypted Secret are returned apart (Flux knows them, an offline pre-flight does not).
+ */
+function postBuildValues(
+    key: ObjectKey,
+    pending: Pending,
+    allObjects: readonly RenderedObject[],
+    variables: Readonly<Record<string, string>> | undefined,
+    problems: TreeProblem[],
+): { values: Map<string, string>; encrypted: Set<string> } {
+    const values = new Map<string, string>();
+    const encrypted = new Set<string>();
+    for (const from of pending.postBuild!.substituteFrom) {
+        const found = allObjects.find(
+            (o) =>
+                o.object.kind === from.kind &&
+                apiGroup(o.object.apiVersion) === "" &&
+                o.object.metadata?.name === from.name &&
+                (o.object.metadata?.namespace ?? "") === pending.namespace,
+        );
+        if (!found) {
+            if (!from.optional) {
+                problems.push({
+                    severity: "warning",
+                    kustomization: key,
+                    message: `postBuild.substituteFrom ${from.kind} ${pending.namespace}/${from.name} is in no Kustomization of the tree: Flux fails this Kustomization unless something else creates it first`,
+                    where: where(pending.declaredIn),
+                });
+            }
+            continue;
+        }
+        const vars = variablesOf(found.object);
+        for (const [k, v] of Object.entries(vars.values)) {
+            values.set(k, v);
+            encrypted.delete(k);
+        }
+        for (const k of vars.encrypted) {
+            encrypted.add(k);
+            values.delete(k);
+        }
+    }
+    for (const [k, v] of [...Object.entries(variables ?? {}), ...Object.entries(pending.postBuild!.substitute)]) {
+        values.set(k, v);
+        encrypted.delete(k);
+    }
+    return { values, encrypted };
 }
