@@ -41,7 +41,9 @@ interface Options {
  */
 function run(script: string, arms: string, env: Record<string, string>, opts: Options = {}) {
     const kubectl = `fake_log CALL "$@"
-fake_log KUBECONFIG "$KUBECONFIG" "$(ls -ld "$KUBECONFIG" | cut -c1-10)" "$(ls -ld "\${KUBECONFIG%/*}" | cut -c1-10)"
+# Both modes from one stat: this runs on every call.
+modes=$(stat --printf '%A\\t' -- "$KUBECONFIG" "\${KUBECONFIG%/*}")
+fake_log KUBECONFIG "$KUBECONFIG" "\${modes%?}"
 cp "$KUBECONFIG" "$FAKE_DIR/kubeconfig.seen"
 in_pod() { while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift; "$@"; }
 case "$*" in
