@@ -231,18 +231,13 @@ function providerUrnOf(
     return providerUrnFor({ type: req.getType(), custom: req.getCustom(), provider: req.getProvider(), version: req.getVersion() }, stack);
 }
 
-/** Forgets the program's modules so the next run executes index.ts afresh. */
+/**
+ * Forgets index.ts so the next run executes it afresh. The modules it imports stay loaded: they
+ * hold no state of a run (only what is read from disk once, such as the scripts and Pulumi.yaml),
+ * and compiling them again for every run was most of a run's cost.
+ */
 function unloadProgram(projectDir: string): void {
-    for (const file of Object.keys(require.cache)) {
-        if (
-            file.startsWith(projectDir) &&
-            !file.includes(`${path.sep}node_modules${path.sep}`) &&
-            !file.includes(`${path.sep}rehearsal${path.sep}`) &&
-            !file.includes(`${path.sep}test${path.sep}`)
-        ) {
-            delete require.cache[file];
-        }
-    }
+    delete require.cache[require.resolve(path.join(projectDir, "index.ts"))];
 }
 
 async function settle<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {

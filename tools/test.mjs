@@ -1,8 +1,8 @@
-// `npm test`: the type check, ESLint, Prettier and knip one after the other, side by side with
+// `npm test`: the type check with ESLint, Prettier and knip one after the other, side by side with
 // mocha (on two cores the static checks take the second one, at a lower priority: mocha's
 // simulations have timeouts, the static checks none). Mocha's report streams as it runs;
 // each static check prints its findings when it ends. Exit code 1 when any step failed.
-// Caches (ESLint, Prettier, the type check's build info) live in .cache/ of this checkout.
+// Caches (Prettier, the type check's build info) live in .cache/ of this checkout.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
@@ -10,10 +10,9 @@ import * as path from "node:path";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 
-/** The static checks, in order: the cheapest and most telling first. */
+/** The static checks, in order: the most telling first. The type check and ESLint share one program (tools/typecheck-lint.mjs). */
 const STATIC = [
-    ["tsc", bin("tsc"), ["--noEmit", "-p", ".", "--incremental", "--tsBuildInfoFile", ".cache/tsbuildinfo"]],
-    ["eslint", bin("eslint"), ["--cache", "--cache-location", ".cache/eslint/", "."]],
+    ["tsc+eslint", process.execPath, [path.join(root, "tools", "typecheck-lint.mjs")]],
     ["prettier", bin("prettier"), ["--check", "--cache", "--cache-location", ".cache/prettier", "--log-level", "warn", "."]],
     ["knip", bin("knip"), []],
 ];

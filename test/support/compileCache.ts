@@ -1,9 +1,8 @@
 /**
- * Loaded by mocha before any test (.mocharc.json `require`, after ts-node). Every simulation
- * loads the program afresh (rehearsal/simulate.ts unloads its modules so index.ts runs again),
- * and ts-node would transpile each module again each time: that was most of a simulation's
- * cost. The same source text always transpiles to the same JavaScript, so the output is kept
- * per file and source text for the life of the test process.
+ * Loaded by mocha before any test (.mocharc.json `require`, after ts-node). Every simulation runs
+ * index.ts afresh (rehearsal/simulate.ts forgets it after each run), and ts-node would transpile
+ * it again each time, about 50 times per test run. The same source text always transpiles to the
+ * same JavaScript, so the output is kept per file and source text for the life of the test process.
  */
 import { REGISTER_INSTANCE, Service } from "ts-node";
 
