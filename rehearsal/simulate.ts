@@ -425,7 +425,7 @@ async function runProgram(
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         program = require(path.join(projectDir, "index.ts"));
     } catch (e) {
-        // The program's modules were loaded afresh, so compare by name, not by class identity.
+        // Compare by name, not by class identity: a program from another project directory has its own config module.
         configInvalid = e instanceof Error && e.name === ConfigError.name;
         errors.push(configInvalid ? (e as Error).message : `the program failed: ${e instanceof Error ? e.message : String(e)}`);
     }
