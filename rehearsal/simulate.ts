@@ -264,7 +264,7 @@ function failureWatcher(errors: readonly string[]): { readonly abandoned: Promis
                 resolve(ABANDONED);
             }
             seen = errors.length;
-        }, 250);
+        }, 100);
         // Never keeps a process alive on its own.
         poll.unref();
     });
