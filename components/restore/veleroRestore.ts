@@ -116,6 +116,26 @@ export class VeleroRestore extends pulumi.ComponentResource {
                   ),
               ]
             : [];
+        const locationReady = this.waitForStorageLocation(name, args);
+        this.backupName =
+            restore.veleroBackup === "latest" ? this.latestBackup(name, args, locationReady) : pulumi.output(restore.veleroBackup);
+        const run = this.restoreAndWait(name, args, [locationReady, ...mapping]);
+        this.done = run;
+        // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,
+        // not only in the waiter's console line.
+        this.outcome = pulumi.all([this.backupName, run.stdout]).apply(([backup, result]) => {
+            const outcome = parseRestoreOutcome(restoreName(backup, args.scope), result);
+            const notice = restoreOutcomeNotice(outcome);
+            if (notice) {
+                pulumi.log.warn(notice, this);
+            }
+            return outcome;
+        });
+        this.registerOutputs({ backupName: this.backupName, outcome: this.outcome });
+    }
+
+    /** Velero's workloads have an available replica, then BackupStorageLocation `default` is Available. */
+    private waitForStorageLocation(name: string, args: VeleroRestoreArgs): pulumi.Resource {
         const workloads = VELERO_WORKLOADS.map(
             (w) =>
                 new KubeWaiter(
@@ -132,7 +152,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     { parent: this },
                 ).done,
         );
-        const bsl = new KubeWaiter(
+        return new KubeWaiter(
             `${name}-bsl`,
             {
                 kubeconfig: args.kubeconfig,
@@ -144,24 +164,30 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 after: workloads,
             },
             { parent: this },
-        );
-        this.backupName =
-            restore.veleroBackup === "latest"
-                ? scriptCommand(
-                      `${name}-latest-backup`,
-                      {
-                          script: loadScript("velero/latest-backup.sh"),
-                          environment: {
-                              KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
-                              SCHEDULE: restore.veleroBackupSchedule,
-                              CUTOFF_NAMESPACE: args.scope ? "" : "velero",
-                              TIMEOUT_SECONDS: "900",
-                          },
-                          runOnce: true,
-                      },
-                      { parent: this, dependsOn: [bsl.done] },
-                  ).stdout
-                : pulumi.output(restore.veleroBackup);
+        ).done;
+    }
+
+    /** `veleroBackup: latest`, resolved once and kept in state (scripts/velero/latest-backup.sh). */
+    private latestBackup(name: string, args: VeleroRestoreArgs, locationReady: pulumi.Resource): pulumi.Output<string> {
+        return scriptCommand(
+            `${name}-latest-backup`,
+            {
+                script: loadScript("velero/latest-backup.sh"),
+                environment: {
+                    KUBECONFIG_CONTENT: pulumi.secret(args.kubeconfig),
+                    SCHEDULE: args.restore.veleroBackupSchedule,
+                    CUTOFF_NAMESPACE: args.scope ? "" : "velero",
+                    TIMEOUT_SECONDS: "900",
+                },
+                runOnce: true,
+            },
+            { parent: this, dependsOn: [locationReady] },
+        ).stdout;
+    }
+
+    /** One command restores and waits: see scripts/velero/restore.sh (run once; again only after a failure). */
+    private restoreAndWait(name: string, args: VeleroRestoreArgs, after: pulumi.Resource[]): ReturnType<typeof scriptCommand> {
+        const { restore } = args;
         const manifest = this.backupName.apply((backup) =>
             veleroRestore({
                 backup,
@@ -172,9 +198,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 excludedLabels: args.excludedLabels,
             }),
         );
-        // One command restores and waits: see scripts/velero/restore.sh (run once; again only after a failure).
         const accept = restore.veleroAllowPartiallyFailed ? ["Completed", "PartiallyFailed"] : ["Completed"];
-        const run = scriptCommand(
+        return scriptCommand(
             `${name}-restore`,
             {
                 script: loadScript("velero/restore.sh"),
@@ -192,19 +217,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 },
                 runOnce: true,
             },
-            { parent: this, dependsOn: [bsl.done, ...mapping] },
+            { parent: this, dependsOn: after },
         );
-        this.done = run;
-        // An accepted PartiallyFailed is still data missing: say so on every run until it is looked at,
-        // not only in the waiter's console line.
-        this.outcome = pulumi.all([this.backupName, run.stdout]).apply(([backup, result]) => {
-            const outcome = parseRestoreOutcome(restoreName(backup, args.scope), result);
-            const notice = restoreOutcomeNotice(outcome);
-            if (notice) {
-                pulumi.log.warn(notice, this);
-            }
-            return outcome;
-        });
-        this.registerOutputs({ backupName: this.backupName, outcome: this.outcome });
     }
 }
