@@ -128,23 +128,48 @@ function lineOfPath(doc: Document, counter: LineCounter, segments: readonly (str
  * `values` are the plain variable values; nothing in a message ever echoes one.
  */
 function parsePatchFile(text: string, values: Readonly<Record<string, string>>): ParsedPatchFile {
-    const problems: string[] = [];
     const empty = { documents: [], variables: [], unset: [], deprecated: [], setsKernelArgs: false, expanded: text };
     const rawCounter = new LineCounter();
     const raw = parseAllDocuments(text, { lineCounter: rawCounter, prettyErrors: false });
     const rawDocs = Array.isArray(raw) ? raw : [];
-    for (const [i, doc] of rawDocs.entries()) {
-        for (const err of doc.errors) {
-            problems.push(`document ${i + 1}, line ${lineOf(rawCounter, err.pos[0])}: invalid YAML: ${firstLine(err.message)}`);
+    const syntax = rawDocs.flatMap((doc, i) =>
+        doc.errors.map((err) => `document ${i + 1}, line ${lineOf(rawCounter, err.pos[0])}: invalid YAML: ${firstLine(err.message)}`),
+    );
+    if (syntax.length) {
+        return { ...empty, problems: syntax };
+    }
+    const { used, unset, problems } = variablesInConfig(rawDocs, rawCounter, values);
+    const expanded = expandAsKsail(text, values, unset);
+    const counter = new LineCounter();
+    const docs = parseAllDocuments(expanded, { lineCounter: counter, prettyErrors: false });
+    const parsedDocs = Array.isArray(docs) ? docs : [];
+    const variables = [...used].sort();
+    for (const [i, doc] of parsedDocs.entries()) {
+        if (doc.errors.length) {
+            // Never the parser's message: it may quote the expanded (secret) value.
+            problems.push(
+                `document ${i + 1}, line ${lineOf(counter, doc.errors[0].pos[0])}: no longer parses once ${variables.join(", ")} ${variables.length === 1 ? "is" : "are"} expanded; quote the expression in the patch (e.g. "\${${variables[0] ?? "VAR"}}")`,
+            );
         }
     }
     if (problems.length) {
-        return { ...empty, problems };
+        return { ...empty, variables, unset, problems };
     }
+    return { ...checkDocuments(parsedDocs, counter), variables, unset, expanded };
+}
 
-    // Variables in scalars (keys and values) are in the config; those only in comments are not.
+/**
+ * The variables a patch uses in its config (scalars: keys and values; those only in comments are
+ * not in the config), the ones without a value, and expressions ksail would not expand.
+ */
+function variablesInConfig(
+    rawDocs: readonly Document.Parsed[],
+    rawCounter: LineCounter,
+    values: Readonly<Record<string, string>>,
+): { used: Set<string>; unset: UnsetVariable[]; problems: string[] } {
     const used = new Set<string>();
     const unset: UnsetVariable[] = [];
+    const problems: string[] = [];
     for (const doc of rawDocs) {
         visit(doc, {
             Scalar(_key, node) {
@@ -170,12 +195,17 @@ function parsePatchFile(text: string, values: Readonly<Record<string, string>>):
             },
         });
     }
+    return { used, unset, problems };
+}
 
-    // As ksail does: the whole text, before parsing. An unset variable only in comments becomes "";
-    // one in the config stands in as a marked placeholder (reported as a problem in a real run, listed
-    // in a rehearsal), so the document is still checked as it would be once the value is set.
+/**
+ * As ksail does: the whole text, before parsing. An unset variable only in comments becomes "";
+ * one in the config stands in as a marked placeholder (reported as a problem in a real run, listed
+ * in a rehearsal), so the document is still checked as it would be once the value is set.
+ */
+function expandAsKsail(text: string, values: Readonly<Record<string, string>>, unset: readonly UnsetVariable[]): string {
     const unsetNames = new Set(unset.map((u) => u.name));
-    const expanded = expandVariables(
+    return expandVariables(
         text,
         (name) =>
             Object.prototype.hasOwnProperty.call(values, name)
@@ -185,24 +215,16 @@ function parsePatchFile(text: string, values: Readonly<Record<string, string>>):
                   : undefined,
         { unresolved: "empty" },
     ).text;
-    const counter = new LineCounter();
-    const docs = parseAllDocuments(expanded, { lineCounter: counter, prettyErrors: false });
-    const parsedDocs = Array.isArray(docs) ? docs : [];
-    const variables = [...used].sort();
-    for (const [i, doc] of parsedDocs.entries()) {
-        if (doc.errors.length) {
-            // Never the parser's message: it may quote the expanded (secret) value.
-            problems.push(
-                `document ${i + 1}, line ${lineOf(counter, doc.errors[0].pos[0])}: no longer parses once ${variables.join(", ")} ${variables.length === 1 ? "is" : "are"} expanded; quote the expression in the patch (e.g. "\${${variables[0] ?? "VAR"}}")`,
-            );
-        }
-    }
-    if (problems.length) {
-        return { ...empty, variables, unset, problems };
-    }
+}
 
+/** Checks each expanded document against Talos's schema, and notes the install fields that matter for kernel arguments. */
+function checkDocuments(
+    parsedDocs: readonly Document.Parsed[],
+    counter: LineCounter,
+): Pick<ParsedPatchFile, "documents" | "deprecated" | "setsKernelArgs" | "grubUseUKICmdline" | "problems"> {
     const documents: TalosPatchDocument[] = [];
     const deprecated: string[] = [];
+    const problems: string[] = [];
     let setsKernelArgs = false;
     let grubUseUKICmdline: boolean | undefined;
     parsedDocs.forEach((doc, i) => {
@@ -229,7 +251,7 @@ function parsePatchFile(text: string, values: Readonly<Record<string, string>>):
             }
         }
     });
-    return { documents, variables, unset, deprecated, setsKernelArgs, grubUseUKICmdline, problems, expanded };
+    return { documents, deprecated, setsKernelArgs, grubUseUKICmdline, problems };
 }
 
 /** The files of one directory ksail reads: regular `*.yaml`/`*.yml` files directly inside, in lexical (byte) order. */
@@ -290,9 +312,37 @@ export function readTalosPatches(r: ConfigReader, rebuild: boolean): TalosPatchS
         return none;
     }
 
+    const { files, unsetUses, kernelArgs, grubByFile } = readPatchFiles(r, dir, root, present, values);
+    reportUnsetVariables(r, unsetUses);
+    checkKernelArgs(r, dir, files, kernelArgs, grubByFile);
+
+    const names = new Set(files.map((f) => f.file));
+    return {
+        dir,
+        placeholder: false,
+        files,
+        ownIngressFirewall: KSAIL_FIREWALL_FILES.every((f) => names.has(f)),
+        ownKubeletCertRotation: KSAIL_CERT_ROTATION_FILES.every((f) => names.has(f)),
+    };
+}
+
+/** Reads and checks every patch file of the present directories, in ksail's order; problems go to `r`. */
+function readPatchFiles(
+    r: ConfigReader,
+    dir: string,
+    root: string,
+    present: readonly TalosPatchDirectory[],
+    values: Readonly<Record<string, string>>,
+): {
+    files: TalosPatchFile[];
+    /** Each unset variable and the files (and lines) that use it. */
+    unsetUses: Map<string, string[]>;
+    kernelArgs: { file: string; directory: TalosPatchDirectory }[];
+    grubByFile: Map<string, boolean>;
+} {
     const files: TalosPatchFile[] = [];
     const unsetUses = new Map<string, string[]>();
-    const kernelArgs: { file: string; directory: TalosPatchDirectory; grub?: boolean }[] = [];
+    const kernelArgs: { file: string; directory: TalosPatchDirectory }[] = [];
     const grubByFile = new Map<string, boolean>();
     for (const directory of present) {
         for (const name of listPatchFiles(path.join(root, directory))) {
@@ -328,6 +378,11 @@ export function readTalosPatches(r: ConfigReader, rebuild: boolean): TalosPatchS
         }
     }
 
+    return { files, unsetUses, kernelArgs, grubByFile };
+}
+
+/** A variable the patches use without a value or default: a problem naming every use (a placeholder in a rehearsal). */
+function reportUnsetVariables(r: ConfigReader, unsetUses: ReadonlyMap<string, readonly string[]>): void {
     for (const [name, uses] of unsetUses) {
         const key = `talosPatchVariables.${name}`;
         if (r.standIn({ key, secret: true })) {
@@ -339,16 +394,6 @@ export function readTalosPatches(r: ConfigReader, rebuild: boolean): TalosPatchS
             `is not set and has no default, but ${uses.join(", ")} ${uses.length === 1 ? "uses" : "use"} it: set it with \`pulumi config set --secret --path '${key}' <value>\``,
         );
     }
-    checkKernelArgs(r, dir, files, kernelArgs, grubByFile);
-
-    const names = new Set(files.map((f) => f.file));
-    return {
-        dir,
-        placeholder: false,
-        files,
-        ownIngressFirewall: KSAIL_FIREWALL_FILES.every((f) => names.has(f)),
-        ownKubeletCertRotation: KSAIL_CERT_ROTATION_FILES.every((f) => names.has(f)),
-    };
 }
 
 /**
