@@ -3,6 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { UNDECLARABLE_KEYS, knownConfigKeys, validateConfig } from "../../config";
+import { projectDefaults } from "../../config/declarations";
+import { ProblemCollector } from "../../config/problems";
+import { ConfigReader } from "../../config/reader";
 import { validProdRaw } from "../support/config";
 
 const root = path.resolve(__dirname, "../..");
@@ -154,5 +157,47 @@ describe("config: the README's config reference", () => {
             });
         }
         assert.deepEqual(wrong, []);
+    });
+});
+
+describe("config: declared defaults (config/declarations.ts)", () => {
+    it("reads a Pulumi.yaml's defaults as Pulumi hands them over: scalars as text, lists parsed, `value` too", () => {
+        const defaults = projectDefaults(
+            parse(
+                "config:\n  a: {type: integer, default: 3}\n  b: {type: boolean, default: false}\n  c: {type: array, default: [x, y]}\n" +
+                    "  d: {type: string}\n  e: short\n  f: {value: fixed}\n  g: {type: string, default: ''}\n",
+            ),
+        );
+        assert.deepEqual(defaults, { a: "3", b: "false", c: ["x", "y"], e: "short", f: "fixed", g: "" });
+    });
+
+    it("gives an unset or empty key its declared default, and a bad value falls back to it with a problem", () => {
+        const problems = new ProblemCollector();
+        const reader = new ConfigReader({ values: { count: "", limit: "lots" }, secretKeys: new Set() }, problems, {
+            count: "3",
+            limit: "10",
+            name: "prod",
+        });
+        assert.equal(reader.string("name"), "prod");
+        assert.equal(reader.integer("count", { min: 1 }), 3);
+        assert.equal(reader.integer("limit"), 10);
+        assert.deepEqual(
+            problems.problems.map((p) => [p.key, p.message]),
+            [["limit", "must be an integer"]],
+        );
+        assert.equal(reader.string("undeclared"), "");
+        assert.match(problems.problems[1].message, /is required/);
+    });
+
+    it("the project's own declarations are what validation uses: an empty stack gets Pulumi.yaml's values", () => {
+        const result = validateConfig(validProdRaw({ dnsTtl: undefined, r2Bucket: undefined, fluxKustomizations: undefined }));
+        assert.ok(result.ok);
+        assert.equal(result.config.dns?.ttl, declared.dnsTtl.default);
+        assert.equal(result.config.storage?.bucket, declared.r2Bucket.default);
+        assert.deepEqual(
+            result.config.gitops.kustomizations.map((k) => k.name),
+            (declared.fluxKustomizations.default as string[]).map((k) => k.split(" ")[0]),
+        );
+        assert.equal(result.config.gitops.kustomizations[1].timeoutSeconds, 25 * 60, "infrastructure-controllers timeout=25m");
     });
 });
