@@ -52,10 +52,28 @@ export function ofType(result: SimulationResult, type: string): RecordedResource
     return result.resources.filter((x) => x.type === type);
 }
 
+/** A run's resources by URN and by parent, built once per run (the results are frozen). */
+const indexes = new WeakMap<SimulationResult, { byUrn: Map<string, RecordedResource>; children: Map<string, RecordedResource[]> }>();
+
+function indexOf(result: SimulationResult): { byUrn: Map<string, RecordedResource>; children: Map<string, RecordedResource[]> } {
+    let index = indexes.get(result);
+    if (!index) {
+        const children = new Map<string, RecordedResource[]>();
+        for (const x of result.resources) {
+            if (x.parent) {
+                children.set(x.parent, [...(children.get(x.parent) ?? []), x]);
+            }
+        }
+        index = { byUrn: new Map(result.resources.map((x) => [x.urn, x])), children };
+        indexes.set(result, index);
+    }
+    return index;
+}
+
 /** Every URN `r` depends on, directly or through any chain (components expanded to their children). */
 function transitiveDependencies(result: SimulationResult, r: RecordedResource): Set<string> {
-    const byUrn = new Map(result.resources.map((x) => [x.urn, x]));
-    const within = (urn: string): string[] => [urn, ...result.resources.filter((x) => x.parent === urn).flatMap((c) => within(c.urn))];
+    const { byUrn, children } = indexOf(result);
+    const within = (urn: string): string[] => [urn, ...(children.get(urn) ?? []).flatMap((c) => within(c.urn))];
     const seen = new Set<string>();
     const stack = [...r.dependencies];
     while (stack.length) {
