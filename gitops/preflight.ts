@@ -104,17 +104,17 @@ export function formatPreflight(outcome: PreflightOutcome): string[] {
     return lines;
 }
 
-/** Where the last pre-flight of this process is kept: the rehearsal shows what the program's own run found. */
-const LAST_OUTCOME = Symbol.for("platform-dr.gitops.preflight.last");
+/** The last pre-flight of this process: the rehearsal shows what the program's own run found. */
+let lastOutcome: PreflightOutcome | undefined;
 
-/** Remembers an outcome for `lastPreflight` (process-wide, so it survives the rehearsal reloading the program's modules). */
+/** Remembers an outcome for `lastPreflight`. */
 export function rememberPreflight(outcome: PreflightOutcome | undefined): void {
-    (globalThis as Record<symbol, unknown>)[LAST_OUTCOME] = outcome;
+    lastOutcome = outcome;
 }
 
 /** The outcome the program's last run remembered, if any. */
 export function lastPreflight(): PreflightOutcome | undefined {
-    return (globalThis as Record<symbol, unknown>)[LAST_OUTCOME] as PreflightOutcome | undefined;
+    return lastOutcome;
 }
 
 /**

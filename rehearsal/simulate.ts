@@ -92,8 +92,6 @@ export interface RecordedResource {
 export interface SimulateOptions {
     /** Stack name (default `prod`): reads `Pulumi.<stack>.yaml`. */
     readonly stack?: string;
-    /** Project directory (default: the repository root). */
-    readonly projectDir?: string;
     /** `--set` / `--set-secret` overrides. */
     readonly overrides?: readonly ConfigOverride[];
     /** Replaces the stack files entirely: `namespace:key` -> text, plus secret keys. */
@@ -147,6 +145,8 @@ export interface SimulationResult {
 
 /** The repository root (where Pulumi.yaml lives). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+/** The program a simulation runs. */
+const PROGRAM = path.join(PROJECT_DIR, "index.ts");
 
 function isSecretValue(v: unknown): v is { value: unknown } {
     return !!v && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
@@ -233,11 +233,12 @@ function providerUrnOf(
 
 /**
  * Forgets index.ts so the next run executes it afresh. The modules it imports stay loaded: they
- * hold no state of a run (only what is read from disk once, such as the scripts and Pulumi.yaml),
- * and compiling them again for every run was most of a run's cost.
+ * hold no state of a run besides what is read from disk once (the scripts, Pulumi.yaml) and the
+ * pre-flight's last outcome, which `simulate` resets; compiling them again for every run was most
+ * of a run's cost.
  */
-function unloadProgram(projectDir: string): void {
-    delete require.cache[require.resolve(path.join(projectDir, "index.ts"))];
+function unloadProgram(): void {
+    delete require.cache[require.resolve(PROGRAM)];
 }
 
 async function settle<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
@@ -409,7 +410,6 @@ interface ProgramRun {
  * step stops the run the way the engine would stop the update.
  */
 async function runProgram(
-    projectDir: string,
     errors: string[],
     fail: (reason: unknown) => void,
     watcher: ReturnType<typeof failureWatcher>,
@@ -418,15 +418,14 @@ async function runProgram(
     let configInvalid = false;
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
-    unloadProgram(projectDir);
+    unloadProgram();
     let program: Record<string, unknown> = {};
     try {
-        // A require, not an import: the program is loaded afresh (see unloadProgram) from a path known at run time.
+        // A require, not an import: index.ts runs again on every call (see unloadProgram).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        program = require(path.join(projectDir, "index.ts"));
+        program = require(PROGRAM);
     } catch (e) {
-        // Compare by name, not by class identity: a program from another project directory has its own config module.
-        configInvalid = e instanceof Error && e.name === ConfigError.name;
+        configInvalid = e instanceof ConfigError;
         errors.push(configInvalid ? (e as Error).message : `the program failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     for (const [key, value] of Object.entries(program)) {
@@ -501,10 +500,9 @@ function describeConfig(
  */
 export async function simulate(options: SimulateOptions = {}): Promise<SimulationResult> {
     const stack = options.stack ?? "prod";
-    const projectDir = options.projectDir ?? PROJECT_DIR;
     const stackConfig = options.config
         ? { values: options.config.values, secretKeys: [...options.config.secretKeys], encryptedPlaceholders: [] as string[] }
-        : loadStackConfig(projectDir, stack, options.overrides);
+        : loadStackConfig(PROJECT_DIR, stack, options.overrides);
 
     const cloud = new SimulatedCloud(options.cloud);
     await pulumi.runtime.setMocks(cloud, PROJECT, stack, options.preview ?? false);
@@ -530,7 +528,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     rememberPreflight(undefined);
     let run: ProgramRun;
     try {
-        run = await runProgram(projectDir, errors, fail, watcher, secretValues);
+        run = await runProgram(errors, fail, watcher, secretValues);
     } finally {
         watcher.stop();
         restore();
