@@ -162,7 +162,7 @@ function talosArchitecture(serverArchitecture: "x86" | "arm"): "amd64" | "arm64"
 
 /** What is wrong with a pool given the cluster (server type, architecture, network zone), or undefined. */
 function checkPoolAgainstCluster(pool: AutoscalerPool, cluster: ClusterConfig): string | undefined {
-    const arch = HETZNER_SERVER_TYPES[pool.serverType];
+    const arch = Object.hasOwn(HETZNER_SERVER_TYPES, pool.serverType) ? HETZNER_SERVER_TYPES[pool.serverType] : undefined;
     if (!arch) {
         return `has serverType=${pool.serverType}, which is not a Hetzner server type this program knows (${Object.keys(HETZNER_SERVER_TYPES).join(", ")})`;
     }
@@ -173,7 +173,7 @@ function checkPoolAgainstCluster(pool: AutoscalerPool, cluster: ClusterConfig): 
             : `serverType=${pool.serverType} is ${arch}, but the control planes (${cluster.controlPlane.serverType}) and the Talos snapshot are ${image}`;
         return `${why}: its servers could not boot the snapshot; use a ${image === "amd64" ? "cx/cpx/ccx" : "cax"} type`;
     }
-    const zone = HETZNER_LOCATIONS[pool.location];
+    const zone = Object.hasOwn(HETZNER_LOCATIONS, pool.location) ? HETZNER_LOCATIONS[pool.location] : undefined;
     if (!zone) {
         return `has location=${pool.location}, which is not a Hetzner location (${Object.keys(HETZNER_LOCATIONS).join(", ")})`;
     }
@@ -231,9 +231,13 @@ export function readAutoscalerConfig(r: ConfigReader, cluster: ClusterConfig): A
 
     const maxNodesTotal = r.integer("autoscalerMaxNodesTotal", { min: 0 });
     const expanderText = r.string("autoscalerExpander");
-    const expanders = expanderText.split(",").map((e) => e.trim());
+    const entries = expanderText.split(",").map((e) => e.trim());
+    if (entries.includes("")) {
+        r.problem("autoscalerExpander", expanderText, "has an empty entry (a stray comma)");
+    }
+    const expanders = entries.filter(Boolean);
     for (const e of expanders) {
-        if (!(e in EXPANDERS)) {
+        if (!Object.hasOwn(EXPANDERS, e)) {
             r.problem(
                 "autoscalerExpander",
                 expanderText,

@@ -159,7 +159,10 @@ function walk(value: unknown, raw: FactNode, path: Segments, issues: SchemaIssue
                 }
                 continue;
             }
-            const child = node.properties?.[key] ?? (node.additional === false ? undefined : node.additional);
+            // Own fields only: a key such as `constructor` must not find Object's.
+            const child =
+                (node.properties && Object.hasOwn(node.properties, key) ? node.properties[key] : undefined) ??
+                (node.additional === false ? undefined : node.additional);
             if (child) {
                 walk(v, child, at, issues, deprecated);
             } else if (node.additional === false) {
@@ -204,7 +207,7 @@ export function checkTalosDocument(doc: unknown): DocumentCheck {
         return { kind: V1ALPHA1, issues, deprecated };
     }
     const kind = String(record.kind);
-    const entry = typeof record.kind === "string" ? FACTS.kinds[kind] : undefined;
+    const entry = typeof record.kind === "string" && Object.hasOwn(FACTS.kinds, kind) ? FACTS.kinds[kind] : undefined;
     if (!entry) {
         const hint = closest(kind, knownKinds());
         return {

@@ -222,6 +222,19 @@ describe("cluster: Cluster Autoscaler config", () => {
         assert.match(problems({ autoscalerPools: ["a max=1"] }).join("\n"), /needs serverType=/);
     });
 
+    it("reads names such as constructor as unknown, not as JavaScript's own, and says what a stray comma is", () => {
+        assert.match(problems({ autoscalerExpander: "constructor" }).join("\n"), /has "constructor", which is not an expander; use/);
+        assert.match(problems({ autoscalerExpander: "least-waste," }).join("\n"), /has an empty entry \(a stray comma\)/);
+        assert.match(
+            problems({ autoscalerPools: ["p serverType=constructor max=2"] }).join("\n"),
+            /serverType=constructor, which is not a Hetzner server type/,
+        );
+        assert.match(
+            problems({ autoscalerPools: ["p serverType=cx43 location=toString max=2"] }).join("\n"),
+            /location=toString, which is not a Hetzner location/,
+        );
+    });
+
     it("refuses the price expander for Hetzner, unknown expanders and bad durations", () => {
         assert.match(
             problems({ autoscalerExpander: "price,least-waste" }).join("\n"),

@@ -123,6 +123,17 @@ function haveShared(this: Mocha.Context): void {
 }
 
 describe("Talos patches: facts from Talos's schema", () => {
+    it("a kind or field named like one of JavaScript's own (constructor, toString) is unknown, not a crash", () => {
+        assert.deepEqual(
+            checkTalosDocument({ apiVersion: "v1alpha1", kind: "constructor" }).issues.map((i) => i.path),
+            ["kind"],
+        );
+        assert.deepEqual(
+            checkTalosDocument({ machine: { constructor: 1, toString: { a: 1 } } }).issues.map((i) => i.path),
+            ["machine.constructor", "machine.toString"],
+        );
+    });
+
     it("the committed facts are what tools/talos-schema-facts.ts derives from the v1.13.8 schema", function () {
         haveShared.call(this);
         const derived = deriveFacts(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
